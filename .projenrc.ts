@@ -1,0 +1,102 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib 2.257.0 is the newest release whose cloud assembly (schema 54) the newest
+// @aws-cdk/integ-runner we can install (2.197.x) still reads.
+const CDK_VERSION = '2.257.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-pull-through-cache',
+  description:
+    'An AWS CDK L3 construct for Amazon ECR pull-through cache: rules per upstream registry (Docker Hub, GHCR, registry.k8s.io, Quay, ...), credentials, repository creation templates and least-privilege grants.',
+  author: 'cdk-pull-through-cache maintainers',
+  authorAddress: 'maintainers@users.noreply.github.com',
+  authorOrganization: true,
+  repositoryUrl: 'https://github.com/cdk-pull-through-cache/cdk-pull-through-cache.git',
+  homepage: 'https://github.com/cdk-pull-through-cache/cdk-pull-through-cache',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  keywords: [
+    'awscdk',
+    'aws-cdk',
+    'cdk',
+    'construct',
+    'ecr',
+    'pull-through-cache',
+    'container-registry',
+    'docker-hub',
+    'ghcr',
+    'quay',
+    'kubernetes',
+  ],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  cdkVersion: CDK_VERSION,
+  jsiiVersion: '~6.0.0',
+  // No runtime dependencies: aws-cdk-lib and constructs are peers.
+  deps: [],
+  devDeps: [
+    // The CDK CLI that synthesizes the example app. The npm `latest` tag (3.0.0) is older than
+    // 2.1148 and cannot read cloud assembly schema 54.
+    'aws-cdk@^2.1148.0',
+  ],
+
+  // The top-level dev tsconfig covers src/, test/, examples/ and .projenrc.ts.
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    compilerOptions: {},
+    // `**` does not match dot files.
+    include: ['.projenrc.ts'],
+  },
+
+  publishToPypi: {
+    distName: 'cdk-pull-through-cache',
+    module: 'cdk_pull_through_cache',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkpullthroughcache',
+    mavenGroupId: 'io.github.cdk-pull-through-cache',
+    mavenArtifactId: 'cdk-pull-through-cache',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkPullThroughCache',
+    packageId: 'CdkPullThroughCache',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-pull-through-cache/cdk-pull-through-cache-go',
+    packageName: 'cdkpullthroughcache',
+  },
+
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+    // One typed-lint project for sources, tests and examples.
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
+
+  jestOptions: {
+    // Snapshots are written on purpose by a developer (`npx projen test:update`), never by CI.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
+    },
+  },
+
+  gitignore: ['cdk.out/', '*.snapshot/**/asset.*', '.venv/', 'examples/cdk.out/'],
+});
+
+// The main job: synthesize the bundled example app (the reference use case) with the CDK CLI and
+// print its CloudFormation template.
+project.addTask('example', {
+  description: 'Synthesize the example app (examples/app.ts) and print its CloudFormation template',
+  env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output examples/cdk.out --no-notices --no-version-reporting --path-metadata false',
+});
+
+// There is no .NET SDK on our machines: generate the .NET code (checked by jsii-pacmak) without
+// building the NuGet package. Release machines with `dotnet` build it from the same code.
+project.tasks.tryFind('package:dotnet')?.reset('jsii-pacmak -v --target dotnet --code-only');
+
+project.synth();
