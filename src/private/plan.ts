@@ -1,0 +1,198 @@
+import { Token } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { PullThroughCacheProps, UpstreamDefinition } from '../pull-through-cache';
+import { TemplateScope } from '../repository-template';
+import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
+import {
+  MAX_RULES_PER_REGISTRY,
+  PREFIX_MAX_LENGTH,
+  PREFIX_MIN_LENGTH,
+  PREFIX_PATTERN,
+  PREFIX_RULE,
+  PULL_THROUGH_CACHE_SECRET_PREFIX,
+  ROOT_PREFIX,
+  prefixPath,
+} from './rules';
+import { templateProblems, templateWarnings } from './template';
+
+/** An upstream after validation, with its prefix decided. */
+export interface PlannedUpstream {
+  readonly registry: UpstreamRegistry;
+  readonly prefix: string;
+  readonly credentials?: secretsmanager.ISecret;
+  /** The id of the construct that holds the upstream's resources: derived from the prefix. */
+  readonly constructId: string;
+}
+
+/** A legal but risky choice, reported as a warning with a namespaced id. */
+export interface PlanWarning {
+  readonly id: string;
+  readonly message: string;
+}
+
+export interface CachePlan {
+  readonly upstreams: PlannedUpstream[];
+  /** The prefixes the repository creation templates cover: the upstreams' prefixes, or ROOT. */
+  readonly templatePrefixes: string[];
+  readonly warnings: PlanWarning[];
+}
+
+/**
+ * Validate every input of a cache and decide prefixes and construct IDs, before any resource
+ * exists. Every problem is collected; one `Error` lists them all.
+ */
+export function planCache(path: string, props: PullThroughCacheProps): CachePlan {
+  const problems: string[] = [];
+  const warnings: PlanWarning[] = [];
+  const definitions: UpstreamDefinition[] = Array.isArray(props?.upstreams) ? props.upstreams : [];
+
+  if (definitions.length === 0) {
+    problems.push('upstreams: the list is empty; give at least one upstream registry');
+  }
+  if (definitions.length > MAX_RULES_PER_REGISTRY) {
+    problems.push(
+      `upstreams: ${definitions.length} upstreams given; ECR allows at most ${MAX_RULES_PER_REGISTRY} pull-through cache rules per registry`,
+    );
+  }
+
+  const upstreams: PlannedUpstream[] = [];
+  const seen = new Map<string, number>();
+  definitions.forEach((definition, index) => {
+    if (!definition || !(definition.registry instanceof UpstreamRegistry)) {
+      problems.push(`upstreams[${index}]: registry is missing; use one of the UpstreamRegistry factories`);
+      return;
+    }
+    const registry = definition.registry;
+    const prefix = definition.prefix ?? registry.defaultPrefix;
+    const name = Token.isUnresolved(prefix) ? `upstreams[${index}] (${registry.registryType})` : `upstream '${prefix}'`;
+
+    for (const problem of registry._problems) {
+      problems.push(`${name}: registry: ${problem}`);
+    }
+    problems.push(...prefixProblems(prefix).map(p => `${name}: ${p}`));
+    if (!Token.isUnresolved(prefix)) {
+      const first = seen.get(prefixPath(prefix));
+      if (first !== undefined) {
+        problems.push(`${name}: prefix '${prefix}' is already used by upstreams[${first}]; every upstream needs its own prefix`);
+      } else {
+        seen.set(prefixPath(prefix), index);
+      }
+    } else {
+      warnings.push({
+        id: 'tokenPrefix',
+        message: `upstreams[${index}] has an unresolved prefix: its resources' logical IDs follow its position in the list, so reordering the upstreams replaces its rule`,
+      });
+    }
+    problems.push(...credentialProblems(registry, definition.credentials).map(p => `${name}: ${p}`));
+
+    upstreams.push({
+      registry,
+      prefix,
+      credentials: definition.credentials,
+      constructId: Token.isUnresolved(prefix) ? `Upstream${index}` : prefix.split('/').join('+'),
+    });
+  });
+  warnings.push(...nestedPrefixWarnings([...seen.keys()]));
+
+  const options = props?.repositoryTemplate ?? {};
+  const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
+  if (!Object.values(TemplateScope).includes(scope)) {
+    problems.push(`repositoryTemplate.scope: '${scope}' is not a TemplateScope; use PER_UPSTREAM or ANY_PREFIX`);
+  }
+  problems.push(...templateProblems(options).map(p => `repositoryTemplate.${p}`));
+  warnings.push(...templateWarnings(options));
+
+  if (problems.length > 0) {
+    throw new Error(`PullThroughCache at '${path}' is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+  }
+
+  return {
+    upstreams,
+    templatePrefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix),
+    warnings,
+  };
+}
+
+function prefixProblems(prefix: string): string[] {
+  if (Token.isUnresolved(prefix)) {
+    return [];
+  }
+  if (typeof prefix !== 'string') {
+    return [`prefix ${JSON.stringify(prefix)} is not a string`];
+  }
+  if (prefix === ROOT_PREFIX) {
+    return [`prefix '${prefix}' is not supported: a ROOT rule would cache into every repository of the registry; give a prefix (${PREFIX_RULE})`];
+  }
+  if (prefix.length < PREFIX_MIN_LENGTH || prefix.length > PREFIX_MAX_LENGTH) {
+    return [`prefix '${prefix}' is ${prefix.length} characters; a prefix is ${PREFIX_RULE}`];
+  }
+  if (!PREFIX_PATTERN.test(prefix)) {
+    return [`prefix '${prefix}' is invalid; a prefix is ${PREFIX_RULE}`];
+  }
+  return [];
+}
+
+function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.ISecret | undefined): string[] {
+  if (!secret) {
+    return registry.authentication === UpstreamAuthentication.REQUIRED
+      ? [`credentials are missing: ECR requires a Secrets Manager secret named '${PULL_THROUGH_CACHE_SECRET_PREFIX}<name>' `
+        + `with 'username' and 'accessToken' for ${registry.url} (PullThroughCacheSecret creates one)`]
+      : [];
+  }
+  if (registry.authentication !== UpstreamAuthentication.REQUIRED) {
+    const instead = registry.authentication === UpstreamAuthentication.IAM_ROLE ? '; an ECR upstream uses its role instead' : '';
+    return [`credentials were given but ${registry.url} takes none${instead}; remove credentials`];
+  }
+
+  const problems: string[] = [];
+  const name = knownSecretName(secret);
+  if (name === null) {
+    problems.push(
+      `credentials: the secret has no name, so CloudFormation would generate one; ECR needs a name starting with '${PULL_THROUGH_CACHE_SECRET_PREFIX}' (set secretName, or use PullThroughCacheSecret)`,
+    );
+  } else if (name !== undefined && !name.startsWith(PULL_THROUGH_CACHE_SECRET_PREFIX)) {
+    problems.push(`credentials: secret name '${name}' does not start with '${PULL_THROUGH_CACHE_SECRET_PREFIX}', which ECR requires`);
+  }
+  if (secret.encryptionKey) {
+    problems.push(
+      'credentials: the secret is encrypted with a customer-managed KMS key; ECR reads pull-through cache secrets only when they use the AWS managed key (aws/secretsmanager)',
+    );
+  }
+  if (secret.secretFullArn === undefined) {
+    problems.push(
+      'credentials: the secret was imported without its complete ARN (by name or partial ARN), but ECR needs the full ARN with its 6-character suffix; '
+      + 'import it with Secret.fromSecretCompleteArn(scope, id, \'arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf\')',
+    );
+  }
+  return problems;
+}
+
+/**
+ * The secret's name when it can be known at synth time; `undefined` when it is a token (the
+ * check is skipped); `null` for a secret this app creates without a name.
+ */
+function knownSecretName(secret: secretsmanager.ISecret): string | undefined | null {
+  const resource = secret.node.defaultChild;
+  if (resource instanceof secretsmanager.CfnSecret) {
+    if (resource.name === undefined) {
+      return null;
+    }
+    return Token.isUnresolved(resource.name) ? undefined : resource.name;
+  }
+  return Token.isUnresolved(secret.secretName) ? undefined : secret.secretName;
+}
+
+function nestedPrefixWarnings(prefixes: string[]): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  for (const outer of prefixes) {
+    for (const inner of prefixes) {
+      if (inner !== outer && inner.startsWith(`${outer}/`)) {
+        warnings.push({
+          id: 'nestedPrefix',
+          message: `prefix '${inner}' is inside prefix '${outer}': an image under '${inner}/' could match either rule, and grants for '${outer}' cover '${inner}' too`,
+        });
+      }
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,44 @@
+/**
+ * The constraints AWS puts on what this library renders, in one place.
+ *
+ * Sources: the CloudFormation resource schemas of AWS::ECR::PullThroughCacheRule and
+ * AWS::ECR::RepositoryCreationTemplate, and the ECR service quotas.
+ */
+
+/** The name prefix ECR requires of every pull-through cache secret. */
+export const PULL_THROUGH_CACHE_SECRET_PREFIX = 'ecr-pullthroughcache/';
+
+/** ECR's quota of pull-through cache rules per registry (not adjustable). */
+export const MAX_RULES_PER_REGISTRY = 50;
+
+export const PREFIX_MIN_LENGTH = 2;
+export const PREFIX_MAX_LENGTH = 30;
+
+/**
+ * An ECR repository prefix, as AWS::ECR::PullThroughCacheRule's schema gives it (less `ROOT`):
+ * lowercase alphanumeric segments joined by `.`, `_`, `__` or dashes, `/` between path
+ * segments, optionally one trailing `/`.
+ */
+export const PREFIX_PATTERN = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*\/?$/;
+
+export const PREFIX_RULE =
+  `${PREFIX_MIN_LENGTH} to ${PREFIX_MAX_LENGTH} characters: lowercase letters and digits `
+  + 'in segments joined by \'.\', \'_\', \'__\' or \'-\', with \'/\' between path segments '
+  + 'and optionally at the end';
+
+/** A prefix without its optional trailing `/`: ECR puts a `/` after the prefix either way. */
+export function prefixPath(prefix: string): string {
+  return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+/** The prefix ECR gives a repository creation template that applies to any repository. */
+export const ROOT_PREFIX = 'ROOT';
+
+export const TEMPLATE_DESCRIPTION_MAX_LENGTH = 256;
+export const MAX_EXCLUSION_FILTERS = 5;
+export const MAX_RESOURCE_TAGS = 50;
+export const TAG_KEY_MAX_LENGTH = 128;
+export const TAG_VALUE_MAX_LENGTH = 256;
+
+/** ECR applies templates with this value to repositories its pull-through cache creates. */
+export const APPLIED_FOR_PULL_THROUGH_CACHE = 'PULL_THROUGH_CACHE';

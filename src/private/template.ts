@@ -1,0 +1,176 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { RepositoryTemplateOptions } from '../repository-template';
+import { lifecycleProblems, renderLifecyclePolicy } from './lifecycle';
+import type { PlanWarning } from './plan';
+import {
+  APPLIED_FOR_PULL_THROUGH_CACHE,
+  MAX_EXCLUSION_FILTERS,
+  MAX_RESOURCE_TAGS,
+  ROOT_PREFIX,
+  TAG_KEY_MAX_LENGTH,
+  TAG_VALUE_MAX_LENGTH,
+  TEMPLATE_DESCRIPTION_MAX_LENGTH,
+  prefixPath,
+} from './rules';
+
+const WITH_EXCLUSION = [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, ecr.TagMutability.MUTABLE_WITH_EXCLUSION];
+const IMMUTABLE = [ecr.TagMutability.IMMUTABLE, ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION];
+
+/**
+ * Check the template options against what ECR and `ecr.Repository` accept; messages name the
+ * field relative to `repositoryTemplate`.
+ */
+export function templateProblems(options: RepositoryTemplateOptions): string[] {
+  const problems: string[] = [];
+  const mutability = options.imageTagMutability ?? ecr.TagMutability.MUTABLE;
+  const filters = options.imageTagMutabilityExclusionFilters;
+  if (!Object.values(ecr.TagMutability).includes(mutability)) {
+    problems.push(`imageTagMutability: '${mutability}' is not an ecr.TagMutability`);
+  }
+  if (filters !== undefined && !WITH_EXCLUSION.includes(mutability)) {
+    problems.push(
+      `imageTagMutabilityExclusionFilters: ${filters.length} filter(s) given with imageTagMutability '${mutability}'; `
+      + 'exclusion filters need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION',
+    );
+  }
+  if (WITH_EXCLUSION.includes(mutability) && (filters === undefined || filters.length === 0)) {
+    problems.push(`imageTagMutabilityExclusionFilters: imageTagMutability '${mutability}' needs 1 to ${MAX_EXCLUSION_FILTERS} exclusion filters, got none`);
+  }
+  if (filters !== undefined && filters.length > MAX_EXCLUSION_FILTERS) {
+    problems.push(`imageTagMutabilityExclusionFilters: ${filters.length} filters given; ECR allows 1 to ${MAX_EXCLUSION_FILTERS}`);
+  }
+
+  const description = options.description;
+  if (description !== undefined && !Token.isUnresolved(description) && description.length > TEMPLATE_DESCRIPTION_MAX_LENGTH) {
+    problems.push(`description: ${description.length} characters; ECR allows at most ${TEMPLATE_DESCRIPTION_MAX_LENGTH}`);
+  }
+
+  const encryption = options.encryption;
+  if (options.encryptionKey && encryption === ecr.RepositoryEncryption.AES_256) {
+    problems.push('encryptionKey: a KMS key was given with encryption AES_256; use RepositoryEncryption.KMS or KMS_DSSE, or drop the key');
+  }
+  if (encryption !== undefined && !(encryption instanceof ecr.RepositoryEncryption)) {
+    problems.push(`encryption: ${JSON.stringify(encryption)} is not an ecr.RepositoryEncryption`);
+  }
+
+  const tags = Object.entries(options.resourceTags ?? {});
+  if (tags.length > MAX_RESOURCE_TAGS) {
+    problems.push(`resourceTags: ${tags.length} tags given; ECR allows at most ${MAX_RESOURCE_TAGS}`);
+  }
+  for (const [key, value] of tags) {
+    if (!Token.isUnresolved(key) && (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH || key.startsWith('aws:'))) {
+      problems.push(`resourceTags: key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters and not start with 'aws:'`);
+    }
+    if (!Token.isUnresolved(value) && (typeof value !== 'string' || value.length > TAG_VALUE_MAX_LENGTH)) {
+      problems.push(`resourceTags: value of '${key}' must be a string of at most ${TAG_VALUE_MAX_LENGTH} characters`);
+    }
+  }
+
+  if (options.repositoryPolicy) {
+    for (const error of options.repositoryPolicy.validateForResourcePolicy()) {
+      problems.push(`repositoryPolicy: ${error}`);
+    }
+  }
+
+  problems.push(...lifecycleProblems(options.lifecycleRules ?? []));
+  return problems;
+}
+
+/** Legal template options that are likely not what a cache wants. */
+export function templateWarnings(options: RepositoryTemplateOptions): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  if (options.imageTagMutability && IMMUTABLE.includes(options.imageTagMutability)) {
+    warnings.push({
+      id: 'immutableTags',
+      message: `repositoryTemplate.imageTagMutability is ${options.imageTagMutability}: when an upstream moves a tag (latest, 3, 1.27) the cache cannot update it and keeps serving the image it first pulled`,
+    });
+  }
+  const statements = options.repositoryPolicy?.toJSON()?.Statement ?? [];
+  if (statements.some((s: any) => s.Effect === 'Allow' && isAnyPrincipal(s.Principal) && s.Condition === undefined)) {
+    warnings.push({
+      id: 'publicRepositoryPolicy',
+      message: 'repositoryTemplate.repositoryPolicy allows any principal (*) without a condition: every AWS account could pull the cached images',
+    });
+  }
+  return warnings;
+}
+
+function isAnyPrincipal(principal: any): boolean {
+  return principal === '*' || principal?.AWS === '*' || (Array.isArray(principal?.AWS) && principal.AWS.includes('*'));
+}
+
+/**
+ * What every repository creation template of one cache shares, and the role ECR assumes to apply
+ * them when resource tags or a customer-managed key need one.
+ */
+export class TemplateRenderer {
+  public readonly role?: iam.Role;
+  private readonly properties: Omit<ecr.CfnRepositoryCreationTemplateProps, 'prefix' | 'appliedFor'>;
+
+  constructor(scope: Construct, private readonly options: RepositoryTemplateOptions, templatePrefixes: string[]) {
+    const key = options.encryptionKey;
+    const encryption = options.encryption ?? (key ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256);
+    const tags = Object.entries(options.resourceTags ?? {}).sort(([a], [b]) => a.localeCompare(b));
+
+    if (tags.length > 0 || key) {
+      this.role = new iam.Role(scope, 'TemplateRole', {
+        assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com'),
+        description: 'Assumed by ECR to apply the pull-through cache repository creation templates',
+      });
+      const repositories = templatePrefixes.map(prefix => Stack.of(scope).formatArn({
+        service: 'ecr',
+        resource: 'repository',
+        resourceName: prefix === ROOT_PREFIX ? '*' : `${prefixPath(prefix)}/*`,
+      }));
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: tags.length > 0 ? ['ecr:CreateRepository', 'ecr:TagResource'] : ['ecr:CreateRepository'],
+        resources: repositories,
+      }));
+      key?.grant(this.role, 'kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey');
+    }
+
+    this.properties = {
+      imageTagMutability: options.imageTagMutability ?? ecr.TagMutability.MUTABLE,
+      imageTagMutabilityExclusionFilters: options.imageTagMutabilityExclusionFilters?.map(f => f._render()),
+      encryptionConfiguration: {
+        encryptionType: encryption.value,
+        kmsKey: key?.keyArn,
+      },
+      lifecyclePolicy: renderLifecyclePolicy(options.lifecycleRules ?? []),
+      repositoryPolicy: options.repositoryPolicy ? Stack.of(scope).toJsonString(options.repositoryPolicy) : undefined,
+      resourceTags: tags.length > 0 ? tags.map(([k, v]) => ({ key: k, value: v })) : undefined,
+      customRoleArn: this.role?.roleArn,
+    };
+  }
+
+  /** The template properties for one prefix. */
+  public render(prefix: string): ecr.CfnRepositoryCreationTemplateProps {
+    return {
+      ...this.properties,
+      prefix,
+      appliedFor: [APPLIED_FOR_PULL_THROUGH_CACHE],
+      description: this.options.description ?? defaultDescription(prefix),
+    };
+  }
+}
+
+/** Create the template for one prefix. */
+export function renderTemplate(
+  scope: Construct, id: string, renderer: TemplateRenderer, prefix: string,
+): ecr.CfnRepositoryCreationTemplate {
+  const template = new ecr.CfnRepositoryCreationTemplate(scope, id, renderer.render(prefix));
+  if (renderer.role) {
+    // ECR checks the role's permissions when the template is created.
+    template.node.addDependency(renderer.role);
+  }
+  return template;
+}
+
+function defaultDescription(prefix: string): string {
+  return prefix === ROOT_PREFIX
+    ? 'Repositories created by any ECR pull-through cache rule of this registry'
+    : `Repositories created by the ECR pull-through cache rule '${prefix}'`;
+}

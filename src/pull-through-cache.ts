@@ -1,0 +1,239 @@
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct } from 'constructs';
+import { grantPullThrough } from './private/grants';
+import { PlannedUpstream, planCache } from './private/plan';
+import { renderTemplate, TemplateRenderer } from './private/template';
+import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
+import { UpstreamRegistry } from './upstream-registry';
+
+/**
+ * One upstream registry the cache pulls through.
+ */
+export interface UpstreamDefinition {
+  /**
+   * The upstream registry, from one of `UpstreamRegistry`'s factories.
+   */
+  readonly registry: UpstreamRegistry;
+
+  /**
+   * The ECR repository prefix images of this upstream are cached under:
+   * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
+   *
+   * 2 to 30 characters; lowercase letters and digits in segments joined by `.`, `_`, `__` or `-`,
+   * with `/` between path segments. The prefix also fixes the rule's CloudFormation logical ID,
+   * so changing it replaces the rule (and empties the cache).
+   *
+   * @default - the registry's `defaultPrefix`: `dockercache`, `ghcrcache`, `k8scache`,
+   * `quaycache`, `ecrpubliccache`, `gitlabcache`, `azurecache`, `chainguardcache` or `ecrcache`
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
+   */
+  readonly prefix?: string;
+
+  /**
+   * The Secrets Manager secret with the upstream registry's `username` and `accessToken`.
+   *
+   * Required by Docker Hub, GitHub, GitLab, Azure and Chainguard; not taken by the others. Its
+   * name must start with `ecr-pullthroughcache/`, it must be encrypted with the AWS managed key,
+   * and ECR needs its complete ARN (import it with `Secret.fromSecretCompleteArn`, not by name).
+   * `PullThroughCacheSecret` creates one in the right shape.
+   *
+   * @default - no credentials
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
+   */
+  readonly credentials?: secretsmanager.ISecret;
+}
+
+/**
+ * Properties of a `PullThroughCache`.
+ */
+export interface PullThroughCacheProps {
+  /**
+   * The upstream registries to cache: 1 to 50 (ECR's quota of rules per registry), each with a
+   * distinct prefix.
+   */
+  readonly upstreams: UpstreamDefinition[];
+
+  /**
+   * Settings of the repositories ECR creates on the first pull through the cache.
+   *
+   * @default - one template per upstream prefix: mutable tags, AES-256 encryption
+   */
+  readonly repositoryTemplate?: RepositoryTemplateOptions;
+}
+
+/**
+ * An ECR pull-through cache: what other constructs need to pull through it.
+ */
+export interface IPullThroughCache extends IConstruct {
+  /**
+   * The ECR repository prefixes of the cache's upstreams, in the order they were given.
+   */
+  readonly prefixes: string[];
+
+  /**
+   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`.
+   */
+  readonly registryDomain: string;
+
+  /**
+   * Grant what pulling an image through any upstream of the cache needs, including the first
+   * pull, which creates the repository.
+   */
+  grantPull(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grant what pulling an image through one upstream of the cache needs.
+   *
+   * @param grantee the principal
+   * @param prefix the upstream's prefix
+   */
+  grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant;
+}
+
+/**
+ * Attributes of a pull-through cache defined elsewhere (another stack or another app).
+ */
+export interface PullThroughCacheAttributes {
+  /**
+   * The ECR repository prefixes of the cache's upstreams.
+   */
+  readonly prefixes: string[];
+}
+
+/**
+ * An Amazon ECR pull-through cache for one or more upstream registries.
+ *
+ * Creates one pull-through cache rule per upstream and repository creation templates for the
+ * repositories the cache creates. Images are then pulled as
+ * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
+ *
+ * @example
+ * declare const dockerSecret: secretsmanager.ISecret;
+ * declare const ghcrSecret: secretsmanager.ISecret;
+ * declare const taskRole: iam.IRole;
+ *
+ * const cache = new PullThroughCache(this, 'Cache', {
+ *   upstreams: [
+ *     { registry: UpstreamRegistry.dockerHub(), prefix: 'dockercache', credentials: dockerSecret },
+ *     { registry: UpstreamRegistry.githubContainerRegistry(), prefix: 'ghcrcache', credentials: ghcrSecret },
+ *     { registry: UpstreamRegistry.kubernetes(), prefix: 'k8scache' },
+ *     { registry: UpstreamRegistry.quay(), prefix: 'quaycache' },
+ *   ],
+ *   repositoryTemplate: { scope: TemplateScope.ANY_PREFIX },
+ * });
+ * cache.grantPull(taskRole);
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+ */
+export class PullThroughCache extends Construct implements IPullThroughCache {
+  /**
+   * Refer to a pull-through cache defined elsewhere in the same account and region, to grant pulls.
+   */
+  public static fromPullThroughCacheAttributes(
+    scope: Construct, id: string, attrs: PullThroughCacheAttributes,
+  ): IPullThroughCache {
+    return new ImportedPullThroughCache(scope, id, attrs.prefixes);
+  }
+
+  public readonly prefixes: string[];
+  public readonly registryDomain: string;
+
+  /** The pull-through cache rules, in the order the upstreams were given. */
+  public readonly rules: ecr.CfnPullThroughCacheRule[];
+
+  /** The repository creation templates: one per upstream, or the single `ROOT` template. */
+  public readonly templates: ecr.CfnRepositoryCreationTemplate[];
+
+  /**
+   * The role ECR assumes to apply the templates (`CustomRoleArn`), when resource tags or a
+   * customer-managed KMS key need one.
+   */
+  public readonly templateRole?: iam.IRole;
+
+  private readonly upstreams: PlannedUpstream[];
+
+  constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
+    super(scope, id);
+    // Everything is validated before the first resource exists: a bad input leaves nothing behind.
+    const plan = planCache(this.node.path, props);
+    for (const warning of plan.warnings) {
+      Annotations.of(this).addWarningV2(`cdk-pull-through-cache:${warning.id}`, warning.message);
+    }
+
+    const stack = Stack.of(this);
+    this.upstreams = plan.upstreams;
+    this.prefixes = plan.upstreams.map(u => u.prefix);
+    this.registryDomain = `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}`;
+
+    const templateOptions = props.repositoryTemplate ?? {};
+    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes);
+    this.templateRole = renderer.role;
+
+    const rootTemplate = templateOptions.scope === TemplateScope.ANY_PREFIX
+      ? renderTemplate(this, 'RootTemplate', renderer, plan.templatePrefixes[0])
+      : undefined;
+
+    this.rules = [];
+    this.templates = rootTemplate ? [rootTemplate] : [];
+    for (const upstream of plan.upstreams) {
+      // Logical IDs derive from the prefix, never from the position in the list.
+      const upstreamScope = new Construct(this, upstream.constructId);
+      const template = rootTemplate ?? renderTemplate(upstreamScope, 'Template', renderer, upstream.prefix);
+      if (!rootTemplate) {
+        this.templates.push(template);
+      }
+      const rule = new ecr.CfnPullThroughCacheRule(upstreamScope, 'Rule', {
+        ecrRepositoryPrefix: upstream.prefix,
+        upstreamRegistryUrl: upstream.registry.url,
+        upstreamRegistry: upstream.registry.registryType,
+        credentialArn: upstream.credentials?.secretFullArn,
+        customRoleArn: upstream.registry.role?.roleArn,
+        upstreamRepositoryPrefix: upstream.registry.upstreamRepositoryPrefix,
+      });
+      // The template must exist before the first pull creates a repository.
+      rule.node.addDependency(template);
+      if (upstream.credentials) {
+        rule.node.addDependency(upstream.credentials);
+      }
+      this.rules.push(rule);
+    }
+  }
+
+  public grantPull(grantee: iam.IGrantable): iam.Grant {
+    return grantPullThrough(this, grantee, this.prefixes);
+  }
+
+  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    const upstream = this.upstreams.find(u => u.prefix === prefix);
+    if (!upstream) {
+      throw new Error(
+        `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${this.prefixes.map(p => `'${p}'`).join(', ')}`,
+      );
+    }
+    return grantPullThrough(this, grantee, [prefix]);
+  }
+}
+
+class ImportedPullThroughCache extends Construct implements IPullThroughCache {
+  public readonly registryDomain: string;
+
+  constructor(scope: Construct, id: string, public readonly prefixes: string[]) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.registryDomain = `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}`;
+  }
+
+  public grantPull(grantee: iam.IGrantable): iam.Grant {
+    return grantPullThrough(this, grantee, this.prefixes);
+  }
+
+  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    if (!Token.isUnresolved(prefix) && !this.prefixes.includes(prefix)) {
+      throw new Error(`PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'`);
+    }
+    return grantPullThrough(this, grantee, [prefix]);
+  }
+}

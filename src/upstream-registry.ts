@@ -1,0 +1,273 @@
+import { Aws, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { PREFIX_MAX_LENGTH, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
+
+/**
+ * Whether an upstream registry takes a Secrets Manager secret with credentials.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+ */
+export enum UpstreamAuthentication {
+  /** The upstream registry needs credentials: a rule without a secret is rejected. */
+  REQUIRED = 'REQUIRED',
+  /** The upstream registry is public: a rule takes no secret. */
+  NONE = 'NONE',
+  /** The upstream registry is reached with an IAM role (ECR to ECR): no secret, `role` instead. */
+  IAM_ROLE = 'IAM_ROLE',
+}
+
+/**
+ * Where an ECR-to-ECR pull-through cache pulls from.
+ */
+export interface EcrUpstreamOptions {
+  /**
+   * The IAM role ECR assumes to pull from the upstream registry (the rule's `CustomRoleArn`).
+   *
+   * It must be in the cache's account, trust `pullthroughcache.ecr.amazonaws.com`, and allow
+   * `ecr:GetAuthorizationToken`, `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
+   * `ecr:BatchImportUpstreamImage`, `ecr:GetImageCopyStatus`, `ecr:InitiateLayerUpload`,
+   * `ecr:UploadLayerPart`, `ecr:CompleteLayerUpload` and `ecr:PutImage`. Across accounts, the
+   * upstream registry's policy must also allow the pull.
+   *
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private.html
+   */
+  readonly role: iam.IRole;
+
+  /**
+   * The account of the upstream private registry.
+   *
+   * @default - the account of the stack the cache is in
+   */
+  readonly account?: string;
+
+  /**
+   * The region of the upstream private registry.
+   *
+   * @default - the region of the stack the cache is in
+   */
+  readonly region?: string;
+
+  /**
+   * Only repositories under this prefix of the upstream registry are pulled through
+   * (the rule's `UpstreamRepositoryPrefix`).
+   *
+   * @default - every repository of the upstream registry (`ROOT`)
+   */
+  readonly repositoryPrefix?: string;
+}
+
+/**
+ * An upstream container registry that Amazon ECR can cache.
+ *
+ * One static factory per upstream that ECR supports; each carries the registry's URL, the
+ * `UpstreamRegistry` value CloudFormation takes, whether it needs credentials, and the
+ * repository prefix used when an upstream is given none.
+ *
+ * @example
+ * const dockerHub = UpstreamRegistry.dockerHub();
+ * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+ */
+export class UpstreamRegistry {
+  /** Amazon ECR Public Gallery (`public.ecr.aws`). Takes no credentials. */
+  public static ecrPublic(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'public.ecr.aws',
+      registryType: 'ecr-public',
+      authentication: UpstreamAuthentication.NONE,
+      defaultPrefix: 'ecrpubliccache',
+      hosts: ['public.ecr.aws'],
+    });
+  }
+
+  /** The Kubernetes container image registry (`registry.k8s.io`). Takes no credentials. */
+  public static kubernetes(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'registry.k8s.io',
+      registryType: 'k8s',
+      authentication: UpstreamAuthentication.NONE,
+      defaultPrefix: 'k8scache',
+      hosts: ['registry.k8s.io'],
+    });
+  }
+
+  /** Quay (`quay.io`). Public repositories only: ECR takes no credentials for Quay. */
+  public static quay(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'quay.io',
+      registryType: 'quay',
+      authentication: UpstreamAuthentication.NONE,
+      defaultPrefix: 'quaycache',
+      hosts: ['quay.io'],
+    });
+  }
+
+  /**
+   * Docker Hub (`registry-1.docker.io`). ECR requires credentials: a Docker Hub user name and
+   * access token in a secret.
+   */
+  public static dockerHub(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'registry-1.docker.io',
+      registryType: 'docker-hub',
+      authentication: UpstreamAuthentication.REQUIRED,
+      defaultPrefix: 'dockercache',
+      hosts: ['docker.io'],
+    });
+  }
+
+  /**
+   * GitHub Container Registry (`ghcr.io`). ECR requires credentials: a GitHub user name and
+   * a personal access token (classic, with `read:packages`) in a secret.
+   */
+  public static githubContainerRegistry(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'ghcr.io',
+      registryType: 'github-container-registry',
+      authentication: UpstreamAuthentication.REQUIRED,
+      defaultPrefix: 'ghcrcache',
+      hosts: ['ghcr.io'],
+    });
+  }
+
+  /**
+   * GitLab Container Registry (`registry.gitlab.com`). ECR requires credentials: a GitLab
+   * user name and access token in a secret.
+   */
+  public static gitlabContainerRegistry(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'registry.gitlab.com',
+      registryType: 'gitlab-container-registry',
+      authentication: UpstreamAuthentication.REQUIRED,
+      defaultPrefix: 'gitlabcache',
+      hosts: ['registry.gitlab.com'],
+    });
+  }
+
+  /**
+   * Microsoft Azure Container Registry (`<registryName>.azurecr.io`). ECR requires credentials.
+   *
+   * @param registryName the registry's name: 5 to 50 alphanumeric characters
+   * @see https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcontainerregistry
+   */
+  public static azureContainerRegistry(registryName: string): UpstreamRegistry {
+    const problems: string[] = [];
+    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName ?? '')) {
+      problems.push(
+        `registryName '${registryName}' is not a valid Azure Container Registry name: 5 to 50 alphanumeric characters`,
+      );
+    }
+    return new UpstreamRegistry({
+      url: `${Token.isUnresolved(registryName) ? registryName : (registryName ?? '').toLowerCase()}.azurecr.io`,
+      registryType: 'azure-container-registry',
+      authentication: UpstreamAuthentication.REQUIRED,
+      defaultPrefix: 'azurecache',
+      hosts: Token.isUnresolved(registryName) ? [] : [`${(registryName ?? '').toLowerCase()}.azurecr.io`],
+      problems,
+    });
+  }
+
+  /** Chainguard Registry (`cgr.dev`). ECR requires credentials: a Chainguard pull token in a secret. */
+  public static chainguard(): UpstreamRegistry {
+    return new UpstreamRegistry({
+      url: 'cgr.dev',
+      registryType: 'chainguard',
+      authentication: UpstreamAuthentication.REQUIRED,
+      defaultPrefix: 'chainguardcache',
+      hosts: ['cgr.dev'],
+    });
+  }
+
+  /**
+   * A private Amazon ECR registry, in another region and/or account of the same partition.
+   *
+   * ECR reaches it with an IAM role instead of a secret.
+   *
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private.html
+   */
+  public static ecr(options: EcrUpstreamOptions): UpstreamRegistry {
+    const opts: Partial<EcrUpstreamOptions> = options ?? {};
+    const problems: string[] = [];
+    if (!opts.role) {
+      problems.push('an ECR upstream needs `role`: the IAM role ECR assumes to pull from the upstream registry (rule property CustomRoleArn)');
+    }
+    if (opts.account !== undefined && !Token.isUnresolved(opts.account) && !/^\d{12}$/.test(opts.account)) {
+      problems.push(`account '${opts.account}' is not a 12-digit AWS account ID`);
+    }
+    if (opts.region !== undefined && !Token.isUnresolved(opts.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(opts.region)) {
+      problems.push(`region '${opts.region}' is not an AWS region name such as 'us-east-1'`);
+    }
+    const upstreamPrefix = opts.repositoryPrefix;
+    if (upstreamPrefix !== undefined && !Token.isUnresolved(upstreamPrefix) && upstreamPrefix !== ROOT_PREFIX
+      && !(upstreamPrefix.length >= PREFIX_MIN_LENGTH && upstreamPrefix.length <= PREFIX_MAX_LENGTH && PREFIX_PATTERN.test(upstreamPrefix))) {
+      problems.push(`repositoryPrefix '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
+    }
+    const account = opts.account ?? Aws.ACCOUNT_ID;
+    const region = opts.region ?? Aws.REGION;
+    const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    const url = `${account}.dkr.ecr.${region}.${suffix}`;
+    return new UpstreamRegistry({
+      url,
+      registryType: 'ecr',
+      authentication: UpstreamAuthentication.IAM_ROLE,
+      defaultPrefix: 'ecrcache',
+      hosts: Token.isUnresolved(url) ? [] : [url],
+      role: opts.role,
+      upstreamRepositoryPrefix: opts.repositoryPrefix,
+      problems,
+    });
+  }
+
+  /** The upstream registry URL, the rule's `UpstreamRegistryUrl` (may be a token for `ecr()`). */
+  public readonly url: string;
+
+  /** The rule's `UpstreamRegistry` value, e.g. `docker-hub`. */
+  public readonly registryType: string;
+
+  /** Whether this upstream takes credentials. */
+  public readonly authentication: UpstreamAuthentication;
+
+  /** The ECR repository prefix used when an upstream definition gives none. */
+  public readonly defaultPrefix: string;
+
+  /** The IAM role ECR assumes to reach an ECR upstream. */
+  public readonly role?: iam.IRole;
+
+  /** The prefix of the upstream repositories an ECR upstream is limited to. */
+  public readonly upstreamRepositoryPrefix?: string;
+
+  /**
+   * Registry hosts (as an image reference names them, normalized) that this upstream serves.
+   * @internal
+   */
+  public readonly _hosts: string[];
+
+  /**
+   * Problems found in the factory's arguments, reported with the upstream's prefix by the cache.
+   * @internal
+   */
+  public readonly _problems: string[];
+
+  private constructor(spec: RegistrySpec) {
+    this.url = spec.url;
+    this.registryType = spec.registryType;
+    this.authentication = spec.authentication;
+    this.defaultPrefix = spec.defaultPrefix;
+    this.role = spec.role;
+    this.upstreamRepositoryPrefix = spec.upstreamRepositoryPrefix;
+    this._hosts = spec.hosts;
+    this._problems = spec.problems ?? [];
+  }
+}
+
+interface RegistrySpec {
+  readonly url: string;
+  readonly registryType: string;
+  readonly authentication: UpstreamAuthentication;
+  readonly defaultPrefix: string;
+  readonly hosts: string[];
+  readonly role?: iam.IRole;
+  readonly upstreamRepositoryPrefix?: string;
+  readonly problems?: string[];
+}
