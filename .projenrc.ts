@@ -40,6 +40,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The CDK CLI that synthesizes the example app. The npm `latest` tag (3.0.0) is older than
     // 2.1148 and cannot read cloud assembly schema 54.
     'aws-cdk@^2.1148.0',
+    // integ-runner 2.197.x is the newest served here; it reads the cloud assembly of 2.257.0.
+    '@aws-cdk/integ-runner@^2.197.10',
+    // The newest integ-tests-alpha served here; its peer range accepts aws-cdk-lib 2.257.0.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    'cdk-nag@^3.0.2',
+    'fast-check@^4.10.2',
   ],
 
   // The top-level dev tsconfig covers src/, test/, examples/ and .projenrc.ts.
@@ -84,7 +90,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', '*.snapshot/**/asset.*', '.venv/', 'examples/cdk.out/'],
+  gitignore: ['.jsii.tabl.json', 'cdk.out/', '*.snapshot/**/asset.*', '.venv/', 'examples/cdk.out/'],
 });
 
 // The main job: synthesize the bundled example app (the reference use case) with the CDK CLI and
@@ -94,6 +100,20 @@ project.addTask('example', {
   env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output examples/cdk.out --no-notices --no-version-reporting --path-metadata false',
 });
+
+// `npx projen test` also proves that jsii compiles the library, that API.md is current and that
+// every snippet in README.md and every @example compiles (jsii-rosetta, strict).
+// The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+const docsCheck = project.addTask('test:docs', {
+  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'bash scripts/check-api-md.sh' },
+    { exec: 'jsii-rosetta extract --strict --compile' },
+  ],
+});
+project.testTask.spawn(docsCheck);
 
 // There is no .NET SDK on our machines: generate the .NET code (checked by jsii-pacmak) without
 // building the NuGet package. Release machines with `dotnet` build it from the same code.

@@ -2,9 +2,11 @@ import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { grantPullThrough } from './private/grants';
 import { PlannedUpstream, planCache } from './private/plan';
+import { comparePrefixes } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
 import { UpstreamRegistry } from './upstream-registry';
@@ -153,7 +155,8 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
    */
   public readonly templateRole?: iam.IRole;
 
-  private readonly upstreams: PlannedUpstream[];
+  /** Whether the first pull tags the new repository (the templates have resource tags). */
+  private readonly tagsOnCreate: boolean;
 
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
@@ -164,27 +167,27 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
     }
 
     const stack = Stack.of(this);
-    this.upstreams = plan.upstreams;
     this.prefixes = plan.upstreams.map(u => u.prefix);
-    this.registryDomain = `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}`;
+    this.registryDomain = registryDomain(stack);
 
     const templateOptions = props.repositoryTemplate ?? {};
     const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes);
     this.templateRole = renderer.role;
+    this.tagsOnCreate = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
 
     const rootTemplate = templateOptions.scope === TemplateScope.ANY_PREFIX
       ? renderTemplate(this, 'RootTemplate', renderer, plan.templatePrefixes[0])
       : undefined;
 
-    this.rules = [];
-    this.templates = rootTemplate ? [rootTemplate] : [];
-    for (const upstream of plan.upstreams) {
-      // Logical IDs derive from the prefix, never from the position in the list.
+    const rules = new Map<PlannedUpstream, ecr.CfnPullThroughCacheRule>();
+    const templates = new Map<PlannedUpstream, ecr.CfnRepositoryCreationTemplate>();
+    // Logical IDs derive from the prefix, never from the position in the list; the resources are
+    // also created in prefix order, so reordering the upstreams does not change the template.
+    const sorted = [...plan.upstreams].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+    for (const upstream of sorted) {
       const upstreamScope = new Construct(this, upstream.constructId);
       const template = rootTemplate ?? renderTemplate(upstreamScope, 'Template', renderer, upstream.prefix);
-      if (!rootTemplate) {
-        this.templates.push(template);
-      }
+      templates.set(upstream, template);
       const rule = new ecr.CfnPullThroughCacheRule(upstreamScope, 'Rule', {
         ecrRepositoryPrefix: upstream.prefix,
         upstreamRegistryUrl: upstream.registry.url,
@@ -198,22 +201,38 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
       if (upstream.credentials) {
         rule.node.addDependency(upstream.credentials);
       }
-      this.rules.push(rule);
+      if (upstream.registry.role) {
+        // ECR checks the role when the rule is created: its policies must exist by then.
+        rule.node.addDependency(upstream.registry.role);
+      }
+      rules.set(upstream, rule);
     }
+    this.rules = plan.upstreams.map(u => rules.get(u)!);
+    this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {
-    return grantPullThrough(this, grantee, this.prefixes);
+    return grantPullThrough(this, grantee, this.prefixes, this.tagsOnCreate);
   }
 
   public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
-    const upstream = this.upstreams.find(u => u.prefix === prefix);
-    if (!upstream) {
-      throw new Error(
-        `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${this.prefixes.map(p => `'${p}'`).join(', ')}`,
-      );
-    }
-    return grantPullThrough(this, grantee, [prefix]);
+    checkKnownPrefix(this, this.prefixes, prefix);
+    return grantPullThrough(this, grantee, [prefix], this.tagsOnCreate);
+  }
+}
+
+/** The cache's registry domain: literal when the stack's account and region are known. */
+function registryDomain(stack: Stack): string {
+  const region = stack.region;
+  const suffix = Token.isUnresolved(region) ? stack.urlSuffix : (RegionInfo.get(region).domainSuffix ?? stack.urlSuffix);
+  return `${stack.account}.dkr.ecr.${region}.${suffix}`;
+}
+
+function checkKnownPrefix(cache: IPullThroughCache, prefixes: string[], prefix: string) {
+  if (!Token.isUnresolved(prefix) && !prefixes.includes(prefix)) {
+    throw new Error(
+      `PullThroughCache at '${cache.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
+    );
   }
 }
 
@@ -223,7 +242,7 @@ class ImportedPullThroughCache extends Construct implements IPullThroughCache {
   constructor(scope: Construct, id: string, public readonly prefixes: string[]) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.registryDomain = `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}`;
+    this.registryDomain = registryDomain(stack);
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {
@@ -231,9 +250,7 @@ class ImportedPullThroughCache extends Construct implements IPullThroughCache {
   }
 
   public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
-    if (!Token.isUnresolved(prefix) && !this.prefixes.includes(prefix)) {
-      throw new Error(`PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'`);
-    }
+    checkKnownPrefix(this, this.prefixes, prefix);
     return grantPullThrough(this, grantee, [prefix]);
   }
 }

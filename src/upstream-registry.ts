@@ -153,17 +153,20 @@ export class UpstreamRegistry {
    */
   public static azureContainerRegistry(registryName: string): UpstreamRegistry {
     const problems: string[] = [];
-    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName ?? '')) {
+    if (typeof registryName !== 'string') {
+      problems.push(`registryName ${JSON.stringify(registryName)} is not a string`);
+      registryName = String(registryName);
+    } else if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName)) {
       problems.push(
         `registryName '${registryName}' is not a valid Azure Container Registry name: 5 to 50 alphanumeric characters`,
       );
     }
     return new UpstreamRegistry({
-      url: `${Token.isUnresolved(registryName) ? registryName : (registryName ?? '').toLowerCase()}.azurecr.io`,
+      url: `${Token.isUnresolved(registryName) ? registryName : registryName.toLowerCase()}.azurecr.io`,
       registryType: 'azure-container-registry',
       authentication: UpstreamAuthentication.REQUIRED,
       defaultPrefix: 'azurecache',
-      hosts: Token.isUnresolved(registryName) ? [] : [`${(registryName ?? '').toLowerCase()}.azurecr.io`],
+      hosts: Token.isUnresolved(registryName) ? [] : [`${registryName.toLowerCase()}.azurecr.io`],
       problems,
     });
   }

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { prefixPath } from './rules';
+import { comparePrefixes, prefixPath } from './rules';
 
 /**
  * What a principal needs to pull an image through the cache, the first pull included: reading the
@@ -24,21 +24,22 @@ export function cachedRepositoryArn(scope: IConstruct, prefix: string): string {
 }
 
 /**
- * Grant the pull-through actions on the prefixes' repositories, and `ecr:GetAuthorizationToken`
- * (which has no resource) on `*`.
+ * Grant the pull-through actions on the prefixes' repositories (plus `ecr:TagResource` when the
+ * creation template tags them), and `ecr:GetAuthorizationToken` (which has no resource) on `*`.
  */
-export function grantPullThrough(scope: IConstruct, grantee: iam.IGrantable, prefixes: string[]): iam.Grant {
+export function grantPullThrough(
+  scope: IConstruct, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate = false,
+): iam.Grant {
   const pull = iam.Grant.addToPrincipal({
     grantee,
-    actions: PULL_THROUGH_ACTIONS,
-    resourceArns: prefixes.map(prefix => cachedRepositoryArn(scope, prefix)),
-
+    // A template with resource tags makes the first pull tag the new repository as the caller.
+    actions: tagsOnCreate ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,
+    resourceArns: [...prefixes].sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, prefix)),
   });
   const token = iam.Grant.addToPrincipal({
     grantee,
     actions: ['ecr:GetAuthorizationToken'],
     resourceArns: ['*'],
-
   });
   return pull.combine(token);
 }

@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { PullThroughCacheProps, UpstreamDefinition } from '../pull-through-cache';
 import { TemplateScope } from '../repository-template';
@@ -70,7 +70,9 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
       problems.push(`${name}: registry: ${problem}`);
     }
     problems.push(...prefixProblems(prefix).map(p => `${name}: ${p}`));
-    if (!Token.isUnresolved(prefix)) {
+    if (typeof prefix !== 'string') {
+      // Reported by prefixProblems; JavaScript callers can pass anything.
+    } else if (!Token.isUnresolved(prefix)) {
       const first = seen.get(prefixPath(prefix));
       if (first !== undefined) {
         problems.push(`${name}: prefix '${prefix}' is already used by upstreams[${first}]; every upstream needs its own prefix`);
@@ -89,7 +91,7 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
       registry,
       prefix,
       credentials: definition.credentials,
-      constructId: Token.isUnresolved(prefix) ? `Upstream${index}` : prefix.split('/').join('+'),
+      constructId: typeof prefix !== 'string' || Token.isUnresolved(prefix) ? `Upstream${index}` : prefixPath(prefix).split('/').join('+'),
     });
   });
   warnings.push(...nestedPrefixWarnings([...seen.keys()]));
@@ -174,7 +176,8 @@ function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.I
 function knownSecretName(secret: secretsmanager.ISecret): string | undefined | null {
   const resource = secret.node.defaultChild;
   if (resource instanceof secretsmanager.CfnSecret) {
-    if (resource.name === undefined) {
+    // A Secret without secretName still has a `name`: a token that resolves to nothing.
+    if (resource.name === undefined || Stack.of(resource).resolve(resource.name) === undefined) {
       return null;
     }
     return Token.isUnresolved(resource.name) ? undefined : resource.name;

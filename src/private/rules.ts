@@ -1,3 +1,5 @@
+import { Token } from 'aws-cdk-lib';
+
 /**
  * The constraints AWS puts on what this library renders, in one place.
  *
@@ -29,6 +31,20 @@ export const PREFIX_RULE =
 /** A prefix without its optional trailing `/`: ECR puts a `/` after the prefix either way. */
 export function prefixPath(prefix: string): string {
   return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+/**
+ * Orders prefixes so that what the library renders does not depend on the order the upstreams
+ * were given: literal prefixes by code point, unresolved ones after them in their given order
+ * (use with a stable sort).
+ */
+export function comparePrefixes(a: string, b: string): number {
+  const ua = Token.isUnresolved(a);
+  const ub = Token.isUnresolved(b);
+  if (ua || ub) {
+    return ua === ub ? 0 : ua ? 1 : -1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The prefix ECR gives a repository creation template that applies to any repository. */

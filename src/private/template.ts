@@ -13,6 +13,7 @@ import {
   TAG_KEY_MAX_LENGTH,
   TAG_VALUE_MAX_LENGTH,
   TEMPLATE_DESCRIPTION_MAX_LENGTH,
+  comparePrefixes,
   prefixPath,
 } from './rules';
 
@@ -120,7 +121,7 @@ export class TemplateRenderer {
         assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com'),
         description: 'Assumed by ECR to apply the pull-through cache repository creation templates',
       });
-      const repositories = templatePrefixes.map(prefix => Stack.of(scope).formatArn({
+      const repositories = [...templatePrefixes].sort(comparePrefixes).map(prefix => Stack.of(scope).formatArn({
         service: 'ecr',
         resource: 'repository',
         resourceName: prefix === ROOT_PREFIX ? '*' : `${prefixPath(prefix)}/*`,

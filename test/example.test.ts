@@ -1,0 +1,47 @@
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { expectLeastPrivilege } from './helpers';
+import { ReferenceStack } from '../examples/reference-stack';
+
+describe('the example app', () => {
+  test('ReferenceStack synthesizes 4 rules, 1 ROOT template and 2 secrets', () => {
+    const stack = new ReferenceStack(new App(), 'Example');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::PullThroughCacheRule', 4);
+    template.resourceCountIs('AWS::ECR::RepositoryCreationTemplate', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+      Prefix: 'ROOT',
+      AppliedFor: ['PULL_THROUGH_CACHE'],
+      ImageTagMutability: 'MUTABLE',
+      EncryptionConfiguration: { EncryptionType: 'AES256' },
+    });
+    const prefixes = Object.values<any>(template.findResources('AWS::ECR::PullThroughCacheRule'))
+      .map(r => r.Properties.EcrRepositoryPrefix).sort();
+    expect(prefixes).toEqual(['dockercache', 'ghcrcache', 'k8scache', 'quaycache']);
+    expect(Object.values<any>(template.findResources('AWS::SecretsManager::Secret')).map(s => s.Properties.Name).sort())
+      .toEqual(['ecr-pullthroughcache/dockerio', 'ecr-pullthroughcache/ghcr']);
+    expect(stack.cache.prefixes).toEqual(['dockercache', 'ghcrcache', 'k8scache', 'quaycache']);
+    expectLeastPrivilege(template);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('its output shows the docker pull command', () => {
+    const stack = new ReferenceStack(new App(), 'Example');
+    Template.fromStack(stack).hasOutput('PullExample', {
+      Value: {
+        'Fn::Join': ['', [
+          'docker pull ', { Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' },
+          '/dockercache/library/alpine:3',
+        ]],
+      },
+    });
+  });
+
+  test('in an environment, the command has the account and region', () => {
+    const stack = new ReferenceStack(new App(), 'Example', { env: { account: '123456789012', region: 'us-east-2' } });
+    const output = Template.fromStack(stack).findOutputs('PullExample').PullExample;
+    expect(JSON.stringify(output.Value)).toContain('docker pull 123456789012.dkr.ecr.us-east-2.');
+    expect(JSON.stringify(output.Value)).toContain('/dockercache/library/alpine:3');
+  });
+});

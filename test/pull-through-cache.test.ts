@@ -1,0 +1,798 @@
+import { App, Aws, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  PullThroughCache,
+  PullThroughCacheProps,
+  PullThroughCacheSecret,
+  RepositoryTemplateOptions,
+  TemplateScope,
+  UpstreamRegistry,
+} from '../src';
+import {
+  allStatements,
+  buildReference,
+  expectLeastPrivilege,
+  REFERENCE_PREFIXES,
+  repositoryArnPattern,
+} from './helpers';
+
+const PULL_ACTIONS = [
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchImportUpstreamImage',
+  'ecr:CreateRepository',
+];
+
+function newStack(): Stack {
+  return new Stack(new App(), 'Stack');
+}
+
+/** A cache of registry.k8s.io and Quay (no credentials needed) with the given template options. */
+function publicCache(stack: Stack, repositoryTemplate?: RepositoryTemplateOptions, id = 'Cache'): PullThroughCache {
+  return new PullThroughCache(stack, id, {
+    upstreams: [
+      { registry: UpstreamRegistry.kubernetes() },
+      { registry: UpstreamRegistry.quay() },
+    ],
+    repositoryTemplate,
+  });
+}
+
+function onlyResource(template: Template, type: string): any {
+  const resources = Object.values<any>(template.findResources(type));
+  expect(resources).toHaveLength(1);
+  return resources[0];
+}
+
+function templateProperties(stack: Stack): any[] {
+  return Object.values<any>(Template.fromStack(stack).findResources('AWS::ECR::RepositoryCreationTemplate'))
+    .map(r => r.Properties);
+}
+
+describe('the reference use case', () => {
+  test('renders exactly 4 rules with prefix, URL, registry type and credentials', () => {
+    const { stack } = buildReference();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::PullThroughCacheRule', 4);
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'dockercache',
+      UpstreamRegistryUrl: 'registry-1.docker.io',
+      UpstreamRegistry: 'docker-hub',
+      CredentialArn: { Ref: stack.getLogicalId(stack.node.findChild('DockerHubSecret').node.defaultChild as secretsmanager.CfnSecret) },
+    });
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'ghcrcache',
+      UpstreamRegistryUrl: 'ghcr.io',
+      UpstreamRegistry: 'github-container-registry',
+      CredentialArn: { Ref: Match.stringLikeRegexp('^GhcrSecret') },
+    });
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'k8scache',
+      UpstreamRegistryUrl: 'registry.k8s.io',
+      UpstreamRegistry: 'k8s',
+      CredentialArn: Match.absent(),
+      CustomRoleArn: Match.absent(),
+      UpstreamRepositoryPrefix: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'quaycache',
+      UpstreamRegistryUrl: 'quay.io',
+      UpstreamRegistry: 'quay',
+      CredentialArn: Match.absent(),
+    });
+  });
+
+  test('renders one ROOT template for pull-through cache, mutable and AES-256', () => {
+    const { stack } = buildReference();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::RepositoryCreationTemplate', 1);
+    const root = onlyResource(template, 'AWS::ECR::RepositoryCreationTemplate');
+    expect(root.Properties).toEqual({
+      Prefix: 'ROOT',
+      AppliedFor: ['PULL_THROUGH_CACHE'],
+      ImageTagMutability: 'MUTABLE',
+      EncryptionConfiguration: { EncryptionType: 'AES256' },
+      Description: 'Repositories created by any ECR pull-through cache rule of this registry',
+    });
+    // No role is needed without tags or a customer-managed key.
+    template.resourceCountIs('AWS::IAM::Role', 1); // the puller only
+  });
+
+  test('every rule depends on the template, and the credentialed ones on their secret', () => {
+    const { stack } = buildReference();
+    const template = Template.fromStack(stack);
+    const rootId = Object.keys(template.findResources('AWS::ECR::RepositoryCreationTemplate'))[0];
+    const dockerSecretId = Object.keys(template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { Name: 'ecr-pullthroughcache/dockerio' },
+    }))[0];
+    const ghcrSecretId = Object.keys(template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { Name: 'ecr-pullthroughcache/ghcr' },
+    }))[0];
+    const rules = template.findResources('AWS::ECR::PullThroughCacheRule');
+    const dependsOn = Object.fromEntries(Object.values<any>(rules).map(r => [r.Properties.EcrRepositoryPrefix, [...r.DependsOn].sort()]));
+    expect(dependsOn).toEqual({
+      dockercache: [rootId, dockerSecretId].sort(),
+      ghcrcache: [rootId, ghcrSecretId].sort(),
+      k8scache: [rootId],
+      quaycache: [rootId],
+    });
+  });
+
+  test('holds no secret material and emits no warnings', () => {
+    const { stack } = buildReference();
+    const template = Template.fromStack(stack);
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain('"SecretString"');
+    // The access token only appears as the key CloudFormation generates (and in prose).
+    const occurrences: string[] = [];
+    const walk = (value: any, path: string): void => {
+      if (typeof value === 'string') {
+        if (value.includes('accessToken') && !path.endsWith('.Description')) {
+          occurrences.push(`${path}=${value}`);
+        }
+      } else if (value && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) {
+          if (k.includes('accessToken')) {
+            occurrences.push(`${path}.${k}`);
+          }
+          walk(v, `${path}.${k}`);
+        }
+      }
+    };
+    walk(template.toJSON(), '');
+    expect(occurrences.sort()).toEqual([
+      '.Resources.DockerHubSecret9BE6658C.Properties.GenerateSecretString.GenerateStringKey=accessToken',
+      '.Resources.GhcrSecretEA0AD9C8.Properties.GenerateSecretString.GenerateStringKey=accessToken',
+    ]);
+    for (const secret of Object.values<any>(template.findResources('AWS::SecretsManager::Secret'))) {
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.GenerateSecretString.GenerateStringKey).toBe('accessToken');
+      expect(JSON.parse(secret.Properties.GenerateSecretString.SecretStringTemplate)).not.toHaveProperty('accessToken');
+    }
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cdk-pull-through-cache'))).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('the puller gets exactly the pull actions on each prefix and the token on *', () => {
+    const { stack } = buildReference();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: PULL_ACTIONS,
+            Resource: REFERENCE_PREFIXES.map(p => repositoryArnPattern(`${p}/*`)),
+          },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    expectLeastPrivilege(template);
+  });
+});
+
+describe('defaults', () => {
+  test.each([
+    [UpstreamRegistry.kubernetes(), 'k8scache'],
+    [UpstreamRegistry.quay(), 'quaycache'],
+    [UpstreamRegistry.ecrPublic(), 'ecrpubliccache'],
+  ])('an upstream without prefix uses the registry default (%#)', (registry, expected) => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry }] });
+    expect(cache.prefixes).toEqual([expected]);
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: expected });
+  });
+
+  test('credentialed registries default to their prefixes', () => {
+    const stack = newStack();
+    const secret = (name: string) => secretsmanager.Secret.fromSecretCompleteArn(
+      stack, name, `arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/${name}-AbCdEf`);
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [
+        { registry: UpstreamRegistry.dockerHub(), credentials: secret('docker') },
+        { registry: UpstreamRegistry.githubContainerRegistry(), credentials: secret('ghcr') },
+        { registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret('gitlab') },
+        { registry: UpstreamRegistry.azureContainerRegistry('myregistry'), credentials: secret('azure') },
+        { registry: UpstreamRegistry.chainguard(), credentials: secret('cgr') },
+      ],
+    });
+    expect(cache.prefixes).toEqual(['dockercache', 'ghcrcache', 'gitlabcache', 'azurecache', 'chainguardcache']);
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'azurecache',
+      UpstreamRegistryUrl: 'myregistry.azurecr.io',
+      UpstreamRegistry: 'azure-container-registry',
+      CredentialArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/azure-AbCdEf',
+    });
+  });
+
+  test('PER_UPSTREAM is the default: one template per prefix, each rule depends on its own', () => {
+    const stack = newStack();
+    const cache = publicCache(stack);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::RepositoryCreationTemplate', 2);
+    expect(templateProperties(stack).map(p => p.Prefix).sort()).toEqual(['k8scache', 'quaycache']);
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+      Prefix: 'k8scache',
+      AppliedFor: ['PULL_THROUGH_CACHE'],
+      ImageTagMutability: 'MUTABLE',
+      EncryptionConfiguration: { EncryptionType: 'AES256' },
+      Description: "Repositories created by the ECR pull-through cache rule 'k8scache'",
+    });
+    expect(cache.templates).toHaveLength(2);
+    for (const [i, rule] of cache.rules.entries()) {
+      const resolvedTemplate = cache.templates[i];
+      expect(stack.resolve(resolvedTemplate.prefix)).toBe(stack.resolve(rule.ecrRepositoryPrefix));
+      const ruleId = stack.getLogicalId(rule);
+      expect(template.toJSON().Resources[ruleId].DependsOn).toEqual([stack.getLogicalId(resolvedTemplate)]);
+    }
+  });
+
+  test('explicit PER_UPSTREAM equals the default', () => {
+    const a = newStack();
+    publicCache(a);
+    const b = newStack();
+    publicCache(b, { scope: TemplateScope.PER_UPSTREAM });
+    expect(Template.fromStack(b).toJSON()).toEqual(Template.fromStack(a).toJSON());
+  });
+});
+
+describe('template options', () => {
+  test('tag mutability with exclusion filters renders the filters', () => {
+    const stack = newStack();
+    publicCache(stack, {
+      imageTagMutability: ecr.TagMutability.MUTABLE_WITH_EXCLUSION,
+      imageTagMutabilityExclusionFilters: [
+        ecr.ImageTagMutabilityExclusionFilter.wildcard('release-*'),
+        ecr.ImageTagMutabilityExclusionFilter.wildcard('v1.*'),
+      ],
+    });
+    for (const props of templateProperties(stack)) {
+      expect(props.ImageTagMutability).toBe('MUTABLE_WITH_EXCLUSION');
+      expect(props.ImageTagMutabilityExclusionFilters).toEqual([
+        { ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: 'release-*' },
+        { ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: 'v1.*' },
+      ]);
+    }
+  });
+
+  test('IMMUTABLE is rendered and warned about', () => {
+    const stack = newStack();
+    publicCache(stack, { imageTagMutability: ecr.TagMutability.IMMUTABLE });
+    expect(templateProperties(stack).map(p => p.ImageTagMutability)).toEqual(['IMMUTABLE', 'IMMUTABLE']);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:immutableTags'));
+  });
+
+  test('IMMUTABLE_WITH_EXCLUSION is warned about too', () => {
+    const stack = newStack();
+    publicCache(stack, {
+      imageTagMutability: ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION,
+      imageTagMutabilityExclusionFilters: [ecr.ImageTagMutabilityExclusionFilter.wildcard('latest')],
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('immutableTags'));
+  });
+
+  test('KMS with a key: KmsKey, and a role trusted by ECR with grants on that key only', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    const cache = publicCache(stack, { encryptionKey: key });
+    const template = Template.fromStack(stack);
+    const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+    expect(cache.templateRole).toBeDefined();
+    const roleArn = { 'Fn::GetAtt': [stack.getLogicalId(cache.templateRole!.node.defaultChild as iam.CfnRole), 'Arn'] };
+    for (const props of templateProperties(stack)) {
+      expect(props.EncryptionConfiguration).toEqual({ EncryptionType: 'KMS', KmsKey: keyArn });
+      expect(props.CustomRoleArn).toEqual(roleArn);
+    }
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' } }],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleArn['Fn::GetAtt'][0] }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'ecr:CreateRepository',
+            Resource: [repositoryArnPattern('k8scache/*'), repositoryArnPattern('quaycache/*')],
+          },
+          { Effect: 'Allow', Action: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
+        ],
+      },
+    });
+    // The templates are created after the role and its policy.
+    for (const t of Object.values<any>(template.findResources('AWS::ECR::RepositoryCreationTemplate'))) {
+      expect(t.DependsOn).toEqual(expect.arrayContaining([roleArn['Fn::GetAtt'][0]]));
+      expect(t.DependsOn.some((d: string) => d.includes('DefaultPolicy'))).toBe(true);
+    }
+    expectLeastPrivilege(template);
+  });
+
+  test('KMS without a key: the AWS managed key, no role', () => {
+    const stack = newStack();
+    const cache = publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS });
+    for (const props of templateProperties(stack)) {
+      expect(props.EncryptionConfiguration).toEqual({ EncryptionType: 'KMS' });
+      expect(props.CustomRoleArn).toBeUndefined();
+    }
+    expect(cache.templateRole).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::Role', 0);
+  });
+
+  test('KMS_DSSE is rendered', () => {
+    const stack = newStack();
+    publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE });
+    expect(templateProperties(stack).map(p => p.EncryptionConfiguration)).toEqual([
+      { EncryptionType: 'KMS_DSSE' }, { EncryptionType: 'KMS_DSSE' },
+    ]);
+  });
+
+  test('KMS_DSSE with a key keeps the key', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE, encryptionKey: key });
+    expect(templateProperties(stack)[0].EncryptionConfiguration).toEqual({
+      EncryptionType: 'KMS_DSSE', KmsKey: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+  });
+
+  test('lifecycle rules render the same policy as ecr.Repository', () => {
+    const rules: ecr.LifecycleRule[] = [
+      { rulePriority: 1, tagStatus: ecr.TagStatus.TAGGED, tagPrefixList: ['v'], maxImageCount: 5, description: 'keep 5' },
+      { tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7) },
+      { tagPatternList: ['release-*-final'], maxImageAge: Duration.days(90) },
+      { maxImageCount: 10 },
+    ];
+    const stack = newStack();
+    publicCache(stack, { lifecycleRules: rules });
+
+    const reference = newStack();
+    new ecr.Repository(reference, 'Repo', { lifecycleRules: rules });
+    const repo = onlyResource(Template.fromStack(reference), 'AWS::ECR::Repository');
+    const expected = JSON.parse(repo.Properties.LifecyclePolicy.LifecyclePolicyText);
+    expect(expected.rules).toHaveLength(4);
+
+    for (const props of templateProperties(stack)) {
+      expect(typeof props.LifecyclePolicy).toBe('string');
+      expect(props.LifecyclePolicy.length).toBeGreaterThanOrEqual(100);
+      expect(JSON.parse(props.LifecyclePolicy)).toEqual(expected);
+      // Same text, not only the same structure.
+      expect(props.LifecyclePolicy).toBe(repo.Properties.LifecyclePolicy.LifecyclePolicyText);
+    }
+  });
+
+  test('lifecycle rules with an explicitly prioritized ANY rule match ecr.Repository', () => {
+    const rules: ecr.LifecycleRule[] = [
+      { rulePriority: 3, tagStatus: ecr.TagStatus.TAGGED, tagPrefixList: ['a', 'b'], maxImageCount: 2 },
+      { rulePriority: 9, tagStatus: ecr.TagStatus.ANY, maxImageAge: Duration.days(30) },
+    ];
+    const stack = newStack();
+    publicCache(stack, { lifecycleRules: rules });
+    const reference = newStack();
+    new ecr.Repository(reference, 'Repo', { lifecycleRules: rules });
+    const repo = onlyResource(Template.fromStack(reference), 'AWS::ECR::Repository');
+    expect(templateProperties(stack)[0].LifecyclePolicy).toBe(repo.Properties.LifecyclePolicy.LifecyclePolicyText);
+  });
+
+  test('no lifecycle rules: no LifecyclePolicy', () => {
+    const stack = newStack();
+    publicCache(stack, { lifecycleRules: [] });
+    expect(templateProperties(stack)[0]).not.toHaveProperty('LifecyclePolicy');
+  });
+
+  test('resource tags are sorted and come with a role that may tag the prefix repositories', () => {
+    const stack = newStack();
+    const cache = publicCache(stack, { resourceTags: { team: 'platform', cost: 'cache', app: 'ptc' } });
+    const template = Template.fromStack(stack);
+    for (const props of templateProperties(stack)) {
+      expect(props.ResourceTags).toEqual([
+        { Key: 'app', Value: 'ptc' },
+        { Key: 'cost', Value: 'cache' },
+        { Key: 'team', Value: 'platform' },
+      ]);
+      expect(props.CustomRoleArn).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(cache.templateRole!.node.defaultChild as iam.CfnRole), 'Arn'] });
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: ['ecr:CreateRepository', 'ecr:TagResource'],
+          Resource: [repositoryArnPattern('k8scache/*'), repositoryArnPattern('quaycache/*')],
+        }],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecr.amazonaws.com' } })] },
+    });
+    expectLeastPrivilege(template);
+  });
+
+  test('resource tags on the ROOT template: the role may tag any repository', () => {
+    const { stack } = buildReference({ repositoryTemplate: { scope: TemplateScope.ANY_PREFIX, resourceTags: { a: 'b' } } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:TagResource'], Resource: repositoryArnPattern('*') }],
+      },
+    });
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+      Prefix: 'ROOT',
+      ResourceTags: [{ Key: 'a', Value: 'b' }],
+      CustomRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheTemplateRole'), 'Arn'] },
+    });
+    expectLeastPrivilege(template);
+  });
+
+  test('a repository policy is rendered as a JSON string', () => {
+    const stack = newStack();
+    const policy = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal('arn:aws:iam::111122223333:root')],
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      })],
+    });
+    publicCache(stack, { repositoryPolicy: policy });
+    const props = templateProperties(stack)[0];
+    expect(typeof props.RepositoryPolicy).toBe('string');
+    expect(JSON.parse(props.RepositoryPolicy)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      }],
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('publicRepositoryPolicy'))).toEqual([]);
+  });
+
+  test('a repository policy with tokens becomes a Fn::Join string', () => {
+    const stack = newStack();
+    const policy = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['ecr:BatchGetImage'] })],
+    });
+    publicCache(stack, { repositoryPolicy: policy });
+    const rendered = templateProperties(stack)[0].RepositoryPolicy;
+    expect(rendered['Fn::Join']).toBeDefined();
+    expect(JSON.stringify(rendered)).toContain('AWS::AccountId');
+  });
+
+  test('a repository policy open to any principal is warned about', () => {
+    const stack = newStack();
+    publicCache(stack, {
+      repositoryPolicy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['ecr:BatchGetImage'] })],
+      }),
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:publicRepositoryPolicy'));
+  });
+
+  test('a repository policy open to any principal with a condition is not warned about', () => {
+    const stack = newStack();
+    publicCache(stack, {
+      repositoryPolicy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          principals: [new iam.AnyPrincipal()],
+          actions: ['ecr:BatchGetImage'],
+          conditions: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } },
+        })],
+      }),
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('publicRepositoryPolicy'))).toEqual([]);
+  });
+
+  test('description: a default naming the prefix, or the one given', () => {
+    const a = newStack();
+    publicCache(a);
+    expect(templateProperties(a).map(p => p.Description).sort()).toEqual([
+      "Repositories created by the ECR pull-through cache rule 'k8scache'",
+      "Repositories created by the ECR pull-through cache rule 'quaycache'",
+    ]);
+    const b = newStack();
+    publicCache(b, { description: 'Team cache repositories' });
+    expect(templateProperties(b).map(p => p.Description)).toEqual(['Team cache repositories', 'Team cache repositories']);
+  });
+
+  test('a 256-character description is accepted', () => {
+    const stack = newStack();
+    publicCache(stack, { description: 'd'.repeat(256) });
+    expect(templateProperties(stack)[0].Description).toHaveLength(256);
+  });
+});
+
+describe('grants', () => {
+  test('grantPull: every prefix, least privilege', () => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [
+        { registry: UpstreamRegistry.kubernetes(), prefix: 'team/k8s' },
+        { registry: UpstreamRegistry.quay(), prefix: 'quay/' },
+        { registry: UpstreamRegistry.ecrPublic() },
+      ],
+    });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    const grant = cache.grantPull(role);
+    expect(grant.success).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: PULL_ACTIONS,
+            Resource: Match.arrayEquals([
+              repositoryArnPattern('ecrpubliccache/*'),
+              repositoryArnPattern('quay/*'),
+              repositoryArnPattern('team/k8s/*'),
+            ]),
+          },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    expectLeastPrivilege(template);
+  });
+
+  test('grantPull adds ecr:TagResource on the prefixes when the template tags new repositories', () => {
+    const stack = newStack();
+    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPullFromUpstream(role, 'quaycache');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*') },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    expectLeastPrivilege(template);
+  });
+
+  test('grantPull to a principal without a policy (a user) is still least privilege', () => {
+    const stack = newStack();
+    const cache = publicCache(stack);
+    const user = new iam.User(stack, 'User');
+    cache.grantPull(user);
+    const template = Template.fromStack(stack);
+    const statements = allStatements(template);
+    expect(statements).toHaveLength(2);
+    expect(statements.filter(s => s.Resource === '*')).toEqual([
+      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    ]);
+    expectLeastPrivilege(template);
+  });
+
+  test('grantPullFromUpstream: only that prefix', () => {
+    const { stack, cache } = buildReference({ grant: false });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPullFromUpstream(role, 'ghcrcache');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: PULL_ACTIONS, Resource: repositoryArnPattern('ghcrcache/*') },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('repository/dockercache');
+    expectLeastPrivilege(template);
+  });
+
+  test('grantPullFromUpstream of an unknown prefix throws naming the prefixes', () => {
+    const { stack, cache } = buildReference({ grant: false });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => cache.grantPullFromUpstream(role, 'nope')).toThrow(
+      "PullThroughCache at 'Stack/Cache': no upstream has prefix 'nope'; the prefixes are 'dockercache', 'ghcrcache', 'k8scache', 'quaycache'",
+    );
+    // Nothing was granted.
+    expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
+  });
+
+  test('fromPullThroughCacheAttributes grants like the cache itself', () => {
+    const stack = newStack();
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes: ['dockercache', 'k8scache'] });
+    expect(imported.prefixes).toEqual(['dockercache', 'k8scache']);
+    expect(stack.resolve(imported.registryDomain)).toEqual({
+      'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+    });
+    const all = new iam.Role(stack, 'All', { assumedBy: new iam.AccountRootPrincipal() });
+    const one = new iam.Role(stack, 'One', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantPull(all);
+    imported.grantPullFromUpstream(one, 'k8scache');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(all.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: [
+          { Action: PULL_ACTIONS, Resource: [repositoryArnPattern('dockercache/*'), repositoryArnPattern('k8scache/*')] },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(one.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: [
+          { Action: PULL_ACTIONS, Resource: repositoryArnPattern('k8scache/*') },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    expect(() => imported.grantPullFromUpstream(one, 'quaycache')).toThrow(/no upstream has prefix 'quaycache'/);
+    template.resourceCountIs('AWS::ECR::PullThroughCacheRule', 0);
+    expectLeastPrivilege(template);
+  });
+});
+
+describe('exposed properties', () => {
+  test('prefixes, rules and templates follow the order given', () => {
+    const { stack, cache } = buildReference({ order: [3, 1, 0, 2] });
+    expect(cache.prefixes).toEqual(['quaycache', 'ghcrcache', 'dockercache', 'k8scache']);
+    expect(cache.rules.map(r => stack.resolve(r.ecrRepositoryPrefix))).toEqual(cache.prefixes);
+    expect(cache.rules.every(r => r instanceof ecr.CfnPullThroughCacheRule)).toBe(true);
+    expect(cache.templates).toHaveLength(1);
+    expect(cache.templates[0].prefix).toBe('ROOT');
+    expect(cache.templateRole).toBeUndefined();
+  });
+
+  test('PER_UPSTREAM templates follow the order given', () => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes() }],
+    });
+    expect(cache.templates.map(t => t.prefix)).toEqual(['quaycache', 'k8scache']);
+    expect(cache.rules.map(r => r.ecrRepositoryPrefix)).toEqual(['quaycache', 'k8scache']);
+  });
+
+  test('registryDomain of an environment-agnostic stack is a Fn::Join of the pseudo parameters', () => {
+    const { stack, cache } = buildReference();
+    expect(stack.resolve(cache.registryDomain)).toEqual({
+      'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+    });
+  });
+
+  test.each([
+    ['eu-west-1', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+    ['cn-north-1', '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn'],
+    ['us-gov-west-1', '123456789012.dkr.ecr.us-gov-west-1.amazonaws.com'],
+  ])('registryDomain of a stack bound to %s is a partition-correct literal', (region, domain) => {
+    const { cache } = buildReference({ stackProps: { env: { account: '123456789012', region } } });
+    expect(cache.registryDomain).toEqual(domain);
+  });
+
+  test('templateRole exists only when tags or a key need it', () => {
+    const a = newStack();
+    expect(publicCache(a, { resourceTags: { a: 'b' } }).templateRole).toBeInstanceOf(iam.Role);
+    const b = newStack();
+    expect(publicCache(b, { encryption: ecr.RepositoryEncryption.KMS }).templateRole).toBeUndefined();
+  });
+});
+
+describe('ECR upstream', () => {
+  function ecrCache(options: Partial<Parameters<typeof UpstreamRegistry.ecr>[0]>, stack = newStack()) {
+    const role = new iam.Role(stack, 'UpstreamRole', { assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com') });
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ role, ...options }), prefix: 'mirror' }],
+    });
+    return { stack, role, cache };
+  }
+
+  test('another account and region: role, upstream prefix and URL', () => {
+    const { stack, role } = ecrCache({ account: '210987654321', region: 'eu-central-1', repositoryPrefix: 'team-a' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'mirror',
+      UpstreamRegistry: 'ecr',
+      UpstreamRegistryUrl: '210987654321.dkr.ecr.eu-central-1.amazonaws.com',
+      CustomRoleArn: { 'Fn::GetAtt': [stack.getLogicalId(role.node.defaultChild as iam.CfnRole), 'Arn'] },
+      UpstreamRepositoryPrefix: 'team-a',
+      CredentialArn: Match.absent(),
+    });
+  });
+
+  test('a China region gets the amazonaws.com.cn suffix', () => {
+    const { stack } = ecrCache({ account: '210987654321', region: 'cn-north-1' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      UpstreamRegistryUrl: '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn',
+      UpstreamRepositoryPrefix: Match.absent(),
+    });
+  });
+
+  test('account and region omitted: the URL is built from the pseudo parameters', () => {
+    const { stack } = ecrCache({});
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      UpstreamRegistryUrl: {
+        'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+      },
+    });
+  });
+
+  test('the default prefix is ecrcache', () => {
+    const stack = newStack();
+    const role = iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::123456789012:role/ptc');
+    const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.ecr({ role, region: 'us-west-2' }) }] });
+    expect(cache.prefixes).toEqual(['ecrcache']);
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      CustomRoleArn: 'arn:aws:iam::123456789012:role/ptc',
+      UpstreamRegistryUrl: { 'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.us-west-2.amazonaws.com']] },
+    });
+  });
+});
+
+describe('warnings', () => {
+  test('nested prefixes are warned about', () => {
+    const stack = newStack();
+    new PullThroughCache(stack, 'Cache', {
+      upstreams: [
+        { registry: UpstreamRegistry.kubernetes(), prefix: 'team' },
+        { registry: UpstreamRegistry.quay(), prefix: 'team/quay' },
+      ],
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:nestedPrefix'));
+    const warnings = Annotations.fromStack(stack).findWarning('/Stack/Cache', Match.stringLikeRegexp('nestedPrefix'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].entry.data).toContain("prefix 'team/quay' is inside prefix 'team'");
+  });
+
+  test('sibling prefixes sharing a string start are not nested', () => {
+    const stack = newStack();
+    new PullThroughCache(stack, 'Cache', {
+      upstreams: [
+        { registry: UpstreamRegistry.kubernetes(), prefix: 'team' },
+        { registry: UpstreamRegistry.quay(), prefix: 'teamquay' },
+      ],
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('nestedPrefix'))).toEqual([]);
+  });
+
+  test('an unresolved prefix is warned about and gets a positional construct ID', () => {
+    const stack = newStack();
+    const prefix = new CfnParameter(stack, 'Prefix', { type: 'String' }).valueAsString;
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.kubernetes() }, { registry: UpstreamRegistry.quay(), prefix }],
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:tokenPrefix'));
+    expect(cache.node.tryFindChild('Upstream1')).toBeDefined();
+    expect(cache.node.tryFindChild('k8scache')).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: { Ref: 'Prefix' } });
+  });
+});
+
+describe('misc', () => {
+  test('a PullThroughCacheSecret is accepted and referenced by ARN', () => {
+    const stack = newStack();
+    const secret = new PullThroughCacheSecret(stack, 'Secret', { registryName: 'gitlab', username: 'me' });
+    new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret }] });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      CredentialArn: { Ref: stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret) },
+      UpstreamRegistryUrl: 'registry.gitlab.com',
+    });
+  });
+
+  test('two caches in one stack do not collide', () => {
+    const stack = newStack();
+    publicCache(stack, undefined, 'A');
+    const props: PullThroughCacheProps = { upstreams: [{ registry: UpstreamRegistry.ecrPublic() }] };
+    new PullThroughCache(stack, 'B', props);
+    Template.fromStack(stack).resourceCountIs('AWS::ECR::PullThroughCacheRule', 3);
+  });
+
+  test('the Aws pseudo account is accepted as an ECR upstream account', () => {
+    const { stack } = (() => {
+      const s = newStack();
+      const role = iam.Role.fromRoleArn(s, 'R', 'arn:aws:iam::123456789012:role/ptc');
+      new PullThroughCache(s, 'Cache', { upstreams: [{ registry: UpstreamRegistry.ecr({ role, account: Aws.ACCOUNT_ID, region: 'eu-west-1' }) }] });
+      return { stack: s };
+    })();
+    Template.fromStack(stack).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
+  });
+});
