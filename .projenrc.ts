@@ -76,7 +76,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+    devdirs: ['test', 'examples', 'scripts', 'projenrc', '.projenrc.ts'],
     // One typed-lint project for sources, tests and examples.
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
@@ -90,7 +90,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['.jsii.tabl.json', 'cdk.out/', '*.snapshot/**/asset.*', '.venv/', 'examples/cdk.out/'],
+  gitignore: [
+    '.jsii.tabl.json',
+    'cdk.out/',
+    // integ-runner writes asset bundles next to the snapshots; the templates are what we review.
+    '**/*.snapshot/asset.*',
+    '.venv/',
+    'examples/cdk.out/',
+  ],
 });
 
 // The main job: synthesize the bundled example app (the reference use case) with the CDK CLI and
@@ -114,6 +121,33 @@ const docsCheck = project.addTask('test:docs', {
   ],
 });
 project.testTask.spawn(docsCheck);
+
+// Tools we did not write, on every `npx projen test`: cfn-lint over a matrix of configurations,
+// and integ-runner checking the committed integ snapshots (cdk-nag and the property tests are
+// jest files). ts-node without type checks: tsc and eslint already check these files.
+const tsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
+const cfnLint = project.addTask('test:cfn-lint', {
+  description: 'cfn-lint every template of the configuration matrix (test/matrix.ts)',
+  exec: 'bash scripts/cfn-lint.sh',
+});
+const integ = project.addTask('integ', {
+  description: 'Check the integ test snapshots are current (no deployment)',
+  env: tsEnv,
+  exec: 'integ-runner --directory test --language typescript',
+});
+project.addTask('integ:update', {
+  description: 'Rewrite changed integ snapshots (no deployment)',
+  env: tsEnv,
+  exec: 'integ-runner --directory test --language typescript --update-on-failed --dry-run',
+});
+project.addTask('update-safety', {
+  description: 'List the resources that deploying <after.json> over <before.json> would replace',
+  env: tsEnv,
+  exec: 'ts-node scripts/update-safety.ts',
+  receiveArgs: true,
+});
+project.testTask.spawn(cfnLint);
+project.testTask.spawn(integ);
 
 // There is no .NET SDK on our machines: generate the .NET code (checked by jsii-pacmak) without
 // building the NuGet package. Release machines with `dotnet` build it from the same code.

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
+import { dependOnRolePolicies } from './private/dependencies';
 import { grantPullThrough } from './private/grants';
 import { PlannedUpstream, planCache } from './private/plan';
 import { comparePrefixes } from './private/rules';
@@ -198,13 +199,9 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
       });
       // The template must exist before the first pull creates a repository.
       rule.node.addDependency(template);
-      if (upstream.credentials) {
-        rule.node.addDependency(upstream.credentials);
-      }
-      if (upstream.registry.role) {
-        // ECR checks the role when the rule is created: its policies must exist by then.
-        rule.node.addDependency(upstream.registry.role);
-      }
+      // The CredentialArn reference orders the rule after its secret; the role's policies need
+      // an explicit dependency.
+      dependOnRolePolicies(rule, upstream.registry.role);
       rules.set(upstream, rule);
     }
     this.rules = plan.upstreams.map(u => rules.get(u)!);

@@ -103,7 +103,7 @@ describe('the reference use case', () => {
     template.resourceCountIs('AWS::IAM::Role', 1); // the puller only
   });
 
-  test('every rule depends on the template, and the credentialed ones on their secret', () => {
+  test('every rule depends on the template, and the credentialed ones reference their secret', () => {
     const { stack } = buildReference();
     const template = Template.fromStack(stack);
     const rootId = Object.keys(template.findResources('AWS::ECR::RepositoryCreationTemplate'))[0];
@@ -116,10 +116,18 @@ describe('the reference use case', () => {
     const rules = template.findResources('AWS::ECR::PullThroughCacheRule');
     const dependsOn = Object.fromEntries(Object.values<any>(rules).map(r => [r.Properties.EcrRepositoryPrefix, [...r.DependsOn].sort()]));
     expect(dependsOn).toEqual({
-      dockercache: [rootId, dockerSecretId].sort(),
-      ghcrcache: [rootId, ghcrSecretId].sort(),
+      dockercache: [rootId],
+      ghcrcache: [rootId],
       k8scache: [rootId],
       quaycache: [rootId],
+    });
+    // A Ref is a dependency: the secret is created first, without a redundant DependsOn (cfn-lint W3005).
+    const credentialRefs = Object.fromEntries(Object.values<any>(rules).map(r => [r.Properties.EcrRepositoryPrefix, r.Properties.CredentialArn]));
+    expect(credentialRefs).toEqual({
+      dockercache: { Ref: dockerSecretId },
+      ghcrcache: { Ref: ghcrSecretId },
+      k8scache: undefined,
+      quaycache: undefined,
     });
   });
 
@@ -309,8 +317,8 @@ describe('template options', () => {
     });
     // The templates are created after the role and its policy.
     for (const t of Object.values<any>(template.findResources('AWS::ECR::RepositoryCreationTemplate'))) {
-      expect(t.DependsOn).toEqual(expect.arrayContaining([roleArn['Fn::GetAtt'][0]]));
-      expect(t.DependsOn.some((d: string) => d.includes('DefaultPolicy'))).toBe(true);
+      expect(t.Properties.CustomRoleArn).toEqual(roleArn);
+      expect(t.DependsOn).toEqual([expect.stringMatching(/^CacheTemplateRoleDefaultPolicy/)]);
     }
     expectLeastPrivilege(template);
   });

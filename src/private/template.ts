@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RepositoryTemplateOptions } from '../repository-template';
+import { dependOnRolePolicies } from './dependencies';
 import { lifecycleProblems, renderLifecyclePolicy } from './lifecycle';
 import type { PlanWarning } from './plan';
 import {
@@ -163,10 +164,7 @@ export function renderTemplate(
   scope: Construct, id: string, renderer: TemplateRenderer, prefix: string,
 ): ecr.CfnRepositoryCreationTemplate {
   const template = new ecr.CfnRepositoryCreationTemplate(scope, id, renderer.render(prefix));
-  if (renderer.role) {
-    // ECR checks the role's permissions when the template is created.
-    template.node.addDependency(renderer.role);
-  }
+  dependOnRolePolicies(template, renderer.role);
   return template;
 }
 

@@ -1,0 +1,290 @@
+import { App, AppProps, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ReferenceStack } from '../examples/reference-stack';
+import {
+  PullThroughCache,
+  PullThroughCacheSecret,
+  RepositoryTemplateOptions,
+  TemplateScope,
+  UpstreamDefinition,
+  UpstreamRegistry,
+} from '../src';
+
+/**
+ * A matrix of configurations of the library, one stack per configuration, that tools we did not
+ * write (cfn-lint, cdk-nag) check: every upstream kind, every repository template option, both
+ * template scopes, grants, and the example's ReferenceStack.
+ *
+ * Used by `test/synth-matrix.ts` (cfn-lint, `scripts/cfn-lint.sh`) and `test/nag.test.ts`.
+ */
+
+/** An account and region for the stacks that are not environment-agnostic. */
+export const MATRIX_ENV = { account: '111122223333', region: 'eu-west-1' };
+
+/** A complete secret ARN, as `Secret.fromSecretCompleteArn` needs (the 6-character suffix included). */
+export const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ecr-pullthroughcache/dockerio-AbCdEf';
+
+type Upstreams = (scope: Construct) => UpstreamDefinition[];
+
+/** One configuration: a stack with one `PullThroughCache` named `Cache` and, unless told not to, a role it grants pulls to. */
+interface MatrixCase {
+  readonly name: string;
+  readonly upstreams: Upstreams;
+  readonly repositoryTemplate?: (scope: Construct) => RepositoryTemplateOptions;
+  /** 'all' (default): grantPull; a prefix: grantPullFromUpstream; 'none': no grant. */
+  readonly grant?: 'all' | 'none' | string;
+  readonly env?: StackProps['env'];
+}
+
+function secret(scope: Construct, registryName: string): PullThroughCacheSecret {
+  return new PullThroughCacheSecret(scope, `${registryName}Secret`, { registryName, username: `${registryName}-user` });
+}
+
+/** The role ECR assumes to pull from a private ECR upstream, as README.md shows it. */
+function ecrUpstreamRole(scope: Construct, upstreamRepositories: string): iam.Role {
+  const role = new iam.Role(scope, 'EcrUpstreamRole', {
+    assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com'),
+  });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  role.addToPolicy(new iam.PolicyStatement({
+    actions: [
+      'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchImportUpstreamImage',
+      'ecr:GetImageCopyStatus', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart',
+      'ecr:CompleteLayerUpload', 'ecr:PutImage',
+    ],
+    resources: [
+      upstreamRepositories,
+      Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'ecrcache/*' }),
+    ],
+  }));
+  return role;
+}
+
+const k8sAndQuay: Upstreams = () => [
+  { registry: UpstreamRegistry.kubernetes() },
+  { registry: UpstreamRegistry.quay() },
+];
+
+function key(scope: Construct): kms.Key {
+  return new kms.Key(scope, 'CacheKey', { enableKeyRotation: true, description: 'Encrypts the cached repositories' });
+}
+
+const LIFECYCLE_RULES: ecr.LifecycleRule[] = [
+  { description: 'keep 20 tagged images', tagPatternList: ['*'], maxImageCount: 20 },
+  { description: 'drop untagged images after 7 days', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7) },
+  { description: 'drop anything older than 90 days', maxImageAge: Duration.days(90) },
+];
+
+export const MATRIX_CASES: MatrixCase[] = [
+  // Every upstream kind, each alone, with the default template options.
+  { name: 'UpstreamDockerHub', upstreams: s => [{ registry: UpstreamRegistry.dockerHub(), credentials: secret(s, 'dockerio') }] },
+  { name: 'UpstreamGhcr', upstreams: s => [{ registry: UpstreamRegistry.githubContainerRegistry(), credentials: secret(s, 'ghcr') }] },
+  { name: 'UpstreamGitlab', upstreams: s => [{ registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret(s, 'gitlab') }] },
+  {
+    name: 'UpstreamAzure',
+    upstreams: s => [{ registry: UpstreamRegistry.azureContainerRegistry('MyRegistry01'), credentials: secret(s, 'azure') }],
+  },
+  { name: 'UpstreamChainguard', upstreams: s => [{ registry: UpstreamRegistry.chainguard(), credentials: secret(s, 'chainguard') }] },
+  { name: 'UpstreamKubernetes', upstreams: () => [{ registry: UpstreamRegistry.kubernetes() }] },
+  { name: 'UpstreamQuay', upstreams: () => [{ registry: UpstreamRegistry.quay() }] },
+  { name: 'UpstreamEcrPublic', upstreams: () => [{ registry: UpstreamRegistry.ecrPublic() }] },
+  {
+    // ECR upstream in the stack's own (unresolved) account and region.
+    name: 'UpstreamEcrSameAccount',
+    upstreams: s => [{
+      registry: UpstreamRegistry.ecr({
+        role: ecrUpstreamRole(s, Stack.of(s).formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })),
+      }),
+    }],
+  },
+  {
+    // ECR upstream in another account and region, limited to one upstream prefix.
+    name: 'UpstreamEcrCrossAccount',
+    env: MATRIX_ENV,
+    upstreams: s => [{
+      registry: UpstreamRegistry.ecr({
+        role: ecrUpstreamRole(s, 'arn:aws:ecr:us-east-1:444455556666:repository/central/*'),
+        account: '444455556666',
+        region: 'us-east-1',
+        repositoryPrefix: 'central',
+      }),
+      prefix: 'central',
+    }],
+  },
+  {
+    // A secret imported by its complete ARN, in an environment-specific stack.
+    name: 'ImportedSecret',
+    env: MATRIX_ENV,
+    upstreams: s => [{
+      registry: UpstreamRegistry.dockerHub(),
+      credentials: secretsmanager.Secret.fromSecretCompleteArn(s, 'ImportedDockerSecret', IMPORTED_SECRET_ARN),
+    }],
+  },
+  {
+    // Every upstream kind in one cache, with nested path prefixes and a trailing '/'.
+    name: 'AllUpstreams',
+    upstreams: s => [
+      { registry: UpstreamRegistry.dockerHub(), prefix: 'hub/docker', credentials: secret(s, 'dockerio') },
+      { registry: UpstreamRegistry.githubContainerRegistry(), prefix: 'hub/ghcr/', credentials: secret(s, 'ghcr') },
+      { registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret(s, 'gitlab') },
+      { registry: UpstreamRegistry.azureContainerRegistry('firstregistry'), prefix: 'azure-one', credentials: secret(s, 'azure1') },
+      { registry: UpstreamRegistry.azureContainerRegistry('secondregistry'), prefix: 'azure_two', credentials: secret(s, 'azure2') },
+      { registry: UpstreamRegistry.chainguard(), credentials: secret(s, 'chainguard') },
+      { registry: UpstreamRegistry.kubernetes(), prefix: 'k8s.io' },
+      { registry: UpstreamRegistry.quay() },
+      { registry: UpstreamRegistry.ecrPublic(), prefix: 'ecr-public' },
+      {
+        registry: UpstreamRegistry.ecr({
+          role: ecrUpstreamRole(s, 'arn:aws:ecr:us-east-1:444455556666:repository/*'),
+          account: '444455556666',
+          region: 'us-east-1',
+        }),
+      },
+    ],
+  },
+
+  // Every repository template option, on registry.k8s.io and Quay.
+  { name: 'TemplatePerUpstream', upstreams: k8sAndQuay, repositoryTemplate: () => ({ scope: TemplateScope.PER_UPSTREAM }) },
+  { name: 'TemplateAnyPrefix', upstreams: k8sAndQuay, repositoryTemplate: () => ({ scope: TemplateScope.ANY_PREFIX }) },
+  { name: 'TemplateImmutable', upstreams: k8sAndQuay, repositoryTemplate: () => ({ imageTagMutability: ecr.TagMutability.IMMUTABLE }) },
+  {
+    name: 'TemplateImmutableWithExclusion',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({
+      imageTagMutability: ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION,
+      imageTagMutabilityExclusionFilters: [
+        ecr.ImageTagMutabilityExclusionFilter.wildcard('latest'),
+        ecr.ImageTagMutabilityExclusionFilter.wildcard('v*-rc'),
+      ],
+    }),
+  },
+  {
+    name: 'TemplateMutableWithExclusion',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({
+      imageTagMutability: ecr.TagMutability.MUTABLE_WITH_EXCLUSION,
+      imageTagMutabilityExclusionFilters: [ecr.ImageTagMutabilityExclusionFilter.wildcard('release-*')],
+    }),
+  },
+  { name: 'TemplateAes256', upstreams: k8sAndQuay, repositoryTemplate: () => ({ encryption: ecr.RepositoryEncryption.AES_256 }) },
+  { name: 'TemplateKmsAwsManaged', upstreams: k8sAndQuay, repositoryTemplate: () => ({ encryption: ecr.RepositoryEncryption.KMS }) },
+  {
+    name: 'TemplateKmsKey',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: s => ({ encryption: ecr.RepositoryEncryption.KMS, encryptionKey: key(s) }),
+  },
+  { name: 'TemplateKmsDsseAwsManaged', upstreams: k8sAndQuay, repositoryTemplate: () => ({ encryption: ecr.RepositoryEncryption.KMS_DSSE }) },
+  {
+    name: 'TemplateKmsDsseKey',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: s => ({ encryption: ecr.RepositoryEncryption.KMS_DSSE, encryptionKey: key(s) }),
+  },
+  {
+    name: 'TemplateTags',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({ resourceTags: { 'team': 'platform', 'cost-center': 'cache' } }),
+  },
+  { name: 'TemplateLifecycle', upstreams: k8sAndQuay, repositoryTemplate: () => ({ lifecycleRules: LIFECYCLE_RULES }) },
+  {
+    name: 'TemplateRepositoryPolicy',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({
+      repositoryPolicy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          sid: 'OrganizationPull',
+          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+          principals: [new iam.AnyPrincipal()],
+          conditions: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorgid' } },
+        })],
+      }),
+    }),
+  },
+  {
+    name: 'TemplateDescription',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({ description: 'Cached upstream images'.padEnd(256, '.') }),
+  },
+  {
+    // Every option at once, per upstream, in an environment-specific stack.
+    name: 'TemplateEverything',
+    env: MATRIX_ENV,
+    upstreams: s => [
+      { registry: UpstreamRegistry.dockerHub(), credentials: secret(s, 'dockerio') },
+      ...k8sAndQuay(s),
+    ],
+    repositoryTemplate: s => ({
+      scope: TemplateScope.PER_UPSTREAM,
+      imageTagMutability: ecr.TagMutability.MUTABLE,
+      encryption: ecr.RepositoryEncryption.KMS,
+      encryptionKey: key(s),
+      lifecycleRules: LIFECYCLE_RULES,
+      resourceTags: { team: 'platform' },
+      repositoryPolicy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          actions: ['ecr:BatchGetImage'],
+          principals: [new iam.AccountPrincipal('444455556666')],
+        })],
+      }),
+      description: 'Cached upstream images',
+    }),
+  },
+  {
+    // KMS key and tags with the single ROOT template: the template role covers repository/*.
+    name: 'TemplateEverythingAnyPrefix',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: s => ({
+      scope: TemplateScope.ANY_PREFIX,
+      encryptionKey: key(s),
+      resourceTags: { team: 'platform' },
+      lifecycleRules: LIFECYCLE_RULES,
+    }),
+  },
+
+  // Grants.
+  { name: 'GrantOneUpstream', upstreams: k8sAndQuay, grant: 'k8scache' },
+  { name: 'NoGrant', upstreams: k8sAndQuay, grant: 'none' },
+];
+
+/** The name of the stack of the example's ReferenceStack in the matrix. */
+export const REFERENCE_STACK_NAME = 'ReferenceStack';
+
+/**
+ * An App with one stack per configuration of `MATRIX_CASES`, plus the example's ReferenceStack
+ * and a stack that refers to a cache by its prefixes.
+ */
+export function buildMatrix(appProps: AppProps = {}): App {
+  const app = new App(appProps);
+  for (const c of MATRIX_CASES) {
+    const stack = new Stack(app, c.name, { env: c.env });
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: c.upstreams(stack),
+      repositoryTemplate: c.repositoryTemplate?.(stack),
+    });
+    const grant = c.grant ?? 'all';
+    if (grant !== 'none') {
+      const puller = new iam.Role(stack, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      if (grant === 'all') {
+        cache.grantPull(puller);
+      } else {
+        cache.grantPullFromUpstream(puller, grant);
+      }
+    }
+  }
+
+  new ReferenceStack(app, REFERENCE_STACK_NAME);
+
+  const shared = new Stack(app, 'SharedCacheConsumer');
+  const imported = PullThroughCache.fromPullThroughCacheAttributes(shared, 'SharedCache', { prefixes: ['dockercache', 'ghcrcache'] });
+  imported.grantPull(new iam.Role(shared, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
+
+  return app;
+}
+
+/** Every stack of an app built by `buildMatrix`. */
+export function matrixStacks(app: App): Stack[] {
+  return app.node.children.filter((c): c is Stack => Stack.isStack(c));
+}
