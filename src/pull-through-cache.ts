@@ -1,14 +1,24 @@
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
+import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
+import { CrossAccountAccess } from './cross-account-access';
+import { ImageRedirect } from './image-redirect';
+import { containerdMirrors } from './private/containerd';
+import { templatePolicyStatements } from './private/cross-account';
 import { dependOnRolePolicies } from './private/dependencies';
 import { grantPullThrough } from './private/grants';
+import { cachedImage } from './private/image-uri';
 import { PlannedUpstream, planCache } from './private/plan';
+import { contributeToRegistry } from './private/registry-contributions';
 import { comparePrefixes } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
+import { PullThroughCacheImage } from './pull-through-cache-image';
+import { ScanningOptions } from './registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
 import { UpstreamRegistry } from './upstream-registry';
 
@@ -65,6 +75,24 @@ export interface PullThroughCacheProps {
    * @default - one template per upstream prefix: mutable tags, AES-256 encryption
    */
   readonly repositoryTemplate?: RepositoryTemplateOptions;
+
+  /**
+   * Other accounts, or an AWS Organization, that may pull through the cache: adds statements to
+   * the stack's `RegistryPolicy` and to the repository policy of the creation templates.
+   *
+   * @default - only principals of the cache's own account may pull
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
+   */
+  readonly crossAccountAccess?: CrossAccountAccess;
+
+  /**
+   * Scan the cached repositories (`<prefix>/*`) for vulnerabilities: adds the prefixes' filters
+   * to the stack's `RegistryScanning`.
+   *
+   * @default - the registry's scanning configuration is not managed by this cache
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
+   */
+  readonly scanning?: ScanningOptions;
 }
 
 /**
@@ -156,6 +184,12 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
    */
   public readonly templateRole?: iam.IRole;
 
+  /**
+   * The upstreams with their prefixes, in the order given: what image references are mapped with.
+   * @internal
+   */
+  public readonly _upstreams: PlannedUpstream[];
+
   /** Whether the first pull tags the new repository (the templates have resource tags). */
   private readonly tagsOnCreate: boolean;
 
@@ -166,13 +200,16 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
     for (const warning of plan.warnings) {
       Annotations.of(this).addWarningV2(`cdk-pull-through-cache:${warning.id}`, warning.message);
     }
+    // The registry policy and scanning configuration are per-stack singletons shared with others.
+    contributeToRegistry(this, plan.upstreams.map(u => u.prefix), props);
 
     const stack = Stack.of(this);
     this.prefixes = plan.upstreams.map(u => u.prefix);
+    this._upstreams = plan.upstreams;
     this.registryDomain = registryDomain(stack);
 
     const templateOptions = props.repositoryTemplate ?? {};
-    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes);
+    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes, templatePolicyStatements(props.crossAccountAccess));
     this.templateRole = renderer.role;
     this.tagsOnCreate = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
 
@@ -197,8 +234,9 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
         customRoleArn: upstream.registry.role?.roleArn,
         upstreamRepositoryPrefix: upstream.registry.upstreamRepositoryPrefix,
       });
-      // The template must exist before the first pull creates a repository.
-      rule.node.addDependency(template);
+      // The template must exist before the first pull creates a repository. Both are L1s of this
+      // stack: a CloudFormation-level DependsOn, cheaper to synthesize than a construct dependency.
+      rule.addDependency(template);
       // The CredentialArn reference orders the rule after its secret; the role's policies need
       // an explicit dependency.
       dependOnRolePolicies(rule, upstream.registry.role);
@@ -215,6 +253,73 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
   public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
     checkKnownPrefix(this, this.prefixes, prefix);
     return grantPullThrough(this, grantee, [prefix], this.tagsOnCreate);
+  }
+
+  /**
+   * The URI of an image in the cache: what to pull instead of `reference`.
+   *
+   * The reference is parsed like Docker does (`alpine:3` is `docker.io/library/alpine:3`) and
+   * pulled through the upstream that serves its registry (the first one, when several do):
+   * `imageUri('alpine:3')` is `<account>.dkr.ecr.<region>.amazonaws.com/dockercache/library/alpine:3`.
+   * Tags and digests are kept. The domain is a literal in a stack with an account and a region
+   * (`amazonaws.com.cn` in the China regions), and tokens in an environment-agnostic stack.
+   *
+   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`,
+   * `registry.k8s.io/pause@sha256:...`
+   * @throws a plain `Error` naming the reference and listing the cache's upstreams when the
+   * reference is invalid, a token, or of a registry no upstream serves
+   */
+  public imageUri(reference: string): string {
+    return cachedImage(this, this._upstreams, reference).uri;
+  }
+
+  /**
+   * An ECS container image pulled through the cache: its name is `imageUri(reference)`, and the
+   * task definition's execution role is granted the pull through the reference's upstream.
+   *
+   * The reference is checked now, as `imageUri` does.
+   *
+   * @param reference a literal image reference, e.g. `nginx:1.27`
+   */
+  public containerImage(reference: string): ecs.ContainerImage {
+    return PullThroughCacheImage.fromCache(this, reference);
+  }
+
+  /**
+   * Send the ECS container images of a scope through the cache: adds an `ImageRedirect` aspect
+   * (priority `AspectPriority.MUTATING`) to the scope.
+   *
+   * @param scope the scope whose task definitions are rewritten, e.g. the stack or the app
+   * @returns the aspect
+   */
+  public redirectImages(scope: IConstruct): ImageRedirect {
+    const aspect = new ImageRedirect(this);
+    Aspects.of(scope).add(aspect, { priority: AspectPriority.MUTATING });
+    return aspect;
+  }
+
+  /**
+   * containerd registry-host configuration (`hosts.toml`) that makes nodes pull the images of
+   * each upstream registry through the cache, one file per upstream registry.
+   *
+   * containerd does not send ECR credentials to a mirror by itself, so the node must be set up
+   * to authenticate to the cache: see the README's "Node-level mirrors (containerd)" section.
+   * The node role needs `grantPull`. An ECR upstream limited to an upstream repository prefix has
+   * no mirror (containerd cannot rewrite its paths), and of two upstreams of the same registry only
+   * the first has one; both are reported as a warning `cdk-pull-through-cache:mirrorSkipped`.
+   *
+   * @param options where containerd reads the files from
+   */
+  public containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[] {
+    const mirrors: ContainerdMirror[] = [];
+    for (const result of containerdMirrors(this, this._upstreams, options)) {
+      if (result.kind === 'mirror') {
+        mirrors.push(result.mirror);
+      } else {
+        Annotations.of(this).addWarningV2('cdk-pull-through-cache:mirrorSkipped', result.reason);
+      }
+    }
+    return mirrors;
   }
 }
 

@@ -1,14 +1,20 @@
 import { App, AppProps, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ReferenceStack } from '../examples/reference-stack';
 import {
+  CrossAccountAccess,
   PullThroughCache,
   PullThroughCacheSecret,
   RepositoryTemplateOptions,
+  ScanFrequency,
+  ScanningOptions,
+  ScanType,
   TemplateScope,
   UpstreamDefinition,
   UpstreamRegistry,
@@ -38,6 +44,8 @@ interface MatrixCase {
   /** 'all' (default): grantPull; a prefix: grantPullFromUpstream; 'none': no grant. */
   readonly grant?: 'all' | 'none' | string;
   readonly env?: StackProps['env'];
+  readonly crossAccountAccess?: CrossAccountAccess;
+  readonly scanning?: ScanningOptions;
 }
 
 function secret(scope: Construct, registryName: string): PullThroughCacheSecret {
@@ -244,6 +252,22 @@ export const MATRIX_CASES: MatrixCase[] = [
     }),
   },
 
+  // Organization scale: cross-account access (registry policy + template policy) and scanning.
+  {
+    name: 'CrossAccountPerUpstream',
+    env: MATRIX_ENV,
+    upstreams: k8sAndQuay,
+    crossAccountAccess: { organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] },
+    scanning: { scanType: ScanType.BASIC },
+  },
+  {
+    name: 'CrossAccountAnyPrefixEnhancedScanning',
+    upstreams: k8sAndQuay,
+    repositoryTemplate: () => ({ scope: TemplateScope.ANY_PREFIX }),
+    crossAccountAccess: { accounts: ['444455556666', '777788889999'] },
+    scanning: { scanType: ScanType.ENHANCED, frequency: ScanFrequency.CONTINUOUS_SCAN },
+  },
+
   // Grants.
   { name: 'GrantOneUpstream', upstreams: k8sAndQuay, grant: 'k8scache' },
   { name: 'NoGrant', upstreams: k8sAndQuay, grant: 'none' },
@@ -263,6 +287,8 @@ export function buildMatrix(appProps: AppProps = {}): App {
     const cache = new PullThroughCache(stack, 'Cache', {
       upstreams: c.upstreams(stack),
       repositoryTemplate: c.repositoryTemplate?.(stack),
+      crossAccountAccess: c.crossAccountAccess,
+      scanning: c.scanning,
     });
     const grant = c.grant ?? 'all';
     if (grant !== 'none') {
@@ -280,6 +306,26 @@ export function buildMatrix(appProps: AppProps = {}): App {
   const shared = new Stack(app, 'SharedCacheConsumer');
   const imported = PullThroughCache.fromPullThroughCacheAttributes(shared, 'SharedCache', { prefixes: ['dockercache', 'ghcrcache'] });
   imported.grantPull(new iam.Role(shared, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
+
+  // Workloads that pull through the cache: an ECS image from the cache, and a redirected one.
+  const workload = new Stack(app, 'EcsWorkload', { env: MATRIX_ENV });
+  const cache = new PullThroughCache(workload, 'Cache', {
+    upstreams: [
+      { registry: UpstreamRegistry.ecrPublic() },
+      { registry: UpstreamRegistry.quay() },
+    ],
+  });
+  const task = new ecs.FargateTaskDefinition(workload, 'Task');
+  const logGroup = new logs.LogGroup(workload, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key(workload) });
+  task.addContainer('web', {
+    image: cache.containerImage('public.ecr.aws/nginx/nginx:1.27'),
+    logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'web' }),
+  });
+  task.addContainer('exporter', {
+    image: ecs.ContainerImage.fromRegistry('quay.io/prometheus/node-exporter:v1.8.1'),
+    logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'exporter' }),
+  });
+  cache.redirectImages(workload);
 
   return app;
 }

@@ -1,4 +1,5 @@
 import { CfnResource, PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, IApplyRule, NagRuleCompliance, NagRuleResult, NIST80053R5Checks } from 'cdk-nag';
 // The function cdk-nag's IAM5 rule uses to name a wildcard resource in a finding
@@ -106,6 +107,10 @@ const REASONS = {
     'The policy is the role\'s own DefaultPolicy, which iam.Grant writes for grants (grantPull, key.grant); it is '
     + 'attached to exactly one role, created and deleted with it, and holds only least-privilege statements checked '
     + 'by AwsSolutions-IAM5 above. A managed policy would add a reusable identity nobody else should attach.',
+  organizationPrincipal:
+    'The registry policy names principal "*" only together with the condition aws:PrincipalOrgID, which limits it '
+    + 'to the accounts of one AWS Organization (the crossAccountAccess.organizationId the user chose); the actions '
+    + 'are ecr:CreateRepository and ecr:BatchImportUpstreamImage on the cache\'s prefixes only.',
   secretRotation:
     'The secret holds an access token issued by a third-party registry (Docker Hub, GitHub, GitLab, Azure, '
     + 'Chainguard). A Secrets Manager rotation Lambda cannot mint a new token there (they are created in the '
@@ -168,6 +173,14 @@ function acknowledgeReviewedFindings(stack: Stack): Acknowledgement[] {
       acknowledge(resource, 'AwsSolutions-SMG4', REASONS.secretRotation, log);
       acknowledge(resource, 'NIST.800.53.R5-SecretsManagerRotationEnabled', REASONS.secretRotation, log);
       acknowledge(resource, 'NIST.800.53.R5-SecretsManagerUsingKMSKey', REASONS.secretAwsManagedKey, log);
+    }
+
+    if (construct instanceof ecr.CfnRegistryPolicy) {
+      const statements = asList<any>(stack.resolve(construct.policyText).Statement);
+      const open = statements.filter(st => st.Principal === '*' || st.Principal?.AWS === '*');
+      if (open.length > 0 && open.every(st => st.Condition?.StringEquals?.['aws:PrincipalOrgID'] !== undefined)) {
+        acknowledge(construct, 'AwsSolutions-ECR1', REASONS.organizationPrincipal, log);
+      }
     }
 
     if (construct instanceof iam.CfnPolicy) {
@@ -253,7 +266,7 @@ describe('cdk-nag over the configuration matrix', () => {
 
   test('every acknowledgement is narrow: one CloudFormation resource, one rule id or finding', () => {
     for (const { id } of acknowledgements) {
-      expect(id).toMatch(/^(AwsSolutions-(SMG4|IAM5\[Resource::[^\]]+\])|NIST\.800\.53\.R5-(SecretsManagerRotationEnabled|SecretsManagerUsingKMSKey|IAMNoInlinePolicy))$/);
+      expect(id).toMatch(/^(AwsSolutions-(SMG4|ECR1|IAM5\[Resource::[^\]]+\])|NIST\.800\.53\.R5-(SecretsManagerRotationEnabled|SecretsManagerUsingKMSKey|IAMNoInlinePolicy))$/);
     }
     // IAM5 on Resource::* is only acknowledged where the statement is ecr:GetAuthorizationToken alone.
     expect(acknowledgements.some(a => a.id === 'AwsSolutions-IAM5[Resource::*]')).toBe(true);

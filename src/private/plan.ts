@@ -3,6 +3,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { PullThroughCacheProps, UpstreamDefinition } from '../pull-through-cache';
 import { TemplateScope } from '../repository-template';
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
+import { crossAccountProblems, crossAccountWarnings } from './cross-account';
+import { scanningFilter } from './registry-contributions';
 import {
   MAX_RULES_PER_REGISTRY,
   PREFIX_MAX_LENGTH,
@@ -13,6 +15,7 @@ import {
   ROOT_PREFIX,
   prefixPath,
 } from './rules';
+import { scanningOptionProblems, wildcardFilterProblems } from './scanning';
 import { templateProblems, templateWarnings } from './template';
 
 /** An upstream after validation, with its prefix decided. */
@@ -103,6 +106,14 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
   }
   problems.push(...templateProblems(options).map(p => `repositoryTemplate.${p}`));
   warnings.push(...templateWarnings(options));
+  problems.push(...crossAccountProblems(props?.crossAccountAccess).map(p => `crossAccountAccess.${p}`));
+  warnings.push(...crossAccountWarnings(props?.crossAccountAccess, scope));
+  if (props?.scanning !== undefined) {
+    problems.push(...scanningOptionProblems(props.scanning).map(p => `scanning.${p}`));
+    for (const upstream of upstreams.filter(u => typeof u.prefix === 'string')) {
+      problems.push(...wildcardFilterProblems(scanningFilter(upstream.prefix)).map(p => `upstream '${upstream.prefix}': scanning: ${p}`));
+    }
+  }
 
   if (problems.length > 0) {
     throw new Error(`PullThroughCache at '${path}' is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);

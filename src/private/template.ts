@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RepositoryTemplateOptions } from '../repository-template';
+import { renderRepositoryPolicy } from './cross-account';
 import { dependOnRolePolicies } from './dependencies';
 import { lifecycleProblems, renderLifecyclePolicy } from './lifecycle';
 import type { PlanWarning } from './plan';
@@ -112,7 +113,10 @@ export class TemplateRenderer {
   public readonly role?: iam.Role;
   private readonly properties: Omit<ecr.CfnRepositoryCreationTemplateProps, 'prefix' | 'appliedFor'>;
 
-  constructor(scope: Construct, private readonly options: RepositoryTemplateOptions, templatePrefixes: string[]) {
+  constructor(
+    scope: Construct, private readonly options: RepositoryTemplateOptions, templatePrefixes: string[],
+    extraPolicyStatements: iam.PolicyStatement[] = [],
+  ) {
     const key = options.encryptionKey;
     const encryption = options.encryption ?? (key ? ecr.RepositoryEncryption.KMS : ecr.RepositoryEncryption.AES_256);
     const tags = Object.entries(options.resourceTags ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -142,7 +146,7 @@ export class TemplateRenderer {
         kmsKey: key?.keyArn,
       },
       lifecyclePolicy: renderLifecyclePolicy(options.lifecycleRules ?? []),
-      repositoryPolicy: options.repositoryPolicy ? Stack.of(scope).toJsonString(options.repositoryPolicy) : undefined,
+      repositoryPolicy: renderRepositoryPolicy(scope, options.repositoryPolicy, extraPolicyStatements),
       resourceTags: tags.length > 0 ? tags.map(([k, v]) => ({ key: k, value: v })) : undefined,
       customRoleArn: this.role?.roleArn,
     };

@@ -1,0 +1,62 @@
+import { Token } from 'aws-cdk-lib';
+import type { ContainerdMirror, ContainerdMirrorOptions } from '../containerd-mirror';
+import { CacheUpstream, ImageCache } from './image-uri';
+import { prefixPath, ROOT_PREFIX } from './rules';
+
+/** containerd's default `config_path` for registry hosts. */
+export const DEFAULT_CONTAINERD_CONFIG_DIRECTORY = '/etc/containerd/certs.d';
+
+/** A mirror, or why an upstream has none. */
+export type MirrorResult =
+  | { readonly kind: 'mirror'; readonly mirror: ContainerdMirror }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/**
+ * One `hosts.toml` per upstream registry host. containerd cannot strip a path segment, so an ECR
+ * upstream limited to an upstream repository prefix (which ECR replaces with the cache prefix)
+ * has no mirror; two upstreams of the same host get one file, for the first of them.
+ */
+export function containerdMirrors(
+  cache: ImageCache, upstreams: CacheUpstream[], options: ContainerdMirrorOptions = {},
+): MirrorResult[] {
+  const directory = (options.configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
+  if (!Token.isUnresolved(directory) && !directory.startsWith('/')) {
+    throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: configDirectory '${directory}' must be an absolute path`);
+  }
+  const seen = new Map<string, string>();
+  return upstreams.map((upstream): MirrorResult => {
+    const registry = upstream.registry;
+    const prefix = prefixPath(upstream.prefix);
+    const upstreamPrefix = registry.upstreamRepositoryPrefix;
+    if (upstreamPrefix !== undefined && upstreamPrefix !== ROOT_PREFIX) {
+      return {
+        kind: 'skipped',
+        reason: `upstream '${prefix}' has no containerd mirror: ECR maps '${prefix}/<path>' to '${upstreamPrefix}/<path>' upstream, `
+          + 'a rewrite containerd\'s override_path cannot express; use imageUri() for its images',
+      };
+    }
+    const upstreamHost = registry._hosts[0] ?? registry.url;
+    const first = seen.get(upstreamHost);
+    if (first !== undefined) {
+      return {
+        kind: 'skipped',
+        reason: `upstream '${prefix}' has no containerd mirror: upstream '${first}' serves the same registry ${upstreamHost}, and containerd reads one hosts.toml per registry`,
+      };
+    }
+    seen.set(upstreamHost, prefix);
+    const server = `https://${registry.url}`;
+    const mirrorEndpoint = `https://${cache.registryDomain}/v2/${prefix}`;
+    const content = [
+      `server = "${server}"`,
+      '',
+      `[host."${mirrorEndpoint}"]`,
+      '  capabilities = ["pull", "resolve"]',
+      '  override_path = true',
+      '',
+    ].join('\n');
+    return {
+      kind: 'mirror',
+      mirror: { upstreamHost, prefix, server, mirrorEndpoint, path: `${directory}/${upstreamHost}/hosts.toml`, content },
+    };
+  });
+}

@@ -1,0 +1,118 @@
+import { Lazy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+import type { CrossAccountAccess } from '../cross-account-access';
+import { TemplateScope } from '../repository-template';
+import { cachedRepositoryArn } from './grants';
+import type { PlanWarning } from './plan';
+import { comparePrefixes } from './rules';
+
+/** An AWS account ID. */
+export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
+/** An AWS Organizations organization ID. */
+export const ORGANIZATION_ID_PATTERN = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * What the registry policy grants other accounts on the cache's prefixes: the registry-level
+ * permissions of a first pull (ECR enforces only these, and `ecr:ReplicateImage`, at the
+ * registry level unless the registry uses policy scope V2).
+ */
+export const REGISTRY_POLICY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'];
+
+/** What the cached repositories' policy grants other accounts: reading images. */
+export const REPOSITORY_POLICY_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+
+/** Check `crossAccountAccess`; messages name the field relative to it. */
+export function crossAccountProblems(access: CrossAccountAccess | undefined): string[] {
+  if (access === undefined) {
+    return [];
+  }
+  const problems: string[] = [];
+  const accounts = access.accounts;
+  if (accounts !== undefined && !Array.isArray(accounts)) {
+    problems.push(`accounts: ${JSON.stringify(accounts)} is not a list of account IDs`);
+  }
+  const list = Array.isArray(accounts) ? accounts : [];
+  list.forEach((account, index) => {
+    if (!Token.isUnresolved(account) && (typeof account !== 'string' || !ACCOUNT_ID_PATTERN.test(account))) {
+      problems.push(`accounts[${index}]: ${JSON.stringify(account)} is not an AWS account ID (12 digits)`);
+    }
+  });
+  const organizationId = access.organizationId;
+  if (organizationId !== undefined && !Token.isUnresolved(organizationId)
+    && (typeof organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(organizationId))) {
+    problems.push(
+      `organizationId: ${JSON.stringify(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
+    );
+  }
+  if (list.length === 0 && organizationId === undefined) {
+    problems.push('give accounts, organizationId or both; the access is empty');
+  }
+  return problems;
+}
+
+/** Legal cross-account choices that likely grant more than meant. */
+export function crossAccountWarnings(access: CrossAccountAccess | undefined, scope: TemplateScope | undefined): PlanWarning[] {
+  if (access === undefined || scope !== TemplateScope.ANY_PREFIX) {
+    return [];
+  }
+  return [{
+    id: 'crossAccountAnyPrefix',
+    message: 'crossAccountAccess with repositoryTemplate.scope ANY_PREFIX: the ROOT template gives its repository policy to every repository '
+      + 'any pull-through cache rule of the registry creates, so the other accounts may also pull images cached by rules this construct does not manage',
+  }];
+}
+
+/** The principals of the access: the accounts in one statement, the organization in another. */
+function principalGroups(access: CrossAccountAccess): iam.IPrincipal[][] {
+  const groups: iam.IPrincipal[][] = [];
+  const accounts = [...new Set(access.accounts ?? [])];
+  if (accounts.length > 0) {
+    groups.push(accounts.map(account => new iam.AccountPrincipal(account)));
+  }
+  if (access.organizationId !== undefined) {
+    groups.push([new iam.OrganizationPrincipal(access.organizationId)]);
+  }
+  return groups;
+}
+
+/** The registry policy statements: first-pull permissions on the prefixes' repositories only. */
+export function registryPolicyStatements(scope: IConstruct, access: CrossAccountAccess, prefixes: string[]): iam.PolicyStatement[] {
+  const resources = [...prefixes].sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, prefix));
+  return principalGroups(access).map(principals => new iam.PolicyStatement({
+    principals,
+    actions: REGISTRY_POLICY_ACTIONS,
+    resources,
+  }));
+}
+
+/** The repository policy statements of the creation templates: pulling images. */
+export function templatePolicyStatements(access: CrossAccountAccess | undefined): iam.PolicyStatement[] {
+  if (access === undefined) {
+    return [];
+  }
+  return principalGroups(access).map(principals => new iam.PolicyStatement({
+    principals,
+    actions: REPOSITORY_POLICY_ACTIONS,
+  }));
+}
+
+/**
+ * The repository policy of a creation template, as a JSON string: the user's policy, followed by
+ * the cross-account statements when there are any (the user's policy alone renders as before).
+ */
+export function renderRepositoryPolicy(
+  scope: IConstruct, policy: iam.PolicyDocument | undefined, extra: iam.PolicyStatement[],
+): string | undefined {
+  const stack = Stack.of(scope);
+  if (extra.length === 0) {
+    return policy ? stack.toJsonString(policy) : undefined;
+  }
+  const own = new iam.PolicyDocument({ statements: extra });
+  return stack.toJsonString({
+    Version: '2012-10-17',
+    Statement: Lazy.any({
+      produce: () => [...(policy?.isEmpty === false ? policy.toJSON().Statement : []), ...own.toJSON().Statement],
+    }),
+  });
+}

@@ -1,0 +1,158 @@
+import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { ImageReference } from '../image-reference';
+import type { UpstreamRegistry } from '../upstream-registry';
+import { prefixPath, ROOT_PREFIX } from './rules';
+
+/** What the image mapping needs of an upstream of the cache. */
+export interface CacheUpstream {
+  readonly registry: UpstreamRegistry;
+  readonly prefix: string;
+}
+
+/** What the image mapping needs of the cache. */
+export interface ImageCache extends IConstruct {
+  readonly registryDomain: string;
+}
+
+/** ECR's limit on a repository name (the cached repository is `<prefix>/<path>`). */
+const REPOSITORY_NAME_MAX_LENGTH = 256;
+
+/** The registry domain of a private ECR registry, in any partition (FIPS endpoints included). */
+const PRIVATE_ECR_DOMAIN = /^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+
+/** An image reference mapped to the cache. */
+export interface CachedImage {
+  /** The upstream that serves the image. */
+  readonly upstream: CacheUpstream;
+  /** The image URI in the cache, `<registryDomain>/<prefix>/<repository><suffix>`. */
+  readonly uri: string;
+}
+
+/** What the cache can do with an image reference. */
+export type ImageDecision =
+  /** An upstream of the cache serves it. */
+  | { readonly kind: 'cached'; readonly image: CachedImage }
+  /** Not a literal (an asset, an ECR repository of this app, a parameter): left alone silently. */
+  | { readonly kind: 'token' }
+  /** A private ECR registry that no upstream serves (the cache itself included): left alone silently. */
+  | { readonly kind: 'ecr' }
+  /** A literal the cache cannot serve: the reason, for a warning or an error. */
+  | { readonly kind: 'uncached'; readonly reason: string };
+
+/** The host an upstream is matched by, or its URL when the host is only known at deploy time. */
+function describeHost(registry: UpstreamRegistry): string {
+  const host = registry._hosts[0] ?? `${registry.url} (unresolved: never matched)`;
+  const upstreamPrefix = literalUpstreamPrefix(registry);
+  return upstreamPrefix === undefined ? host : `${host}/${upstreamPrefix}/*`;
+}
+
+/** `prefix → host` for every upstream, for error messages. */
+export function describeUpstreams(upstreams: CacheUpstream[]): string {
+  return upstreams.map(u => `${prefixPath(u.prefix)} → ${describeHost(u.registry)}`).join(', ');
+}
+
+/** An ECR upstream's repository prefix (the rule's UpstreamRepositoryPrefix) when it limits the rule. */
+function literalUpstreamPrefix(registry: UpstreamRegistry): string | undefined {
+  const prefix = registry.upstreamRepositoryPrefix;
+  if (prefix === undefined || prefix === ROOT_PREFIX || Token.isUnresolved(prefix)) {
+    return undefined;
+  }
+  return prefixPath(prefix);
+}
+
+/**
+ * The repository path an upstream caches an image of its registry under, or undefined when the
+ * upstream does not serve it. ECR replaces an upstream repository prefix with the cache's prefix:
+ * with ecrRepositoryPrefix `central` and upstreamRepositoryPrefix `prod`, `central/app` is
+ * `prod/app` upstream.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private-wildcards.html
+ */
+function cachedPath(upstream: CacheUpstream, domain: string, repository: string): string | undefined {
+  if (!upstream.registry._hosts.includes(domain)) {
+    return undefined;
+  }
+  if (Token.isUnresolved(upstream.registry.upstreamRepositoryPrefix ?? '')) {
+    // Which repositories the rule serves is only known at deploy time.
+    return undefined;
+  }
+  const upstreamPrefix = literalUpstreamPrefix(upstream.registry);
+  if (upstreamPrefix === undefined) {
+    return repository;
+  }
+  return repository.startsWith(`${upstreamPrefix}/`) ? repository.slice(upstreamPrefix.length + 1) : undefined;
+}
+
+/** The cache's registry domain when it is a literal (env-bound stack). */
+function literalDomain(cache: ImageCache): string | undefined {
+  return Token.isUnresolved(cache.registryDomain) ? undefined : cache.registryDomain.toLowerCase();
+}
+
+/**
+ * Decide what the cache does with an image reference: the first upstream (in the order given)
+ * whose registry host serves it wins.
+ */
+export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], reference: string): ImageDecision {
+  if (typeof reference !== 'string') {
+    return { kind: 'uncached', reason: `the image reference ${JSON.stringify(reference)} is not a string` };
+  }
+  if (Token.isUnresolved(reference)) {
+    return { kind: 'token' };
+  }
+  let parsed: ImageReference;
+  try {
+    parsed = ImageReference.parse(reference);
+  } catch (e) {
+    return { kind: 'uncached', reason: (e as Error).message };
+  }
+  // Host names are case-insensitive; the upstreams' hosts are lowercase.
+  const domain = parsed.domain.toLowerCase();
+  for (const upstream of upstreams) {
+    const path = cachedPath(upstream, domain, parsed.repository);
+    if (path === undefined) {
+      continue;
+    }
+    const prefix = prefixPath(upstream.prefix);
+    const repositoryName = `${prefix}/${path}`;
+    if (!Token.isUnresolved(prefix) && repositoryName.length > REPOSITORY_NAME_MAX_LENGTH) {
+      return {
+        kind: 'uncached',
+        reason: `the cached repository name '${repositoryName}' is ${repositoryName.length} characters; ECR allows at most ${REPOSITORY_NAME_MAX_LENGTH}`,
+      };
+    }
+    return { kind: 'cached', image: { upstream, uri: `${cache.registryDomain}/${repositoryName}${parsed.suffix}` } };
+  }
+  if (upstreams.some(u => u.registry._hosts.includes(domain))) {
+    return {
+      kind: 'uncached',
+      reason: `no upstream of the cache serves repository '${parsed.repository}' of registry '${domain}' (an upstream repository prefix excludes it)`,
+    };
+  }
+  if (domain === literalDomain(cache) || PRIVATE_ECR_DOMAIN.test(domain)) {
+    return { kind: 'ecr' };
+  }
+  return { kind: 'uncached', reason: `no upstream of the cache serves registry '${domain}'` };
+}
+
+/**
+ * The image URI of a reference in the cache, or a plain `Error` that names the reference and
+ * lists the cache's upstreams.
+ */
+export function cachedImage(cache: ImageCache, upstreams: CacheUpstream[], reference: string): CachedImage {
+  const where = `PullThroughCache at '${cache.node.path}'`;
+  if (typeof reference === 'string' && Token.isUnresolved(reference)) {
+    throw new Error(
+      `${where}: the image reference '${reference}' is a token; a literal reference such as 'alpine:3' or 'ghcr.io/org/app:1.0' is needed to choose the upstream at synth time`,
+    );
+  }
+  const decision = decideImage(cache, upstreams, reference);
+  if (decision.kind === 'cached') {
+    return decision.image;
+  }
+  const reason = decision.kind === 'uncached' ? decision.reason
+    : 'the image is in a private ECR registry that no upstream of the cache serves';
+  throw new Error(
+    `${where}: cannot pull '${reference}' through the cache: ${reason}. The cache's upstreams (prefix → registry) are: ${describeUpstreams(upstreams)}`,
+  );
+}

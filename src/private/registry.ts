@@ -1,0 +1,33 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * The stack that owns a registry-wide singleton for a scope: the scope's stack, or the outermost
+ * parent of a nested stack (a nested stack is deployed to its parent's account and region).
+ */
+export function registryStack(scope: IConstruct): Stack {
+  let stack = Stack.of(scope);
+  while (stack.nestedStackParent) {
+    stack = stack.nestedStackParent;
+  }
+  return stack;
+}
+
+/**
+ * The other singletons of the same class in the app whose stacks are deployed to the same known
+ * account and region as the singleton's. Stacks without a concrete environment are never
+ * reported: they could be deployed anywhere.
+ */
+export function otherOwnersInSameEnvironment(singleton: IConstruct, isSameKind: (c: IConstruct) => boolean): IConstruct[] {
+  const env = environmentOf(singleton);
+  if (env === undefined) {
+    return [];
+  }
+  return singleton.node.root.node.findAll()
+    .filter(c => c !== singleton && isSameKind(c) && environmentOf(c) === env);
+}
+
+function environmentOf(construct: IConstruct): string | undefined {
+  const stack = Stack.of(construct);
+  return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? undefined : `${stack.account}/${stack.region}`;
+}

@@ -1,0 +1,103 @@
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
+
+/** The id of the singleton at the root of its stack; its logical ID derives from it. */
+const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
+
+/**
+ * The permissions policy of the private ECR registry of a stack's account and region
+ * (`AWS::ECR::RegistryPolicy`), shared by everything in the stack that needs it.
+ *
+ * A registry has exactly one registry policy, so this construct is a singleton: get it with
+ * `RegistryPolicy.of(scope)`, which creates it at the root of the stack on first use, and add
+ * statements to it. The policy is rendered when the app is synthesized, with every statement
+ * added until then. A nested stack shares its parent's.
+ *
+ * The stack that owns it replaces any registry policy set outside the stack (console, CLI,
+ * another tool) and deletes it when the stack is deleted. Two stacks deployed to the same account
+ * and region must not both own one: synthesis fails when the app holds two such stacks with
+ * known environments.
+ *
+ * @example
+ * RegistryPolicy.of(this).addStatements(new iam.PolicyStatement({
+ *   principals: [new iam.AccountPrincipal('444455556666')],
+ *   actions: ['ecr:ReplicateImage'],
+ *   resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'shared/*' })],
+ * }));
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html
+ */
+export class RegistryPolicy extends Construct {
+  /**
+   * The registry policy of the scope's stack (of the outermost stack, for a nested stack),
+   * created on first use.
+   *
+   * @param scope any construct in the stack
+   */
+  public static of(scope: IConstruct): RegistryPolicy {
+    const stack = registryStack(scope);
+    const existing = stack.node.tryFindChild(REGISTRY_POLICY_ID);
+    if (existing === undefined) {
+      return new RegistryPolicy(stack, REGISTRY_POLICY_ID);
+    }
+    if (!(existing instanceof RegistryPolicy)) {
+      throw new Error(
+        `RegistryPolicy at '${stack.node.path}/${REGISTRY_POLICY_ID}': the id '${REGISTRY_POLICY_ID}' at the root of the stack is taken by another construct; `
+        + 'RegistryPolicy.of() needs it for the registry policy singleton',
+      );
+    }
+    return existing;
+  }
+
+  /** The policy document; add statements with `addStatements`. */
+  public readonly document: iam.PolicyDocument;
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    this.document = new iam.PolicyDocument();
+    // The document is a token: it renders every statement added until synthesis.
+    new ecr.CfnRegistryPolicy(this, 'Resource', { policyText: this.document });
+
+    const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
+      ? 'its account and region'
+      : `account ${scope.account} in ${scope.region}`;
+    Annotations.of(this).addWarningV2(
+      'cdk-pull-through-cache:registryPolicySingleton',
+      `This stack owns the ECR registry policy of ${env} (AWS::ECR::RegistryPolicy, one per registry): `
+      + 'deploying it replaces any registry policy set outside this stack, and deleting the stack deletes it. '
+      + 'No other stack deployed to the same account and region may own one; add every statement here with RegistryPolicy.of(scope).addStatements().',
+    );
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (this.document.isEmpty) {
+          errors.push(`RegistryPolicy at '${this.node.path}': no statement was added; ECR rejects an empty registry policy`);
+        }
+        for (const error of this.document.validateForResourcePolicy()) {
+          errors.push(`RegistryPolicy at '${this.node.path}': ${error}`);
+        }
+        for (const other of otherOwnersInSameEnvironment(this, c => c instanceof RegistryPolicy)) {
+          errors.push(
+            `RegistryPolicy at '${this.node.path}': '${other.node.path}' owns the registry policy of the same account and region; `
+            + 'a registry has one policy, so the stacks would overwrite each other. Keep one owner and add the statements there',
+          );
+        }
+        return errors;
+      },
+    });
+  }
+
+  /**
+   * Add statements to the registry policy. Each needs a principal (it is a resource-based
+   * policy).
+   *
+   * @param statements the statements to add
+   */
+  public addStatements(...statements: iam.PolicyStatement[]): void {
+    this.document.addStatements(...statements);
+  }
+}

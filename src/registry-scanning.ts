@@ -1,0 +1,209 @@
+import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Construct, IConstruct } from 'constructs';
+import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
+import { comparePrefixes } from './private/rules';
+import { MAX_FILTERS_PER_SCANNING_RULE, scanningOptionProblems, wildcardFilterProblems } from './private/scanning';
+
+/** The id of the singleton at the root of its stack; its logical ID derives from it. */
+const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
+
+/**
+ * How ECR scans the images of a private registry for vulnerabilities.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
+ */
+export enum ScanType {
+  /** Basic scanning by ECR, free of charge; only on push. */
+  BASIC = 'BASIC',
+
+  /**
+   * Enhanced scanning by Amazon Inspector (billed by Inspector per image scanned), on push or
+   * continuously; also scans operating system and programming language packages.
+   */
+  ENHANCED = 'ENHANCED',
+}
+
+/**
+ * When ECR scans the images of the repositories a scanning rule selects.
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecr-registryscanningconfiguration-scanningrule.html
+ */
+export enum ScanFrequency {
+  /** Scan each image when it is pushed, or imported by the pull-through cache. */
+  SCAN_ON_PUSH = 'SCAN_ON_PUSH',
+
+  /** Scan on push, and again whenever Inspector learns of a new vulnerability; `ENHANCED` only. */
+  CONTINUOUS_SCAN = 'CONTINUOUS_SCAN',
+}
+
+/**
+ * Vulnerability scanning of repositories.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
+ */
+export interface ScanningOptions {
+  /**
+   * The scan type. It applies to the whole registry, so every caller that adds filters in the
+   * same stack must agree on it.
+   *
+   * @default ScanType.BASIC
+   */
+  readonly scanType?: ScanType;
+
+  /**
+   * When to scan: `BASIC` supports only `SCAN_ON_PUSH`; `ENHANCED` supports both.
+   *
+   * @default ScanFrequency.SCAN_ON_PUSH
+   */
+  readonly frequency?: ScanFrequency;
+}
+
+/**
+ * The scanning configuration of the private ECR registry of a stack's account and region
+ * (`AWS::ECR::RegistryScanningConfiguration`), shared by everything in the stack that needs it.
+ *
+ * A registry has exactly one scanning configuration, so this construct is a singleton: get it
+ * with `RegistryScanning.of(scope)`, which creates it at the root of the stack on first use, and
+ * add wildcard repository filters to it. It renders at most two rules, one per frequency, each
+ * with at most 100 filters, when the app is synthesized. A nested stack shares its parent's.
+ *
+ * The stack that owns it replaces any scanning configuration set outside the stack (console,
+ * CLI, an Amazon Inspector delegated administrator); repositories that match no filter are not
+ * scanned automatically. Two stacks deployed to the same account and region must not both own
+ * one: synthesis fails when the app holds two such stacks with known environments.
+ *
+ * @example
+ * RegistryScanning.of(this).addWildcardFilters(['team-a/*'], {
+ *   scanType: ScanType.ENHANCED,
+ *   frequency: ScanFrequency.CONTINUOUS_SCAN,
+ * });
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-registryscanningconfiguration.html
+ */
+export class RegistryScanning extends Construct {
+  /**
+   * The scanning configuration of the scope's stack (of the outermost stack, for a nested
+   * stack), created on first use.
+   *
+   * @param scope any construct in the stack
+   */
+  public static of(scope: IConstruct): RegistryScanning {
+    const stack = registryStack(scope);
+    const existing = stack.node.tryFindChild(REGISTRY_SCANNING_ID);
+    if (existing === undefined) {
+      return new RegistryScanning(stack, REGISTRY_SCANNING_ID);
+    }
+    if (!(existing instanceof RegistryScanning)) {
+      throw new Error(
+        `RegistryScanning at '${stack.node.path}/${REGISTRY_SCANNING_ID}': the id '${REGISTRY_SCANNING_ID}' at the root of the stack is taken by another construct; `
+        + 'RegistryScanning.of() needs it for the scanning configuration singleton',
+      );
+    }
+    return existing;
+  }
+
+  private _scanType?: ScanType;
+  private readonly filters = new Map<ScanFrequency, string[]>();
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    new ecr.CfnRegistryScanningConfiguration(this, 'Resource', {
+      scanType: Lazy.string({ produce: () => this.scanType }),
+      rules: Lazy.any({ produce: () => this.renderRules() }),
+    });
+
+    const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
+      ? 'its account and region'
+      : `account ${scope.account} in ${scope.region}`;
+    Annotations.of(this).addWarningV2(
+      'cdk-pull-through-cache:registryScanningSingleton',
+      `This stack owns the ECR registry scanning configuration of ${env} (AWS::ECR::RegistryScanningConfiguration, one per registry): `
+      + 'deploying it replaces any scanning configuration set outside this stack (console, CLI, an Amazon Inspector delegated administrator), '
+      + 'and repositories that match none of its filters are no longer scanned automatically. '
+      + 'No other stack deployed to the same account and region may own one; add every filter here with RegistryScanning.of(scope).addWildcardFilters().',
+    );
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (this.filters.size === 0) {
+          errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with addWildcardFilters()`);
+        }
+        for (const other of otherOwnersInSameEnvironment(this, c => c instanceof RegistryScanning)) {
+          errors.push(
+            `RegistryScanning at '${this.node.path}': '${other.node.path}' owns the scanning configuration of the same account and region; `
+            + 'a registry has one, so the stacks would overwrite each other. Keep one owner and add the filters there',
+          );
+        }
+        return errors;
+      },
+    });
+  }
+
+  /** The registry's scan type, set by the first filters added. */
+  public get scanType(): ScanType {
+    return this._scanType ?? ScanType.BASIC;
+  }
+
+  /**
+   * Scan the repositories whose names match wildcard filters (`*` matches any characters, e.g.
+   * `k8scache/*`).
+   *
+   * Every call in a stack must use the same scan type. Filters added with the same frequency
+   * share one scanning rule, of at most 100 filters.
+   *
+   * @param filters the wildcard filters
+   * @param options the scan type and frequency
+   */
+  public addWildcardFilters(filters: string[], options: ScanningOptions = {}): void {
+    const problems = this._problems(filters, options);
+    if (problems.length > 0) {
+      throw new Error(`RegistryScanning at '${this.node.path}': cannot add filters:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+    }
+    this._scanType = options.scanType ?? ScanType.BASIC;
+    const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
+    const rule = this.filters.get(frequency) ?? [];
+    for (const filter of filters) {
+      if (!rule.includes(filter)) {
+        rule.push(filter);
+      }
+    }
+    this.filters.set(frequency, rule);
+  }
+
+  /**
+   * What would be wrong with adding these filters: the option and filter checks, the scan type
+   * the registry already has, and the limit of filters per rule.
+   *
+   * @internal
+   */
+  public _problems(filters: string[], options: ScanningOptions): string[] {
+    const problems = [...scanningOptionProblems(options), ...filters.flatMap(wildcardFilterProblems)];
+    const scanType = options.scanType ?? ScanType.BASIC;
+    if (this._scanType !== undefined && scanType !== this._scanType) {
+      problems.push(
+        `scanType: '${scanType}' differs from '${this._scanType}', which the registry's scanning configuration already has; `
+        + 'a registry has one scan type, so every cache and caller in the stack must use the same',
+      );
+    }
+    const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
+    const merged = new Set([...(this.filters.get(frequency) ?? []), ...filters]);
+    if (merged.size > MAX_FILTERS_PER_SCANNING_RULE) {
+      problems.push(
+        `filters: the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule`,
+      );
+    }
+    return problems;
+  }
+
+  private renderRules(): ecr.CfnRegistryScanningConfiguration.ScanningRuleProperty[] {
+    return [ScanFrequency.SCAN_ON_PUSH, ScanFrequency.CONTINUOUS_SCAN]
+      .filter(frequency => this.filters.has(frequency))
+      .map(frequency => ({
+        scanFrequency: frequency,
+        // Sorted, so the order caches were added in does not change the template.
+        repositoryFilters: [...this.filters.get(frequency)!].sort(comparePrefixes).map(filter => ({ filter, filterType: 'WILDCARD' })),
+      }));
+  }
+}

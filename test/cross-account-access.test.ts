@@ -1,0 +1,266 @@
+import { App, CfnParameter, NestedStack, Stack, CfnResource } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { CrossAccountAccess, PullThroughCache, RegistryPolicy, TemplateScope, UpstreamRegistry } from '../src';
+import { expectLeastPrivilege, repositoryArnPattern } from './helpers';
+
+const REGISTRY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'];
+const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+
+function newStack(): Stack {
+  return new Stack(new App(), 'Stack');
+}
+
+function cache(stack: Stack, crossAccountAccess?: CrossAccountAccess, id = 'Cache', extra: object = {}): PullThroughCache {
+  return new PullThroughCache(stack, id, {
+    upstreams: [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes() }],
+    crossAccountAccess,
+    ...extra,
+  });
+}
+
+function accountRoot(account: string): any {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]] };
+}
+
+function registryStatements(stack: Stack): any[] {
+  const policies = Object.values<any>(Template.fromStack(stack).findResources('AWS::ECR::RegistryPolicy'));
+  expect(policies).toHaveLength(1);
+  return policies[0].Properties.PolicyText.Statement;
+}
+
+/** The repository policies of the creation templates, parsed (partition tokens replaced by `aws`). */
+function templatePolicies(stack: Stack): any[] {
+  return Object.values<any>(Template.fromStack(stack).findResources('AWS::ECR::RepositoryCreationTemplate')).map(t => {
+    const policy = t.Properties.RepositoryPolicy;
+    const text = typeof policy === 'string' ? policy : policy['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : 'aws')).join('');
+    return JSON.parse(text);
+  });
+}
+
+const CACHED_ARNS = [repositoryArnPattern('k8scache/*'), repositoryArnPattern('quaycache/*')];
+
+describe('cross-account access', () => {
+  test('accounts: the registry policy allows the first pull on the prefixes only', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666', '777788889999'] });
+    expect(registryStatements(stack)).toEqual([{
+      Effect: 'Allow',
+      Principal: { AWS: [accountRoot('444455556666'), accountRoot('777788889999')] },
+      Action: REGISTRY_ACTIONS,
+      Resource: CACHED_ARNS,
+    }]);
+  });
+
+  test('accounts: every creation template lets the accounts pull', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666'] });
+    const policies = templatePolicies(stack);
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: PULL_ACTIONS }],
+      });
+    }
+  });
+
+  test('an organization: any principal with the aws:PrincipalOrgID condition', () => {
+    const stack = newStack();
+    cache(stack, { organizationId: 'o-a1b2c3d4e5' });
+    expect(registryStatements(stack)).toEqual([{
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      Action: REGISTRY_ACTIONS,
+      Resource: CACHED_ARNS,
+    }]);
+    expect(templatePolicies(stack)[0].Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      Action: PULL_ACTIONS,
+    }]);
+  });
+
+  test('accounts and an organization: one statement each, in both policies', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666'], organizationId: 'o-a1b2c3d4e5' });
+    const statements = registryStatements(stack);
+    expect(statements).toHaveLength(2);
+    expect(statements[0].Principal).toEqual({ AWS: accountRoot('444455556666') });
+    expect(statements[0].Condition).toBeUndefined();
+    expect(statements[1].Condition).toEqual({ StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } });
+    expect(statements.every(s => JSON.stringify(s.Resource) === JSON.stringify(CACHED_ARNS))).toBe(true);
+    expect(templatePolicies(stack)[0].Statement.map((s: any) => s.Principal)).toEqual([
+      { AWS: 'arn:aws:iam::444455556666:root' }, { AWS: '*' },
+    ]);
+  });
+
+  test('duplicate accounts are listed once', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666', '444455556666'] });
+    expect(registryStatements(stack)[0].Principal).toEqual({ AWS: accountRoot('444455556666') });
+  });
+
+  test('tokens pass validation', () => {
+    const stack = newStack();
+    const account = new CfnParameter(stack, 'Account').valueAsString;
+    const org = new CfnParameter(stack, 'Org').valueAsString;
+    cache(stack, { accounts: [account], organizationId: org });
+    const statements = registryStatements(stack);
+    expect(statements[0].Principal).toEqual({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'Account' }, ':root']] } });
+    expect(statements[1].Condition).toEqual({ StringEquals: { 'aws:PrincipalOrgID': { Ref: 'Org' } } });
+  });
+
+  test('the user\'s repository policy comes first, then the cross-account statements', () => {
+    const stack = newStack();
+    const repositoryPolicy = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({ principals: [new iam.ServicePrincipal('lambda.amazonaws.com')], actions: ['ecr:BatchGetImage'] })],
+    });
+    cache(stack, { accounts: ['444455556666'] }, 'Cache', { repositoryTemplate: { repositoryPolicy } });
+    expect(templatePolicies(stack)[0].Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'ecr:BatchGetImage' },
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: PULL_ACTIONS },
+    ]);
+  });
+
+  test('ANY_PREFIX: the ROOT template carries the statements, with a warning', () => {
+    const stack = newStack();
+    cache(stack, { organizationId: 'o-a1b2c3d4e5' }, 'Cache', { repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    expect(templatePolicies(stack)).toHaveLength(1);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:crossAccountAnyPrefix'));
+  });
+
+  test('without cross-account access there is no registry policy and no repository policy', () => {
+    const stack = newStack();
+    cache(stack);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::RegistryPolicy', 0);
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', { RepositoryPolicy: Match.absent() });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('registryPolicySingleton'))).toEqual([]);
+  });
+
+  test('two caches share the stack\'s one registry policy, which warns once', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666'] });
+    new PullThroughCache(stack, 'Other', {
+      upstreams: [{ registry: UpstreamRegistry.ecrPublic() }],
+      crossAccountAccess: { organizationId: 'o-a1b2c3d4e5' },
+    });
+    const statements = registryStatements(stack);
+    expect(statements.map(s => s.Resource)).toEqual([CACHED_ARNS, repositoryArnPattern('ecrpubliccache/*')]);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cdk-pull-through-cache:registryPolicySingleton'));
+    expect(warnings.map(w => w.id)).toEqual(['/Stack/EcrRegistryPolicy']);
+  });
+
+  test('the registry policy never grants on repository/* and the pulls stay least privilege', () => {
+    const stack = newStack();
+    const c = cache(stack, { accounts: ['444455556666'], organizationId: 'o-a1b2c3d4e5' });
+    c.grantPull(new iam.Role(stack, 'Puller', { assumedBy: new iam.AccountRootPrincipal() }));
+    const text = JSON.stringify(registryStatements(stack));
+    expect(text).not.toContain('repository/*');
+    expect(text).not.toContain('ecr:*');
+    expectLeastPrivilege(Template.fromStack(stack));
+  });
+
+  test.each<[string, any, RegExp]>([
+    ['an 11-digit account', { accounts: ['12345678901'] }, /crossAccountAccess\.accounts\[0\]: "12345678901" is not an AWS account ID \(12 digits\)/],
+    ['an account with letters', { accounts: ['444455556666', '4444-5555-666'] }, /crossAccountAccess\.accounts\[1\]: "4444-5555-666" is not an AWS account ID/],
+    ['an organization without o-', { organizationId: 'a1b2c3d4e5' }, /crossAccountAccess\.organizationId: "a1b2c3d4e5" is not an AWS Organizations ID/],
+    ['a short organization ID', { organizationId: 'o-abc' }, /organizationId: "o-abc" is not an AWS Organizations ID \('o-' and 10 to 32/],
+    ['an uppercase organization ID', { organizationId: 'o-ABCDEFGHIJ' }, /organizationId: "o-ABCDEFGHIJ"/],
+    ['nothing', {}, /crossAccountAccess\.give accounts, organizationId or both/],
+    ['an empty account list', { accounts: [] }, /crossAccountAccess\.give accounts, organizationId or both/],
+  ])('rejects %s, naming the path, before any resource', (_what, access, message) => {
+    const stack = newStack();
+    expect(() => cache(stack, access)).toThrow(message);
+    expect(() => cache(stack, access, 'Again')).toThrow(/PullThroughCache at 'Stack\/Again' is invalid/);
+    expect(stack.node.findAll().filter(c => c instanceof CfnResource)).toEqual([]);
+  });
+
+  test('every problem is reported at once', () => {
+    expect(() => cache(newStack(), { accounts: ['1'], organizationId: 'x' }))
+      .toThrow(/accounts\[0\][\s\S]*organizationId/);
+  });
+});
+
+describe('RegistryPolicy', () => {
+  const statement = () => new iam.PolicyStatement({
+    principals: [new iam.AccountPrincipal('444455556666')],
+    actions: ['ecr:ReplicateImage'],
+    resources: ['arn:aws:ecr:us-east-1:111122223333:repository/shared/*'],
+  });
+
+  test('of() returns one instance per stack, at its root, with a fixed id', () => {
+    const stack = newStack();
+    const a = RegistryPolicy.of(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(RegistryPolicy.of(stack)).toBe(a);
+    expect(a.node.path).toBe('Stack/EcrRegistryPolicy');
+    a.addStatements(statement());
+    Template.fromStack(stack).resourceCountIs('AWS::ECR::RegistryPolicy', 1);
+  });
+
+  test('statements are rendered lazily: added after a cache, they are still in the policy', () => {
+    const stack = newStack();
+    cache(stack, { accounts: ['444455556666'] });
+    RegistryPolicy.of(stack).addStatements(statement());
+    expect(registryStatements(stack).map(s => s.Action)).toEqual([REGISTRY_ACTIONS, 'ecr:ReplicateImage']);
+  });
+
+  test('a nested stack shares its parent\'s', () => {
+    const stack = newStack();
+    const nested = new NestedStack(stack, 'Nested');
+    expect(RegistryPolicy.of(nested)).toBe(RegistryPolicy.of(stack));
+  });
+
+  test('an empty policy fails synthesis', () => {
+    const stack = newStack();
+    RegistryPolicy.of(stack);
+    expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': no statement was added/);
+  });
+
+  test('a statement without a principal fails synthesis', () => {
+    const stack = newStack();
+    RegistryPolicy.of(stack).addStatements(new iam.PolicyStatement({ actions: ['ecr:ReplicateImage'], resources: ['*'] }));
+    expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': .*must specify at least one IAM principal/);
+  });
+
+  test('two stacks of the app in the same account and region fail synthesis', () => {
+    const app = new App();
+    const env = { account: '111122223333', region: 'eu-west-1' };
+    const one = new Stack(app, 'One', { env });
+    const two = new Stack(app, 'Two', { env });
+    for (const stack of [one, two]) {
+      RegistryPolicy.of(stack).addStatements(statement());
+    }
+    expect(() => Template.fromStack(one)).toThrow(/'Two\/EcrRegistryPolicy' owns the registry policy of the same account and region/);
+  });
+
+  test('stacks in other regions, other accounts or without an environment may each own one', () => {
+    const app = new App();
+    const env = { account: '111122223333', region: 'eu-west-1' };
+    const stacks = [
+      new Stack(app, 'One', { env }),
+      new Stack(app, 'OtherRegion', { env: { ...env, region: 'us-east-1' } }),
+      new Stack(app, 'OtherAccount', { env: { ...env, account: '444455556666' } }),
+      new Stack(app, 'Agnostic'),
+    ];
+    for (const stack of stacks) {
+      RegistryPolicy.of(stack).addStatements(statement());
+    }
+    expect(() => Template.fromStack(stacks[0])).not.toThrow();
+  });
+
+  test('the warning names the account and region when they are known', () => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '111122223333', region: 'eu-west-1' } });
+    RegistryPolicy.of(stack).addStatements(statement());
+    Annotations.fromStack(stack).hasWarning('/Stack/EcrRegistryPolicy', Match.stringLikeRegexp('account 111122223333 in eu-west-1'));
+  });
+
+  test('a foreign construct with the id is reported', () => {
+    const stack = newStack();
+    new iam.Role(stack, 'EcrRegistryPolicy', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => RegistryPolicy.of(stack)).toThrow(/the id 'EcrRegistryPolicy' at the root of the stack is taken by another construct/);
+  });
+});

@@ -1,0 +1,147 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { PullThroughCache, PullThroughCacheImage, UpstreamRegistry } from '../src';
+import { cachedArn, DOMAIN, dockerAndGhcrCache, newStack, PULL_ACTIONS, SHA256 } from './cache-fixtures';
+import { expectLeastPrivilege } from './helpers';
+
+/** The statements of the policy attached to the task definition's execution role. */
+function executionRoleStatements(stack: Stack, taskDefinition: ecs.TaskDefinition): any[] {
+  const role = taskDefinition.executionRole!;
+  const roleId = stack.getLogicalId(role.node.defaultChild as iam.CfnRole);
+  const policies = Object.values<any>(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+    .filter(p => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+  expect(policies).toHaveLength(1);
+  return policies[0].Properties.PolicyDocument.Statement;
+}
+
+function containerImages(stack: Stack): any[] {
+  const definitions = Object.values<any>(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'));
+  expect(definitions).toHaveLength(1);
+  return definitions[0].Properties.ContainerDefinitions.map((c: any) => c.Image);
+}
+
+describe('containerImage', () => {
+  test('names the cached image and grants the execution role the pull through that upstream only', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('web', { image: cache.containerImage('nginx:1.27') });
+
+    expect(containerImages(stack)).toEqual([`${DOMAIN}/dockercache/library/nginx:1.27`]);
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ExecutionRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] },
+    });
+    expect(executionRoleStatements(stack, taskDefinition)).toEqual([
+      { Effect: 'Allow', Action: PULL_ACTIONS, Resource: cachedArn('dockercache') },
+      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    ]);
+    expectLeastPrivilege(Template.fromStack(stack));
+  });
+
+  test('two containers of two upstreams: each upstream\'s prefix, and nothing else', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('web', { image: cache.containerImage('nginx:1.27') });
+    taskDefinition.addContainer('sidecar', { image: cache.containerImage(`ghcr.io/org/agent:2@${SHA256}`) });
+    taskDefinition.addContainer('proxy', { image: cache.containerImage('docker.io/envoyproxy/envoy:v1.30') });
+
+    expect(containerImages(stack)).toEqual([
+      `${DOMAIN}/dockercache/library/nginx:1.27`,
+      `${DOMAIN}/ghcrcache/org/agent:2@${SHA256}`,
+      `${DOMAIN}/dockercache/envoyproxy/envoy:v1.30`,
+    ]);
+    const statements = executionRoleStatements(stack, taskDefinition);
+    const pullResources = statements.filter(s => s.Action !== 'ecr:GetAuthorizationToken').map(s => {
+      expect(s.Action).toEqual(PULL_ACTIONS);
+      return s.Resource;
+    });
+    // The same grant twice is one statement.
+    expect(pullResources).toEqual([cachedArn('dockercache'), cachedArn('ghcrcache')]);
+    expect(statements.filter(s => s.Action === 'ecr:GetAuthorizationToken')).toHaveLength(1);
+  });
+
+  test('an execution role given to the task definition is the one granted', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    const executionRole = new iam.Role(stack, 'MyExecutionRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task', { executionRole });
+    taskDefinition.addContainer('k8s', { image: cache.containerImage('registry.k8s.io/pause:3.9') });
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::Role', 2); // the given execution role and the task role
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(executionRole.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: PULL_ACTIONS, Resource: cachedArn('k8scache') },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+  });
+
+  test('a template with resource tags adds ecr:TagResource', () => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    const taskDefinition = new ecs.Ec2TaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('app', { image: cache.containerImage('quay.io/org/app:1'), memoryLimitMiB: 256 });
+    expect(executionRoleStatements(stack, taskDefinition)[0]).toEqual({
+      Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: cachedArn('quaycache'),
+    });
+  });
+
+  test('the reference is checked when the image is created, before any container', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    expect(() => cache.containerImage('mcr.microsoft.com/dotnet/aspnet:8.0')).toThrow(
+      /PullThroughCache at 'Stack\/Cache': cannot pull 'mcr\.microsoft\.com\/dotnet\/aspnet:8\.0' through the cache: no upstream of the cache serves registry 'mcr\.microsoft\.com'\. .*dockercache → docker\.io, ghcrcache → ghcr\.io, k8scache → registry\.k8s\.io/,
+    );
+    expect(() => PullThroughCacheImage.fromCache(cache, 'Nginx')).toThrow(/Invalid image reference 'Nginx'/);
+    expect(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition')).toEqual({});
+  });
+
+  test('fromCache exposes the reference, the URI and the upstream prefix', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    const image = PullThroughCacheImage.fromCache(cache, 'alpine:3');
+    expect(image).toBeInstanceOf(ecs.ContainerImage);
+    expect(image.reference).toBe('alpine:3');
+    expect(image.imageUri).toBe(`${DOMAIN}/dockercache/library/alpine:3`);
+    expect(image.upstreamPrefix).toBe('dockercache');
+    expect(cache.containerImage('alpine:3')).toBeInstanceOf(PullThroughCacheImage);
+  });
+
+  test('in an environment-agnostic stack the image and the ARNs are tokens', () => {
+    const stack = newStack({});
+    const cache = dockerAndGhcrCache(stack);
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('web', { image: cache.containerImage('alpine:3') });
+
+    expect(containerImages(stack)).toEqual([{
+      'Fn::Join': ['', [
+        { Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/dockercache/library/alpine:3',
+      ]],
+    }]);
+    expect(executionRoleStatements(stack, taskDefinition)[0].Resource).toEqual({
+      'Fn::Join': ['', [
+        'arn:', { Ref: 'AWS::Partition' }, ':ecr:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':repository/dockercache/*',
+      ]],
+    });
+  });
+
+  test('in a China region the image is on amazonaws.com.cn', () => {
+    const stack = newStack({ env: { account: '111122223333', region: 'cn-north-1' } });
+    const cache = dockerAndGhcrCache(stack);
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('web', { image: cache.containerImage('registry.k8s.io/pause:3.9') });
+
+    expect(containerImages(stack)).toEqual(['111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/k8scache/pause:3.9']);
+    expect(executionRoleStatements(stack, taskDefinition)[0].Resource).toEqual(cachedArn('k8scache', 'cn-north-1'));
+  });
+});
