@@ -1,0 +1,116 @@
+package io.github.cdkpullthroughcache.consumers;
+
+import io.github.cdkpullthroughcache.ImageReference;
+import io.github.cdkpullthroughcache.PullThroughCache;
+import io.github.cdkpullthroughcache.PullThroughCacheSecret;
+import io.github.cdkpullthroughcache.RepositoryTemplateOptions;
+import io.github.cdkpullthroughcache.TemplateScope;
+import io.github.cdkpullthroughcache.UpstreamDefinition;
+import io.github.cdkpullthroughcache.UpstreamRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.AppProps;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.cxapi.CloudAssembly;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.constructs.Construct;
+
+/**
+ * The reference use case of cdk-pull-through-cache, written in Java against the jsii-built jar.
+ *
+ * <p>Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret),
+ * registry.k8s.io and Quay without, one repository creation template for any prefix, and a role
+ * that may pull. {@code mvn exec:java} synthesizes to target/cdk.out and prints a summary.
+ */
+public final class ReferenceApp {
+    public static final String STACK_NAME = "PullThroughCacheJava";
+
+    /** Prefix to upstream registry URL, as the reference use case configures them. */
+    public static final Map<String, String> EXPECTED_UPSTREAMS = new TreeMap<>(Map.of(
+            "dockercache", "registry-1.docker.io",
+            "ghcrcache", "ghcr.io",
+            "k8scache", "registry.k8s.io",
+            "quaycache", "quay.io"));
+
+    /** The reference stack. */
+    public static final class ReferenceStack extends Stack {
+        public ReferenceStack(final Construct scope, final String id) {
+            super(scope, id);
+
+            // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
+            PullThroughCacheSecret dockerSecret = PullThroughCacheSecret.Builder.create(this, "DockerHubSecret")
+                    .registryName("dockerio")
+                    .username("my-docker-user")
+                    .build();
+            PullThroughCacheSecret ghcrSecret = PullThroughCacheSecret.Builder.create(this, "GhcrSecret")
+                    .registryName("ghcr")
+                    .username("my-github-user")
+                    .build();
+
+            PullThroughCache cache = PullThroughCache.Builder.create(this, "Cache")
+                    .upstreams(List.of(
+                            UpstreamDefinition.builder().registry(UpstreamRegistry.dockerHub())
+                                    .prefix("dockercache").credentials(dockerSecret).build(),
+                            UpstreamDefinition.builder().registry(UpstreamRegistry.githubContainerRegistry())
+                                    .prefix("ghcrcache").credentials(ghcrSecret).build(),
+                            UpstreamDefinition.builder().registry(UpstreamRegistry.kubernetes()).prefix("k8scache").build(),
+                            UpstreamDefinition.builder().registry(UpstreamRegistry.quay()).prefix("quaycache").build()))
+                    .repositoryTemplate(RepositoryTemplateOptions.builder().scope(TemplateScope.ANY_PREFIX).build())
+                    .build();
+
+            Role puller = Role.Builder.create(this, "Puller")
+                    .assumedBy(new ServicePrincipal("ecs-tasks.amazonaws.com"))
+                    .description("May pull images through the ECR pull-through cache")
+                    .build();
+            cache.grantPull(puller);
+
+            CfnOutput.Builder.create(this, "PullExample")
+                    .description("Pull Alpine through the cache")
+                    .value("docker pull " + cache.getRegistryDomain() + "/dockercache/library/alpine:3")
+                    .build();
+        }
+    }
+
+    private ReferenceApp() {
+    }
+
+    /** Builds the app, synthesizing into {@code outdir}. */
+    public static App build(final String outdir) {
+        App app = new App(AppProps.builder().outdir(outdir).build());
+        new ReferenceStack(app, STACK_NAME);
+        return app;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static void main(final String[] args) {
+        String outdir = args.length > 0 ? args[0] : "cdk.out";
+        ImageReference ref = ImageReference.parse("alpine:3");
+        System.out.printf("ImageReference.parse(\"alpine:3\") -> %s (domain=%s, repository=%s, tag=%s, isDockerHub=%s)%n",
+                ref.toString(), ref.getDomain(), ref.getRepository(), ref.getTag(), ref.getIsDockerHub());
+
+        CloudAssembly assembly = build(outdir).synth();
+        Map<String, Object> template = (Map<String, Object>) assembly.getStackByName(STACK_NAME).getTemplate();
+        Map<String, Map<String, Object>> resources = (Map<String, Map<String, Object>>) template.get("Resources");
+        Map<String, Object> rules = new TreeMap<>();
+        List<Object> templates = new java.util.ArrayList<>();
+        for (Map<String, Object> resource : resources.values()) {
+            Map<String, Object> props = (Map<String, Object>) resource.get("Properties");
+            if ("AWS::ECR::PullThroughCacheRule".equals(resource.get("Type"))) {
+                rules.put((String) props.get("EcrRepositoryPrefix"), props.get("UpstreamRegistryUrl"));
+            } else if ("AWS::ECR::RepositoryCreationTemplate".equals(resource.get("Type"))) {
+                templates.add(props.get("Prefix"));
+            }
+        }
+        System.out.printf("synthesized %s to %s: %d resources%n", STACK_NAME, assembly.getDirectory(), resources.size());
+        rules.forEach((prefix, url) -> System.out.printf("  rule %-12s <- %s%n", prefix, url));
+        System.out.printf("  creation templates: %s%n", templates);
+        if (!rules.equals(EXPECTED_UPSTREAMS) || !templates.equals(List.of("ROOT"))) {
+            System.err.println("unexpected rules or templates");
+            System.exit(1);
+        }
+    }
+}

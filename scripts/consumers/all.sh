@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Run every language consumer (python, go, java; CONSUMERS_LANGS="python go" to choose), print each
+# one's wall time, check that all languages synthesized the same template, and end with
+# "N passed, M failed".
+#
+# Counting: each language contributes the test runner's own counts (pytest / go test / surefire test
+# cases) plus one check per step the script runs itself (the app synthesizes and prints its summary;
+# for Go also "the CDK CLI reads the assembly"). A language whose script fails before writing its
+# counts (build or install failure) counts as 1 failed. The cross-language template comparison is
+# one more check.
+set -euo pipefail
+CONSUMER=all
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LANGS=(${CONSUMERS_LANGS:-python go java})
+
+# Build every package from one jsii compile, so that all languages test the same library even while
+# src/ changes, and with one `npm pack` per jsii-pacmak run (it is most of a run's time). Go is
+# generated separately: only code (see consumers/go/go.mod), and --code-only applies to all targets.
+# CONSUMERS_REBUILD=never skips this and uses dist/ as it is.
+if [[ "$CONSUMERS_REBUILD" != never ]]; then
+  if [[ "$CONSUMERS_COLD" == 1 && -z "${CONSUMERS_M2_REPO:-}" ]]; then
+    make_temp CONSUMERS_M2_REPO; echo "cold: empty Maven repository $CONSUMERS_M2_REPO"
+  fi
+  export CONSUMERS_M2_REPO="${CONSUMERS_M2_REPO:-$HOME/.m2/repository}"
+  start=$(date +%s)
+  targets=()
+  for lang in "${LANGS[@]}"; do [[ $lang == python || $lang == java ]] && targets+=(--target "$lang"); done
+  if ! (
+    jsii_compile
+    if [[ ${#targets[@]} -gt 0 ]]; then pacmak -v "${targets[@]}" --maven-local-repository="$CONSUMERS_M2_REPO"; fi
+    if [[ " ${LANGS[*]} " == *" go "* ]]; then pacmak -v --target go --code-only; fi
+  ); then
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  echo "packages built in $(( $(date +%s) - start ))s"
+  export CONSUMERS_REBUILD=never
+fi
+
+total_passed=0 total_failed=0
+declare -A wall status
+for lang in "${LANGS[@]}"; do
+  script="$ROOT/scripts/consumers/$lang.sh"
+  [[ -f "$script" ]] || { echo "no consumer script $script" >&2; exit 2; }
+  rm -f "$ROOT/consumers/$lang/.result"
+  printf '\n######## %s consumer ########\n' "$lang"
+  start=$(date +%s.%N)
+  if bash "$script"; then status[$lang]=ok; else status[$lang]=FAILED; fi
+  wall[$lang]=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+  if [[ -f "$ROOT/consumers/$lang/.result" ]]; then
+    read -r p f < "$ROOT/consumers/$lang/.result"
+  else
+    p=0 f=1
+  fi
+  total_passed=$((total_passed + p)); total_failed=$((total_failed + f))
+  status[$lang]="${status[$lang]} ($p passed, $f failed)"
+done
+
+# The same app in every language must synthesize the same template (the stack name differs).
+printf '\n######## cross-language ########\n'
+declare -A templates=(
+  [python]="$ROOT/consumers/python/cdk.out/PullThroughCachePython.template.json"
+  [go]="$ROOT/consumers/go/cdk.out/PullThroughCacheGo.template.json"
+  [java]="$ROOT/consumers/java/target/cdk.out/PullThroughCacheJava.template.json"
+)
+files=()
+for lang in "${LANGS[@]}"; do
+  [[ "${status[$lang]}" == ok* && -f "${templates[$lang]:-}" ]] && files+=("${templates[$lang]}")
+done
+if [[ ${#files[@]} -ge 2 ]]; then
+  echo "check: the templates of ${#files[@]} languages are identical"
+  if python3 - "${files[@]}" <<'PY'
+import json, sys
+first, *rest = sys.argv[1:]
+base = json.load(open(first))
+bad = [p for p in rest if json.load(open(p)) != base]
+for p in bad:
+    print(f"  differs from {first}: {p}", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+  then total_passed=$((total_passed + 1)); echo "ok"; else total_failed=$((total_failed + 1)); fi
+else
+  echo "skipped: fewer than 2 languages synthesized a template"
+fi
+
+printf '\n######## summary ########\n'
+for lang in "${LANGS[@]}"; do
+  printf '%-7s %7ss  %s\n' "$lang" "${wall[$lang]}" "${status[$lang]}"
+done
+echo "$total_passed passed, $total_failed failed"
+[[ $total_failed -eq 0 ]]
