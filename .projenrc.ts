@@ -1,7 +1,7 @@
 import { awscdk, javascript } from 'projen';
 
-// aws-cdk-lib 2.257.0 is the newest release whose cloud assembly (schema 54) the newest
-// @aws-cdk/integ-runner we can install (2.197.x) still reads.
+// aws-cdk-lib 2.257.0 is the newest release whose cloud assembly the newest @aws-cdk/integ-runner
+// we can install (2.197.x) still reads.
 const CDK_VERSION = '2.257.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -37,8 +37,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // No runtime dependencies: aws-cdk-lib and constructs are peers.
   deps: [],
   devDeps: [
-    // The CDK CLI that synthesizes the example app. The npm `latest` tag (3.0.0) is older than
-    // 2.1148 and cannot read cloud assembly schema 54.
+    // The CDK CLI that synthesizes the example app. The npm `latest` tag (3.0.0) is an older
+    // release line that cannot read what aws-cdk-lib 2.257.0 writes.
     'aws-cdk@^2.1148.0',
     // integ-runner 2.197.x is the newest served here; it reads the cloud assembly of 2.257.0.
     '@aws-cdk/integ-runner@^2.197.10',
