@@ -22,6 +22,9 @@ import (
 
 const stackName = "PullThroughCacheGo"
 
+// alpinePath is what cache.ImageUri("alpine:3") maps Alpine to, after the registry domain.
+const alpinePath = "/dockercache/library/alpine:3"
+
 // expectedUpstreams maps each prefix to its upstream registry URL, as the reference use case configures them.
 var expectedUpstreams = map[string]string{
 	"dockercache": "registry-1.docker.io",
@@ -30,8 +33,8 @@ var expectedUpstreams = map[string]string{
 	"quaycache":   "quay.io",
 }
 
-// newReferenceStack builds the reference use case.
-func newReferenceStack(scope constructs.Construct, id string, props *awscdk.StackProps) awscdk.Stack {
+// newReferenceStack builds the reference use case and returns the stack and its cache.
+func newReferenceStack(scope constructs.Construct, id string, props *awscdk.StackProps) (awscdk.Stack, ptc.PullThroughCache) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 
 	// The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
@@ -60,11 +63,17 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	})
 	cache.GrantPull(puller)
 
+	// The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
+	alpineURI := cache.ImageUri(jsii.String("alpine:3"))
+	awscdk.NewCfnOutput(stack, jsii.String("AlpineImageUri"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Alpine in the cache"),
+		Value:       alpineURI,
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("PullExample"), &awscdk.CfnOutputProps{
 		Description: jsii.String("Pull Alpine through the cache"),
-		Value:       jsii.String(fmt.Sprintf("docker pull %s/dockercache/library/alpine:3", *cache.RegistryDomain())),
+		Value:       jsii.String("docker pull " + *alpineURI),
 	})
-	return stack
+	return stack, cache
 }
 
 // synth synthesizes the app into outdir and returns the path of the stack's template.
@@ -81,6 +90,9 @@ type template struct {
 		Type       string         `json:"Type"`
 		Properties map[string]any `json:"Properties"`
 	} `json:"Resources"`
+	Outputs map[string]struct {
+		Value any `json:"Value"`
+	} `json:"Outputs"`
 }
 
 func readTemplate(path string) (*template, error) {

@@ -162,6 +162,39 @@ func TestGrantPull(t *testing.T) {
 	}
 }
 
+func TestImageURIOutput(t *testing.T) {
+	// The stack is environment-agnostic: the URI is a token, resolved in the template to an Fn::Join.
+	outputs := referenceTemplate(t).Outputs
+	value := outputs["AlpineImageUri"].Value
+	if _, ok := value.(map[string]any)["Fn::Join"]; !ok {
+		t.Fatalf("want AlpineImageUri to be an Fn::Join, got %#v", value)
+	}
+	uri := flatten(t, value)
+	if !strings.HasSuffix(uri, alpinePath) || !strings.Contains(uri, ".dkr.ecr.") {
+		t.Errorf("AlpineImageUri %q does not end with %s", uri, alpinePath)
+	}
+	if pull := flatten(t, outputs["PullExample"].Value); pull != "docker pull "+uri {
+		t.Errorf("PullExample %q is not docker pull %s", pull, uri)
+	}
+}
+
+func TestImageURIIsATokenInAnEnvAgnosticStack(t *testing.T) {
+	_, cache := newReferenceStack(awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())}), "Agnostic", nil)
+	if uri := cache.ImageUri(jsii.String("alpine:3")); !*awscdk.Token_IsUnresolved(uri) {
+		t.Errorf("want a token, got %q", *uri)
+	}
+}
+
+func TestImageURIIsLiteralInAStackWithAnEnvironment(t *testing.T) {
+	_, cache := newReferenceStack(awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())}), "Fixed", &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")},
+	})
+	want := "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/alpine:3"
+	if uri := *cache.ImageUri(jsii.String("alpine:3")); uri != want {
+		t.Errorf("want %q, got %q", want, uri)
+	}
+}
+
 func TestImageReferenceParse(t *testing.T) {
 	ref := ptc.ImageReference_Parse(jsii.String("alpine:3"))
 	if *ref.Domain() != "docker.io" || *ref.Repository() != "library/alpine" || *ref.Tag() != "3" ||

@@ -24,6 +24,9 @@ from cdk_pull_through_cache import (
 
 STACK_NAME = "PullThroughCachePython"
 
+# What cache.image_uri("alpine:3") maps Alpine to, after the registry domain.
+ALPINE_PATH = "/dockercache/library/alpine:3"
+
 # prefix -> upstream registry URL, as the reference use case configures them
 EXPECTED_UPSTREAMS = {
     "dockercache": "registry-1.docker.io",
@@ -73,11 +76,14 @@ class ReferenceStack(cdk.Stack):
         )
         self.cache.grant_pull(self.puller)
 
+        # The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
+        self.alpine_uri = self.cache.image_uri("alpine:3")
+        cdk.CfnOutput(self, "AlpineImageUri", description="Alpine in the cache", value=self.alpine_uri)
         cdk.CfnOutput(
             self,
             "PullExample",
             description="Pull Alpine through the cache",
-            value=f"docker pull {self.cache.registry_domain}/dockercache/library/alpine:3",
+            value=f"docker pull {self.alpine_uri}",
         )
 
 

@@ -87,6 +87,28 @@ def test_grant_pull(template):
         assert re.search(rf":ecr:.*:repository/{prefix}/\*$", arn), arn
 
 
+def test_image_uri_output(template):
+    # The stack is environment-agnostic: the URI is a token, resolved in the template to an Fn::Join.
+    value = template["Outputs"]["AlpineImageUri"]["Value"]
+    assert "Fn::Join" in value, value
+    uri = flatten(value)
+    assert uri.endswith(consumer.ALPINE_PATH), uri
+    assert ".dkr.ecr." in uri, uri
+    assert flatten(template["Outputs"]["PullExample"]["Value"]) == f"docker pull {uri}"
+
+
+def test_image_uri_is_a_token_in_an_env_agnostic_stack(tmp_path):
+    stack = consumer.ReferenceStack(cdk.App(outdir=str(tmp_path)), "Agnostic")
+    assert cdk.Token.is_unresolved(stack.alpine_uri)
+
+
+def test_image_uri_is_literal_in_a_stack_with_an_environment(tmp_path):
+    stack = consumer.ReferenceStack(cdk.App(outdir=str(tmp_path)), "Fixed",
+                                    env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    assert stack.cache.image_uri("alpine:3") == \
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/alpine:3"
+
+
 def test_image_reference_parse():
     ref = ImageReference.parse("alpine:3")
     assert (ref.domain, ref.repository, ref.tag, ref.digest, ref.is_docker_hub) == \

@@ -14,6 +14,7 @@ import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
 import software.amazon.awscdk.cxapi.CloudAssembly;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
@@ -29,6 +30,9 @@ import software.constructs.Construct;
 public final class ReferenceApp {
     public static final String STACK_NAME = "PullThroughCacheJava";
 
+    /** What {@code cache.imageUri("alpine:3")} maps Alpine to, after the registry domain. */
+    public static final String ALPINE_PATH = "/dockercache/library/alpine:3";
+
     /** Prefix to upstream registry URL, as the reference use case configures them. */
     public static final Map<String, String> EXPECTED_UPSTREAMS = new TreeMap<>(Map.of(
             "dockercache", "registry-1.docker.io",
@@ -38,8 +42,15 @@ public final class ReferenceApp {
 
     /** The reference stack. */
     public static final class ReferenceStack extends Stack {
+        private final PullThroughCache cache;
+        private final String alpineUri;
+
         public ReferenceStack(final Construct scope, final String id) {
-            super(scope, id);
+            this(scope, id, null);
+        }
+
+        public ReferenceStack(final Construct scope, final String id, final StackProps props) {
+            super(scope, id, props);
 
             // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
             PullThroughCacheSecret dockerSecret = PullThroughCacheSecret.Builder.create(this, "DockerHubSecret")
@@ -51,7 +62,7 @@ public final class ReferenceApp {
                     .username("my-github-user")
                     .build();
 
-            PullThroughCache cache = PullThroughCache.Builder.create(this, "Cache")
+            cache = PullThroughCache.Builder.create(this, "Cache")
                     .upstreams(List.of(
                             UpstreamDefinition.builder().registry(UpstreamRegistry.dockerHub())
                                     .prefix("dockercache").credentials(dockerSecret).build(),
@@ -68,10 +79,25 @@ public final class ReferenceApp {
                     .build();
             cache.grantPull(puller);
 
+            // The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
+            alpineUri = cache.imageUri("alpine:3");
+            CfnOutput.Builder.create(this, "AlpineImageUri")
+                    .description("Alpine in the cache")
+                    .value(alpineUri)
+                    .build();
             CfnOutput.Builder.create(this, "PullExample")
                     .description("Pull Alpine through the cache")
-                    .value("docker pull " + cache.getRegistryDomain() + "/dockercache/library/alpine:3")
+                    .value("docker pull " + alpineUri)
                     .build();
+        }
+
+        public PullThroughCache getCache() {
+            return cache;
+        }
+
+        /** {@code cache.imageUri("alpine:3")}. */
+        public String getAlpineUri() {
+            return alpineUri;
         }
     }
 

@@ -21,7 +21,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awscdk.App;
+import software.amazon.awscdk.AppProps;
+import software.amazon.awscdk.Environment;
 import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.Token;
 import software.amazon.awscdk.assertions.Template;
 import software.amazon.jsii.JsiiException;
 
@@ -126,6 +130,34 @@ class ReferenceAppTest {
         for (int i = 0; i < arns.size(); i++) {
             assertTrue(arns.get(i).matches(".*:ecr:.*:repository/" + prefixes.get(i) + "/\\*"), arns.get(i));
         }
+    }
+
+    @Test
+    void imageUriOutput() {
+        // The stack is environment-agnostic: the URI is a token, resolved in the template to an Fn::Join.
+        Map<String, Object> outputs = (Map<String, Object>) template.get("Outputs");
+        Object value = ((Map<String, Object>) outputs.get("AlpineImageUri")).get("Value");
+        assertTrue(value instanceof Map && ((Map<String, Object>) value).containsKey("Fn::Join"), String.valueOf(value));
+        String uri = flatten(value);
+        assertTrue(uri.endsWith(ReferenceApp.ALPINE_PATH), uri);
+        assertTrue(uri.contains(".dkr.ecr."), uri);
+        assertEquals("docker pull " + uri, flatten(((Map<String, Object>) outputs.get("PullExample")).get("Value")));
+    }
+
+    @Test
+    void imageUriIsATokenInAnEnvAgnosticStack(@TempDir final Path dir) {
+        ReferenceApp.ReferenceStack stack = new ReferenceApp.ReferenceStack(
+                new App(AppProps.builder().outdir(dir.toString()).build()), "Agnostic");
+        assertTrue(Token.isUnresolved(stack.getAlpineUri()), stack.getAlpineUri());
+    }
+
+    @Test
+    void imageUriIsLiteralInAStackWithAnEnvironment(@TempDir final Path dir) {
+        ReferenceApp.ReferenceStack stack = new ReferenceApp.ReferenceStack(
+                new App(AppProps.builder().outdir(dir.toString()).build()), "Fixed",
+                StackProps.builder().env(Environment.builder().account("123456789012").region("eu-west-1").build()).build());
+        assertEquals("123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/alpine:3",
+                stack.getCache().imageUri("alpine:3"));
     }
 
     @Test
