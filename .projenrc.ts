@@ -79,6 +79,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'examples', 'scripts', 'projenrc', '.projenrc.ts'],
     // One typed-lint project for sources, tests and examples.
     tsconfigPath: './tsconfig.dev.json',
+    // Lint fails on what it finds, in CI too; `npx projen eslint:fix` fixes what it can.
+    commandOptions: { fix: false },
     projectService: false,
   },
 
@@ -98,6 +100,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '.venv/',
     'examples/cdk.out/',
     'examples/cdk.out.multi-region/',
+    'examples/cdk.out.fargate/',
     '/consumers/java/target/',
     '/consumers/*/.result',
     '/consumers/python/.pytest-junit.xml',
@@ -161,19 +164,29 @@ project.addTask('bench', {
   env: tsEnv,
   exec: 'ts-node scripts/bench.ts',
 });
+project.addTask('example:fargate', {
+  description: 'Synthesize the Fargate example (images through the cache, execution role grants)',
+  env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/fargate.ts" --output examples/cdk.out.fargate --no-notices --no-version-reporting --path-metadata false',
+});
 project.addTask('example:multi-region', {
   description: 'Synthesize the multi-region example (one Stage per region)',
   env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/multi-region.ts" --output examples/cdk.out.multi-region --no-notices --no-version-reporting --path-metadata false --quiet',
 });
 
+project.addTask('eslint:fix', {
+  description: 'Fix what eslint can fix',
+  exec: 'eslint --ext .ts,.tsx --fix --no-error-on-unmatched-pattern src test examples scripts projenrc .projenrc.ts',
+});
+
 // Every language's package is built here (package-all), and used by a real consumer app.
-// - .NET: no SDK on our machines: generate the code without building the NuGet package; release
-//   machines with `dotnet` build it from the same code. test:consumers:dotnet checks the code.
+// - .NET: no SDK on our machines: generate the code without building the NuGet package; machines
+//   with `dotnet` (the release workflow's) build the .nupkg. test:consumers:dotnet checks the code.
 // - Go: jsii-pacmak's own `go mod tidy` cannot resolve versions the Go proxy here refuses, so it
 //   generates code only; consumers/go/go.mod builds it with explicit replaces.
 // - Java: resolve into the user's Maven repository instead of a throwaway one per run.
-project.tasks.tryFind('package:dotnet')?.reset('jsii-pacmak -v --target dotnet --code-only');
+project.tasks.tryFind('package:dotnet')?.reset('bash scripts/package-dotnet.sh');
 project.tasks.tryFind('package:go')?.reset('jsii-pacmak -v --target go --code-only');
 project.tasks.tryFind('package:java')?.reset('jsii-pacmak -v --target java --maven-local-repository="$HOME/.m2/repository"');
 

@@ -18,7 +18,8 @@ import * as fs from 'fs';
  * cfn-lint 1.58.0 bundles, cfnlint/data/schemas/resources, us-east-1). Changing one of these
  * makes CloudFormation create a new resource and delete the old one.
  *
- * A type missing from this table is assumed to be replaced by any property change (conservative).
+ * A type missing from this table is assumed to be replaced by any property change (conservative;
+ * right for AWS::ECS::TaskDefinition, whose every change makes a new revision).
  */
 export const CREATE_ONLY_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
   // Every property of a pull-through cache rule.
@@ -38,6 +39,8 @@ export const CREATE_ONLY_PROPERTIES: Readonly<Record<string, readonly string[]>>
     '/properties/EncryptionConfiguration/KmsKey',
   ],
   'AWS::ECR::RegistryPolicy': [],
+  'AWS::ECR::RegistryScanningConfiguration': [],
+  'AWS::Logs::LogGroup': ['/properties/LogGroupName'],
   'AWS::SecretsManager::Secret': ['/properties/Name'],
   'AWS::IAM::Role': ['/properties/Path', '/properties/RoleName'],
   'AWS::IAM::Policy': [],

@@ -12,7 +12,8 @@
  *   the first pull, so it can only get its policy from the template.
  *
  * The principals still need an identity-based policy in their own account that allows the same
- * actions on the cache's repositories, and `ecr:GetAuthorizationToken`.
+ * actions on the cache's repositories, and `ecr:GetAuthorizationToken`; plus `ecr:TagResource`
+ * when the templates set `resourceTags` (the first pull tags the repository as the caller).
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html

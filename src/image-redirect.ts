@@ -2,12 +2,15 @@ import { Annotations, IAspect, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { CacheUpstream, decideImage } from './private/image-uri';
+import { CacheUpstream, decideImage, DIGEST_FIRST_PULL } from './private/image-uri';
 import type { PullThroughCache } from './pull-through-cache';
 
 const WARNING_NOT_CACHED = 'cdk-pull-through-cache:imageNotCached';
 const WARNING_NOT_REDIRECTED = 'cdk-pull-through-cache:imageNotRedirected';
 const WARNING_ROLE_NOT_GRANTED = 'cdk-pull-through-cache:executionRoleNotGranted';
+
+const PINNED_BY_DIGEST = `the image is pinned by digest, and ${DIGEST_FIRST_PULL}; `
+  + 'pin it by tag, or pre-warm the cache by pulling the tag through it once and use PullThroughCache.containerImage()';
 
 const REPOSITORY_CREDENTIALS = 'the container has repositoryCredentials for its registry, which an ECR image does not use; '
   + 'remove them, or use PullThroughCache.containerImage()';
@@ -33,8 +36,10 @@ const REDIRECTED = new WeakMap<ecs.CfnTaskDefinition, Set<number>>();
  *   images already in a private ECR registry, silently;
  * - literal images of a registry the cache does not serve, with the warning
  *   `cdk-pull-through-cache:imageNotCached`;
- * - containers with `repositoryCredentials`, and L1 task definitions without an execution role,
- *   with the warning `cdk-pull-through-cache:imageNotRedirected`.
+ * - images pinned by digest (`app@sha256:...`, `app:1@sha256:...`): ECR does not populate the
+ *   cache when an image that is not cached yet is first pulled by digest, so the rewritten image
+ *   could fail to pull; containers with `repositoryCredentials`; and L1 task definitions without
+ *   an execution role: with the warning `cdk-pull-through-cache:imageNotRedirected`.
  *
  * An execution role the aspect cannot grant (an L1 task definition's literal `executionRoleArn`,
  * an immutable imported role) gets the warning `cdk-pull-through-cache:executionRoleNotGranted`:
@@ -150,10 +155,12 @@ export class ImageRedirect implements IAspect {
     if (claimed.has(index)) {
       return undefined; // another cache's ImageRedirect got there first
     }
-    if (blocker !== undefined) {
+    // A task definition that pulls a digest from its registry today must keep working.
+    const why = blocker ?? (decision.image.reference.digest !== undefined ? PINNED_BY_DIGEST : undefined);
+    if (why !== undefined) {
       const where = warnOn === resource ? `ContainerDefinitions[${index}] ` : '';
       Annotations.of(warnOn).addWarningV2(WARNING_NOT_REDIRECTED,
-        `${where}image '${String(image)}' was not redirected to the pull-through cache at '${this.cache.node.path}': ${blocker}`,
+        `${where}image '${String(image)}' was not redirected to the pull-through cache at '${this.cache.node.path}': ${why}`,
       );
       return undefined;
     }

@@ -15,6 +15,8 @@
 //   tag              := /[\w][\w.-]{0,127}/
 //   digest           := algorithm ":" hex
 
+import { describeValue } from './private/values';
+
 /** Docker Hub's canonical domain. */
 const DOCKER_HUB_DOMAIN = 'docker.io';
 
@@ -75,7 +77,8 @@ const WHITESPACE_REGEXP = /\s/;
  *
  * Parsing follows the grammar of the `distribution` project
  * (`[domain/]path[:tag][@digest]`) and normalizes like Docker does:
- * a reference without a domain is on Docker Hub (`docker.io`),
+ * the domain is lowercased (host names are case-insensitive; the path
+ * must already be lowercase), a reference without a domain is on Docker Hub (`docker.io`),
  * `index.docker.io` and `registry-1.docker.io` become `docker.io`,
  * single-component Docker Hub paths get the `library/` prefix, and a
  * reference with neither tag nor digest gets the tag `latest`.
@@ -94,6 +97,10 @@ export class ImageReference {
    * @throws a plain `Error` naming the reference and the rule it breaks
    */
   public static parse(reference: string): ImageReference {
+    // JavaScript callers can pass anything; jsii checks the type only for the other languages.
+    if (typeof reference !== 'string') {
+      throw new Error(`Invalid image reference ${describeValue(reference)}: a reference must be a string, e.g. 'alpine:3'`);
+    }
     const fail = (rule: string): never => {
       throw new Error(`Invalid image reference '${reference}': ${rule}`);
     };
@@ -120,7 +127,8 @@ export class ImageReference {
       fail(error);
     }
 
-    const domain = normalizeDomain(rawDomain);
+    // Host names are case-insensitive (RFC 4343): `DOCKER.IO` is Docker Hub, and gets `library/`.
+    const domain = normalizeDomain(rawDomain?.toLowerCase());
     const repository = domain === DOCKER_HUB_DOMAIN && !path.includes('/')
       ? `${OFFICIAL_REPOSITORY_PREFIX}${path}`
       : path;
@@ -135,7 +143,7 @@ export class ImageReference {
   }
 
   /**
-   * The normalized registry domain (`host[:port]`); Docker Hub is `docker.io`.
+   * The normalized registry domain (`host[:port]`, lowercase); Docker Hub is `docker.io`.
    */
   public readonly domain: string;
 
@@ -202,7 +210,7 @@ function splitTag(reference: string): { name: string; tag?: string } {
 /**
  * Split `domain/path`. As in distribution's `splitDockerDomain`, the first
  * component is a domain only if it contains `.` or `:`, is `localhost`, or
- * has uppercase letters.
+ * has uppercase letters (`parse` then lowercases it).
  */
 function splitDomain(name: string): { domain?: string; path: string } {
   const slash = name.indexOf('/');

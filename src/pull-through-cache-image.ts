@@ -27,6 +27,9 @@ export class PullThroughCacheImage extends ecs.ContainerImage {
    * An image of one of the cache's upstreams, pulled through the cache.
    *
    * The reference is checked now: it must be a literal that an upstream of the cache serves.
+   * A reference pinned by digest is kept, with the warning `cdk-pull-through-cache:digestFirstPull`
+   * on the cache: ECR does not populate the cache when an image that is not cached yet is first
+   * pulled by digest, so pre-warm the cache by pulling the tag through it once.
    *
    * @param cache the pull-through cache
    * @param reference the image reference as you would pull it, e.g. `alpine:3`,

@@ -2,6 +2,7 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PULL_THROUGH_CACHE_SECRET_PREFIX } from './private/rules';
+import { describeValue, isRecord } from './private/values';
 
 /**
  * Properties of a `PullThroughCacheSecret`.
@@ -59,15 +60,31 @@ export interface PullThroughCacheSecretProps {
  */
 export class PullThroughCacheSecret extends secretsmanager.Secret {
   constructor(scope: Construct, id: string, props: PullThroughCacheSecretProps) {
-    const registryName = props.registryName;
-    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName ?? '')) {
-      throw new Error(
-        `PullThroughCacheSecret '${id}': registryName '${registryName}' is invalid: `
+    // The construct does not exist yet: its path is the scope's and the id.
+    const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
+    const fail = (problem: string): never => {
+      throw new Error(`PullThroughCacheSecret at '${path}': ${problem}`);
+    };
+    if (!isRecord(props)) {
+      fail(`props ${describeValue(props)} is not an object; give { registryName, username }`);
+    }
+    const registryName: unknown = props.registryName;
+    if (typeof registryName !== 'string') {
+      fail(`registryName ${describeValue(registryName)} is not a string`);
+    } else if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName)) {
+      fail(
+        `registryName '${registryName}' is invalid: `
         + '1 to 491 of the characters a-z A-Z 0-9 / _ + = . @ - (the full secret name is at most 512 characters)',
       );
     }
-    if (!Token.isUnresolved(props.username) && !props.username) {
-      throw new Error(`PullThroughCacheSecret '${id}': username is empty: give the user name of the upstream registry account`);
+    const username: unknown = props.username;
+    if (typeof username !== 'string') {
+      fail(`username ${describeValue(username)} is not a string`);
+    } else if (!Token.isUnresolved(username) && !username) {
+      fail('username is empty: give the user name of the upstream registry account');
+    }
+    if (props.description !== undefined && typeof props.description !== 'string') {
+      fail(`description ${describeValue(props.description)} is not a string`);
     }
     super(scope, id, {
       secretName: `${PULL_THROUGH_CACHE_SECRET_PREFIX}${registryName}`,

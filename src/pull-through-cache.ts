@@ -10,10 +10,9 @@ import { CrossAccountAccess } from './cross-account-access';
 import { ImageRedirect } from './image-redirect';
 import { containerdMirrors } from './private/containerd';
 import { templatePolicyStatements } from './private/cross-account';
-import { dependOnRolePolicies } from './private/dependencies';
 import { grantPullThrough } from './private/grants';
 import { cachedImage } from './private/image-uri';
-import { PlannedUpstream, planCache } from './private/plan';
+import { PlannedUpstream, planCache, prefixProblems } from './private/plan';
 import { contributeToRegistry } from './private/registry-contributions';
 import { comparePrefixes } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
@@ -132,6 +131,14 @@ export interface PullThroughCacheAttributes {
    * The ECR repository prefixes of the cache's upstreams.
    */
   readonly prefixes: string[];
+
+  /**
+   * Whether the cache's repository creation templates set resource tags: the first pull then
+   * tags the repository it creates, so grants add `ecr:TagResource`.
+   *
+   * @default false
+   */
+  readonly repositoryTemplateHasResourceTags?: boolean;
 }
 
 /**
@@ -166,7 +173,14 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
   public static fromPullThroughCacheAttributes(
     scope: Construct, id: string, attrs: PullThroughCacheAttributes,
   ): IPullThroughCache {
-    return new ImportedPullThroughCache(scope, id, attrs.prefixes);
+    const prefixes: string[] = Array.isArray(attrs?.prefixes) ? attrs.prefixes : [];
+    const problems = prefixes.length === 0
+      ? ['prefixes: the list is empty; give the prefixes of the cache\'s upstreams']
+      : prefixes.flatMap(prefix => prefixProblems(prefix).map(p => `prefixes: ${p}`));
+    if (problems.length > 0) {
+      throw new Error(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}' is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+    }
+    return new ImportedPullThroughCache(scope, id, prefixes, attrs.repositoryTemplateHasResourceTags ?? false);
   }
 
   public readonly prefixes: string[];
@@ -196,7 +210,7 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
-    const plan = planCache(this.node.path, props);
+    const plan = planCache(this, props);
     for (const warning of plan.warnings) {
       Annotations.of(this).addWarningV2(`cdk-pull-through-cache:${warning.id}`, warning.message);
     }
@@ -237,9 +251,12 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
       // The template must exist before the first pull creates a repository. Both are L1s of this
       // stack: a CloudFormation-level DependsOn, cheaper to synthesize than a construct dependency.
       rule.addDependency(template);
-      // The CredentialArn reference orders the rule after its secret; the role's policies need
-      // an explicit dependency.
-      dependOnRolePolicies(rule, upstream.registry.role);
+      // The CredentialArn reference orders the rule after its secret. ECR checks the upstream
+      // role's permissions when the rule is created: depend on the role construct, which covers
+      // the policies added to it after the cache too.
+      if (upstream.registry.role) {
+        rule.node.addDependency(upstream.registry.role);
+      }
       rules.set(upstream, rule);
     }
     this.rules = plan.upstreams.map(u => rules.get(u)!);
@@ -341,18 +358,18 @@ function checkKnownPrefix(cache: IPullThroughCache, prefixes: string[], prefix: 
 class ImportedPullThroughCache extends Construct implements IPullThroughCache {
   public readonly registryDomain: string;
 
-  constructor(scope: Construct, id: string, public readonly prefixes: string[]) {
+  constructor(scope: Construct, id: string, public readonly prefixes: string[], private readonly tagsOnCreate: boolean) {
     super(scope, id);
     const stack = Stack.of(this);
     this.registryDomain = registryDomain(stack);
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {
-    return grantPullThrough(this, grantee, this.prefixes);
+    return grantPullThrough(this, grantee, this.prefixes, this.tagsOnCreate);
   }
 
   public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
     checkKnownPrefix(this, this.prefixes, prefix);
-    return grantPullThrough(this, grantee, [prefix]);
+    return grantPullThrough(this, grantee, [prefix], this.tagsOnCreate);
   }
 }

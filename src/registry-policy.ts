@@ -3,6 +3,8 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
+import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
+import { minimumRenderedLength } from './private/values';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
@@ -79,6 +81,14 @@ export class RegistryPolicy extends Construct {
         }
         for (const error of this.document.validateForResourcePolicy()) {
           errors.push(`RegistryPolicy at '${this.node.path}': ${error}`);
+        }
+        // Exact when the policy has no tokens; otherwise its literal text is a lower bound.
+        const { length, exact } = minimumRenderedLength(Stack.of(this).resolve(this.document));
+        if (length > REGISTRY_POLICY_MAX_LENGTH) {
+          errors.push(
+            `RegistryPolicy at '${this.node.path}': the policy renders to ${exact ? '' : 'at least '}${length} characters; `
+            + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}`,
+          );
         }
         for (const other of otherOwnersInSameEnvironment(this, c => c instanceof RegistryPolicy)) {
           errors.push(

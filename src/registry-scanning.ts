@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
 import { comparePrefixes } from './private/rules';
 import { MAX_FILTERS_PER_SCANNING_RULE, scanningOptionProblems, wildcardFilterProblems } from './private/scanning';
+import { describeValue, isRecord } from './private/values';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
@@ -179,6 +180,13 @@ export class RegistryScanning extends Construct {
    * @internal
    */
   public _problems(filters: string[], options: ScanningOptions): string[] {
+    // Values from untyped callers (JavaScript): report them rather than fail on them below.
+    if (!Array.isArray(filters)) {
+      return [`filters: ${describeValue(filters)} is not a list of wildcard repository filters`];
+    }
+    if (!isRecord(options as unknown)) {
+      return scanningOptionProblems(options);
+    }
     const problems = [...scanningOptionProblems(options), ...filters.flatMap(wildcardFilterProblems)];
     const scanType = options.scanType ?? ScanType.BASIC;
     if (this._scanType !== undefined && scanType !== this._scanType) {

@@ -1,5 +1,7 @@
-import { Aws, Token } from 'aws-cdk-lib';
+import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { IConstruct } from 'constructs';
 import { PREFIX_MAX_LENGTH, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
 
 /**
@@ -194,6 +196,12 @@ export class UpstreamRegistry {
     const problems: string[] = [];
     if (!opts.role) {
       problems.push('an ECR upstream needs `role`: the IAM role ECR assumes to pull from the upstream registry (rule property CustomRoleArn)');
+    } else if (typeof (opts.role as Partial<iam.IRole>).roleArn !== 'string') {
+      problems.push(`role ${String(opts.role)} is not an iam.IRole (use iam.Role.fromRoleArn to refer to an existing role)`);
+    }
+    if (opts.account === undefined && opts.region === undefined) {
+      problems.push('neither account nor region is given, so the upstream would be the cache\'s own registry; '
+        + 'an ECR upstream is a registry in another account and/or region');
     }
     if (opts.account !== undefined && !Token.isUnresolved(opts.account) && !/^\d{12}$/.test(opts.account)) {
       problems.push(`account '${opts.account}' is not a 12-digit AWS account ID`);
@@ -206,10 +214,11 @@ export class UpstreamRegistry {
       && !(upstreamPrefix.length >= PREFIX_MIN_LENGTH && upstreamPrefix.length <= PREFIX_MAX_LENGTH && PREFIX_PATTERN.test(upstreamPrefix))) {
       problems.push(`repositoryPrefix '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
     }
-    const account = opts.account ?? Aws.ACCOUNT_ID;
     const region = opts.region ?? Aws.REGION;
-    const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-    const url = `${account}.dkr.ecr.${region}.${suffix}`;
+    const suffix = typeof region === 'string' && !Token.isUnresolved(region)
+      ? (RegionInfo.get(region).domainSuffix ?? Aws.URL_SUFFIX)
+      : Aws.URL_SUFFIX;
+    const url = ecrRegistryUrl(opts.account ?? Aws.ACCOUNT_ID, region, suffix);
     return new UpstreamRegistry({
       url,
       registryType: 'ecr',
@@ -219,6 +228,7 @@ export class UpstreamRegistry {
       role: opts.role,
       upstreamRepositoryPrefix: opts.repositoryPrefix,
       problems,
+      ecrTarget: { account: opts.account, region: opts.region },
     });
   }
 
@@ -252,6 +262,9 @@ export class UpstreamRegistry {
    */
   public readonly _problems: string[];
 
+  /** For `ecr()`: the account and region as given (undefined: the cache's stack's). */
+  private readonly ecrTarget?: { readonly account?: string; readonly region?: string };
+
   private constructor(spec: RegistrySpec) {
     this.url = spec.url;
     this.registryType = spec.registryType;
@@ -261,7 +274,46 @@ export class UpstreamRegistry {
     this.upstreamRepositoryPrefix = spec.upstreamRepositoryPrefix;
     this._hosts = spec.hosts;
     this._problems = spec.problems ?? [];
+    this.ecrTarget = spec.ecrTarget;
   }
+
+  /**
+   * This upstream as the cache in `scope` sees it: an `ecr()` upstream's omitted account or
+   * region become the stack's (literal when the stack has an environment, so the URL and hosts
+   * are too), and it must not be the cache's own registry. Other upstreams are returned as they are.
+   *
+   * @internal
+   */
+  public _bind(scope: IConstruct): UpstreamRegistry {
+    if (!this.ecrTarget) {
+      return this;
+    }
+    const stack = Stack.of(scope);
+    const account = this.ecrTarget.account ?? stack.account;
+    const region = this.ecrTarget.region ?? stack.region;
+    const problems = [...this._problems];
+    const literal = (value: string) => !Token.isUnresolved(value);
+    if (literal(account) && literal(region) && literal(stack.account) && literal(stack.region)
+      && account === stack.account && region === stack.region) {
+      problems.push(`account ${account} and region ${region} are the cache's own registry; an ECR upstream is a registry in another account and/or region`);
+    }
+    const suffix = literal(region) ? (RegionInfo.get(region).domainSuffix ?? stack.urlSuffix) : stack.urlSuffix;
+    const url = ecrRegistryUrl(account, region, suffix);
+    return new UpstreamRegistry({
+      url,
+      registryType: this.registryType,
+      authentication: this.authentication,
+      defaultPrefix: this.defaultPrefix,
+      hosts: Token.isUnresolved(url) ? [] : [url],
+      role: this.role,
+      upstreamRepositoryPrefix: this.upstreamRepositoryPrefix,
+      problems,
+    });
+  }
+}
+
+function ecrRegistryUrl(account: string, region: string, suffix: string): string {
+  return `${account}.dkr.ecr.${region}.${suffix}`;
 }
 
 interface RegistrySpec {
@@ -273,4 +325,5 @@ interface RegistrySpec {
   readonly role?: iam.IRole;
   readonly upstreamRepositoryPrefix?: string;
   readonly problems?: string[];
+  readonly ecrTarget?: { readonly account?: string; readonly region?: string };
 }

@@ -126,8 +126,7 @@ describe('containerdMirrors', () => {
     const [azure, ecr] = cache.containerdMirrors();
     expect(stack.resolve(azure.path)).toEqual({ 'Fn::Join': ['', ['/etc/containerd/certs.d/', { Ref: 'AzureName' }, '.azurecr.io/hosts.toml']] });
     expect(stack.resolve(azure.server)).toEqual({ 'Fn::Join': ['', ['https://', { Ref: 'AzureName' }, '.azurecr.io']] });
-    expect(stack.resolve(ecr.upstreamHost)).toEqual({
-      'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.us-east-1.amazonaws.com']],
-    });
+    // The ECR upstream's omitted account is the (environment-bound) stack's: a literal host.
+    expect(ecr.upstreamHost).toEqual('111122223333.dkr.ecr.us-east-1.amazonaws.com');
   });
 });

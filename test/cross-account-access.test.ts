@@ -103,6 +103,23 @@ describe('cross-account access', () => {
     expect(registryStatements(stack)[0].Principal).toEqual({ AWS: accountRoot('444455556666') });
   });
 
+  test('the order of the accounts never changes the policies: they are sorted after de-duplication', () => {
+    const render = (accounts: string[]) => {
+      const stack = newStack();
+      cache(stack, { accounts, organizationId: 'o-abcdefghij' });
+      return Template.fromStack(stack).toJSON();
+    };
+    const sorted = render(['111111111111', '444455556666', '777788889999']);
+    expect(render(['777788889999', '111111111111', '444455556666', '111111111111'])).toEqual(sorted);
+    expect(render(['444455556666', '777788889999', '111111111111'])).toEqual(sorted);
+    const stack = newStack();
+    cache(stack, { accounts: ['777788889999', '111111111111'] });
+    expect(registryStatements(stack)[0].Principal).toEqual({ AWS: [accountRoot('111111111111'), accountRoot('777788889999')] });
+    expect(templatePolicies(stack)[0].Statement[0].Principal).toEqual({
+      AWS: ['arn:aws:iam::111111111111:root', 'arn:aws:iam::777788889999:root'],
+    });
+  });
+
   test('tokens pass validation', () => {
     const stack = newStack();
     const account = new CfnParameter(stack, 'Account').valueAsString;
@@ -224,6 +241,35 @@ describe('RegistryPolicy', () => {
     const stack = newStack();
     RegistryPolicy.of(stack).addStatements(new iam.PolicyStatement({ actions: ['ecr:ReplicateImage'], resources: ['*'] }));
     expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': .*must specify at least one IAM principal/);
+  });
+
+  test('a policy over 10,240 characters fails synthesis; one just under passes', () => {
+    const statements = (count: number) => Array.from({ length: count }, (_, i) => new iam.PolicyStatement({
+      sid: `S${i}`,
+      principals: [new iam.ArnPrincipal(`arn:aws:iam::${String(100000000000 + i)}:role/puller`)],
+      actions: ['ecr:ReplicateImage'],
+      resources: [`arn:aws:ecr:us-east-1:123456789012:repository/team${i}/*`],
+    }));
+    const length = (count: number) => JSON.stringify(new iam.PolicyDocument({ statements: statements(count) }).toJSON()).length;
+    const fits = Array.from({ length: 200 }, (_, i) => i + 1).filter(n => length(n) <= 10240).pop()!;
+
+    const ok = newStack();
+    RegistryPolicy.of(ok).addStatements(...statements(fits));
+    expect(() => Template.fromStack(ok)).not.toThrow();
+
+    const tooLong = newStack();
+    RegistryPolicy.of(tooLong).addStatements(...statements(fits + 1));
+    expect(() => Template.fromStack(tooLong)).toThrow(
+      new RegExp(`RegistryPolicy at 'Stack/EcrRegistryPolicy': the policy renders to ${length(fits + 1)} characters; ECR allows a registry policy of at most 10240`),
+    );
+  });
+
+  test('with tokens, the literal text of the policy is a lower bound of its length', () => {
+    const stack = newStack();
+    const accounts = Array.from({ length: 400 }, (_, i) => String(100000000000 + i));
+    cache(stack, { accounts });
+    // Each account renders as arn:<partition token>:iam::<account>:root.
+    expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': the policy renders to at least \d+ characters/);
   });
 
   test('two stacks of the app in the same account and region fail synthesis', () => {

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { expectLeastPrivilege } from './helpers';
+import { FargateStack } from '../examples/fargate-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 
 describe('the example app', () => {
@@ -43,5 +44,40 @@ describe('the example app', () => {
     const output = Template.fromStack(stack).findOutputs('PullExample').PullExample;
     expect(JSON.stringify(output.Value)).toContain('docker pull 123456789012.dkr.ecr.us-east-2.');
     expect(JSON.stringify(output.Value)).toContain('/dockercache/library/alpine:3');
+  });
+});
+
+describe('the Fargate example app', () => {
+  const stack = new FargateStack(new App(), 'Fargate', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const template = Template.fromStack(stack);
+  const repository = (prefix: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:eu-west-1:123456789012:repository/${prefix}/*`]],
+  });
+
+  test('both containers pull through the cache', () => {
+    const task = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'))[0];
+    const images = Object.fromEntries(task.Properties.ContainerDefinitions.map((c: any) => [c.Name, c.Image]));
+    expect(images).toEqual({
+      web: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/nginx:1.27',
+      exporter: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/quaycache/prometheus/node-exporter:v1.8.1',
+    });
+  });
+
+  test('the execution role may import and create repositories on the cached prefixes only', () => {
+    const task = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'))[0];
+    const executionRole = task.Properties.ExecutionRoleArn['Fn::GetAtt'][0];
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'))
+      .filter(p => p.Properties.Roles.some((r: any) => r.Ref === executionRole));
+    const statements = policies.flatMap(p => p.Properties.PolicyDocument.Statement);
+    const pull = statements.filter(s => Array.isArray(s.Action) && s.Action.includes('ecr:BatchImportUpstreamImage'));
+    expect(pull).toHaveLength(2);
+    for (const statement of pull) {
+      expect(statement.Action).toEqual(expect.arrayContaining(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository', 'ecr:BatchGetImage']));
+    }
+    expect(pull.map(s => s.Resource)).toEqual(expect.arrayContaining([repository('dockercache'), repository('quaycache')]));
+    expect(statements.filter(s => s.Resource === '*').map(s => s.Action)).toEqual(
+      expect.arrayContaining(['ecr:GetAuthorizationToken']),
+    );
+    expectLeastPrivilege(template);
   });
 });

@@ -56,11 +56,12 @@ function mixedTask(stack: Stack, cache: PullThroughCache) {
     ['asset', ecs.ContainerImage.fromAsset(dockerDirectory())],
     ['nginx', ecs.ContainerImage.fromRegistry('nginx:1.27')],
     ['ecrrepo', ecs.ContainerImage.fromEcrRepository(repository, 'v1')],
-    ['agent', ecs.ContainerImage.fromRegistry(`ghcr.io/org/agent@${SHA256}`)],
+    ['agent', ecs.ContainerImage.fromRegistry('ghcr.io/org/agent:7')],
     ['ecrliteral', ecs.ContainerImage.fromRegistry('999999999999.dkr.ecr.us-east-1.amazonaws.com/team/app:1')],
     ['dotnet', ecs.ContainerImage.fromRegistry('mcr.microsoft.com/dotnet/aspnet:8.0')],
     ['cached', cache.containerImage('registry.k8s.io/pause:3.9')],
     ['redis', ecs.ContainerImage.fromRegistry('bitnami/redis:7.2')],
+    ['pinned', ecs.ContainerImage.fromRegistry(`ghcr.io/org/sidecar:1@${SHA256}`)],
   ];
   for (const [id, image] of images) {
     taskDefinition.addContainer(id, { image, essential: id === 'nginx' });
@@ -80,21 +81,22 @@ describe('ImageRedirect on an L2 task definition', () => {
 
   test('rewrites the images the cache serves, at their own index, and leaves the others', () => {
     const images = imagesOf(stack, stack.getLogicalId(taskDefinition.node.defaultChild as ecs.CfnTaskDefinition));
-    expect(images).toHaveLength(8);
+    expect(images).toHaveLength(9);
     expect(images[0]).toEqual({ 'Fn::Sub': expect.stringMatching(/^111122223333\.dkr\.ecr\.eu-west-1\.\$\{AWS::URLSuffix\}\/cdk-hnb659fds-container-assets-/) });
     expect(images[1]).toBe(`${DOMAIN}/dockercache/library/nginx:1.27`);
     expect(JSON.stringify(images[2])).toContain('Repo'); // the repository's URI, a token
-    expect(images[3]).toBe(`${DOMAIN}/ghcrcache/org/agent@${SHA256}`);
+    expect(images[3]).toBe(`${DOMAIN}/ghcrcache/org/agent:7`);
     expect(images[4]).toBe('999999999999.dkr.ecr.us-east-1.amazonaws.com/team/app:1');
     expect(images[5]).toBe('mcr.microsoft.com/dotnet/aspnet:8.0');
     expect(images[6]).toBe(`${DOMAIN}/k8scache/pause:3.9`);
     expect(images[7]).toBe(`${DOMAIN}/dockercache/bitnami/redis:7.2`);
+    expect(images[8]).toBe(`ghcr.io/org/sidecar:1@${SHA256}`); // pinned by digest: left alone
   });
 
   test('keeps the rest of each container definition', () => {
     const definitions = taskDefinitions(stack)[stack.getLogicalId(taskDefinition.node.defaultChild as ecs.CfnTaskDefinition)]
       .Properties.ContainerDefinitions;
-    expect(definitions.map((d: any) => d.Name)).toEqual(['asset', 'nginx', 'ecrrepo', 'agent', 'ecrliteral', 'dotnet', 'cached', 'redis']);
+    expect(definitions.map((d: any) => d.Name)).toEqual(['asset', 'nginx', 'ecrrepo', 'agent', 'ecrliteral', 'dotnet', 'cached', 'redis', 'pinned']);
     expect(definitions[1]).toEqual({ Name: 'nginx', Image: `${DOMAIN}/dockercache/library/nginx:1.27`, Essential: true });
   });
 
@@ -110,13 +112,14 @@ describe('ImageRedirect on an L2 task definition', () => {
     expectLeastPrivilege(Template.fromStack(stack));
   });
 
-  test('warns about the literal image of a registry the cache does not serve, and nothing else', () => {
+  test('warns about the literal image of a registry the cache does not serve, the image pinned by digest, and nothing else', () => {
     expect(warnings(stack, NOT_CACHED)).toEqual([{
       path: '/Stack/Task/dotnet',
       message: "image 'mcr.microsoft.com/dotnet/aspnet:8.0' is not pulled through the cache at 'Stack/Cache': "
         + "no upstream of the cache serves registry 'mcr.microsoft.com' [ack: cdk-pull-through-cache:imageNotCached]",
     }]);
-    expect(allWarnings(stack).filter(w => w.includes('cdk-pull-through-cache'))).toHaveLength(1);
+    expect(warnings(stack, NOT_REDIRECTED)).toEqual([{ path: '/Stack/Task/pinned', message: expect.stringContaining('pinned by digest') }]);
+    expect(allWarnings(stack).filter(w => w.includes('cdk-pull-through-cache'))).toHaveLength(2);
   });
 });
 
@@ -190,6 +193,32 @@ describe('ImageRedirect and the execution role', () => {
     }]);
   });
 
+  test('an image pinned by digest, alone or with a tag, is left alone with a warning: a first pull by digest does not populate the cache', () => {
+    const stack = newStack();
+    const cache = dockerAndGhcrCache(stack);
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+    taskDefinition.addContainer('digest', { image: ecs.ContainerImage.fromRegistry(`nginx@${SHA256}`) });
+    taskDefinition.addContainer('tagdigest', { image: ecs.ContainerImage.fromRegistry(`ghcr.io/org/app:1@${SHA256}`) });
+    cache.redirectImages(stack);
+
+    const [definition] = Object.values<any>(taskDefinitions(stack));
+    expect(definition.Properties.ContainerDefinitions.map((c: any) => c.Image)).toEqual([`nginx@${SHA256}`, `ghcr.io/org/app:1@${SHA256}`]);
+    // nothing was redirected: the task definition gets no execution role, and works as it did
+    expect(definition.Properties.ExecutionRoleArn).toBeUndefined();
+    expect(taskDefinition.executionRole).toBeUndefined();
+    expect(warnings(stack, NOT_REDIRECTED)).toEqual([
+      {
+        path: '/Stack/Task/digest',
+        message: `image 'nginx@${SHA256}' was not redirected to the pull-through cache at 'Stack/Cache': the image is pinned by digest, `
+          + 'and ECR pull through cache does not populate the cache when an image that is not cached yet is first pulled by digest, '
+          + 'even with a tag as well (the pull fails as not found; aws/containers-roadmap#2837); pin it by tag, or pre-warm the cache '
+          + 'by pulling the tag through it once and use PullThroughCache.containerImage() [ack: cdk-pull-through-cache:imageNotRedirected]',
+      },
+      { path: '/Stack/Task/tagdigest', message: expect.stringContaining(`image 'ghcr.io/org/app:1@${SHA256}' was not redirected`) },
+    ]);
+    expect(warnings(stack, NOT_CACHED)).toEqual([]);
+  });
+
   test('an invalid literal image is left alone, with a warning that says why', () => {
     const stack = newStack();
     const cache = dockerAndGhcrCache(stack);
@@ -209,6 +238,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
         { name: 'web', image: 'nginx:1.27', essential: true },
         { name: 'dotnet', image: 'mcr.microsoft.com/dotnet/aspnet:8.0' },
         { name: 'k8s', image: 'registry.k8s.io/pause:3.9' },
+        { name: 'pinned', image: `registry.k8s.io/pause:3.9@${SHA256}` },
       ],
     });
   }
@@ -222,6 +252,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
 
     expect(imagesOf(stack, 'CfnTask')).toEqual([
       `${DOMAIN}/dockercache/library/nginx:1.27`, 'mcr.microsoft.com/dotnet/aspnet:8.0', `${DOMAIN}/k8scache/pause:3.9`,
+      `registry.k8s.io/pause:3.9@${SHA256}`,
     ]);
     expect(taskDefinitions(stack).CfnTask.Properties.ContainerDefinitions[0]).toEqual({
       Name: 'web', Image: `${DOMAIN}/dockercache/library/nginx:1.27`, Essential: true,
@@ -232,6 +263,10 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
       { Effect: 'Allow', Action: PULL_ACTIONS, Resource: cachedArn('k8scache') },
     ]);
     expect(warnings(stack, NOT_CACHED).map(w => w.path)).toEqual(['/Stack/CfnTask']);
+    expect(warnings(stack, NOT_REDIRECTED)).toEqual([{
+      path: '/Stack/CfnTask',
+      message: expect.stringContaining(`ContainerDefinitions[3] image 'registry.k8s.io/pause:3.9@${SHA256}' was not redirected to the pull-through cache at 'Stack/Cache': the image is pinned by digest`),
+    }]);
     expect(warnings(stack, NOT_GRANTED)).toEqual([]);
   });
 
@@ -258,10 +293,13 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
     cfnTask(stack, undefined);
     cache.redirectImages(stack);
 
-    expect(imagesOf(stack, 'CfnTask')).toEqual(['nginx:1.27', 'mcr.microsoft.com/dotnet/aspnet:8.0', 'registry.k8s.io/pause:3.9']);
+    expect(imagesOf(stack, 'CfnTask')).toEqual([
+      'nginx:1.27', 'mcr.microsoft.com/dotnet/aspnet:8.0', 'registry.k8s.io/pause:3.9', `registry.k8s.io/pause:3.9@${SHA256}`,
+    ]);
     expect(warnings(stack, NOT_REDIRECTED).map(w => w.message)).toEqual([
       expect.stringContaining("ContainerDefinitions[0] image 'nginx:1.27' was not redirected to the pull-through cache at 'Stack/Cache': the task definition has no executionRoleArn"),
       expect.stringContaining("ContainerDefinitions[2] image 'registry.k8s.io/pause:3.9' was not redirected"),
+      expect.stringContaining('ContainerDefinitions[3] image'),
     ]);
     expect(warnings(stack, NOT_CACHED)).toHaveLength(1);
   });

@@ -52,8 +52,18 @@ describe('ImageReference.parse accepts and normalizes', () => {
     ['192.168.1.1/foo/bar:v2', { domain: '192.168.1.1', repository: 'foo/bar', tag: 'v2' }],
     ['example.com:443/foo:8080', { domain: 'example.com:443', repository: 'foo', tag: '8080' }],
     ['my-registry.example.com/a/b', { domain: 'my-registry.example.com', repository: 'a/b', tag: 'latest' }],
-    // A first component with uppercase letters is a domain (distribution's splitDockerDomain)
-    ['Registry/foo', { domain: 'Registry', repository: 'foo', tag: 'latest' }],
+    // A first component with uppercase letters is a domain (distribution's splitDockerDomain), lowercased
+    ['Registry/foo', { domain: 'registry', repository: 'foo', tag: 'latest' }],
+    // Host names are case-insensitive (RFC 4343): lowercased before Docker Hub is recognized
+    ['DOCKER.IO/alpine', { domain: 'docker.io', repository: 'library/alpine', tag: 'latest' }],
+    ['Docker.io/library/alpine:3', { domain: 'docker.io', repository: 'library/alpine', tag: '3' }],
+    ['Index.Docker.IO/nginx:1.27', { domain: 'docker.io', repository: 'library/nginx', tag: '1.27' }],
+    ['REGISTRY-1.DOCKER.IO/bitnami/redis', { domain: 'docker.io', repository: 'bitnami/redis', tag: 'latest' }],
+    ['GHCR.IO/org/app:1', { domain: 'ghcr.io', repository: 'org/app', tag: '1' }],
+    ['LocalHost:5000/foo', { domain: 'localhost:5000', repository: 'foo', tag: 'latest' }],
+    ['[2001:DB8::1]:5000/foo', { domain: '[2001:db8::1]:5000', repository: 'foo', tag: 'latest' }],
+    // The tag keeps its case
+    ['GHCR.IO/org/app:V1-RC', { domain: 'ghcr.io', repository: 'org/app', tag: 'V1-RC' }],
     // Without a '/', a ':' separates the tag (Docker reads 'localhost:5000' as an image named localhost)
     ['localhost:5000', { domain: 'docker.io', repository: 'library/localhost', tag: '5000' }],
     // Digests
@@ -96,6 +106,7 @@ describe('ImageReference.parse rejects', () => {
     ['uppercase path', 'Alpine', "path component 'Alpine' must be lowercase letters, digits and separators"],
     ['uppercase nested path', 'ghcr.io/org/MyApp:1', "path component 'MyApp' must be lowercase"],
     ['uppercase path after docker hub domain', 'docker.io/Alpine', "path component 'Alpine' must be lowercase"],
+    ['uppercase path after an uppercase domain', 'DOCKER.IO/Alpine', "path component 'Alpine' must be lowercase"],
     ['double slash', 'foo//bar', 'empty path component'],
     ['leading slash', '/foo', 'empty path component'],
     ['trailing slash', 'foo/', 'empty path component'],
@@ -152,6 +163,8 @@ describe('ImageReference suffix and toString', () => {
     [`alpine:3@${SHA256}`, `:3@${SHA256}`, `docker.io/library/alpine:3@${SHA256}`],
     ['localhost:5000/foo/bar', ':latest', 'localhost:5000/foo/bar:latest'],
     ['[::1]:5000/foo:1', ':1', '[::1]:5000/foo:1'],
+    ['DOCKER.IO/alpine', ':latest', 'docker.io/library/alpine:latest'],
+    ['Index.Docker.IO/x', ':latest', 'docker.io/library/x:latest'],
   ])('%s', (reference, suffix, normalized) => {
     const ref = ImageReference.parse(reference);
     expect(ref.toString()).toBe(normalized);

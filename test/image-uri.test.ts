@@ -1,4 +1,5 @@
-import { CfnParameter, Lazy } from 'aws-cdk-lib';
+import { CfnParameter, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
 import { CENTRAL, DOMAIN, fullCache, newStack, PROD, publicCache, SHA256 } from './cache-fixtures';
@@ -16,33 +17,78 @@ describe('imageUri maps a reference to the upstream that serves it', () => {
     ['docker.io/library/nginx:1.27', 'dockercache/library/nginx:1.27'],
     ['index.docker.io/nginx', 'dockercache/library/nginx:latest'],
     ['registry-1.docker.io/bitnami/redis:7.2', 'dockercache/bitnami/redis:7.2'],
+    // host names are case-insensitive: Docker Hub in capitals is still Docker Hub, with library/
+    ['DOCKER.IO/alpine', 'dockercache/library/alpine:latest'],
+    ['Index.Docker.IO/nginx:1.27', 'dockercache/library/nginx:1.27'],
     // Docker Hub organization images
     ['grafana/grafana:11.0.0', 'dockercache/grafana/grafana:11.0.0'],
     ['bitnami/postgresql', 'dockercache/bitnami/postgresql:latest'],
-    // digests, alone and with a tag
-    [`nginx@${SHA256}`, `dockercache/library/nginx@${SHA256}`],
-    [`nginx:1.27@${SHA256}`, `dockercache/library/nginx:1.27@${SHA256}`],
     // GitHub, nested paths, a host name in capitals
     ['ghcr.io/actions/actions-runner:2.317.0', 'ghcrcache/actions/actions-runner:2.317.0'],
     ['ghcr.io/org/team/app/sub:tag', 'ghcrcache/org/team/app/sub:tag'],
     ['GHCR.IO/org/app:1', 'ghcrcache/org/app:1'],
-    [`ghcr.io/org/app@${SHA256}`, `ghcrcache/org/app@${SHA256}`],
     // GitLab, Azure (by the registry's name, lowercased), Chainguard
     ['registry.gitlab.com/group/project/image:1', 'gitlabcache/group/project/image:1'],
     ['myregistry.azurecr.io/samples/nginx', 'azurecache/samples/nginx:latest'],
     ['cgr.dev/chainguard/static:latest', 'chainguardcache/chainguard/static:latest'],
     // registry.k8s.io, Quay, ECR Public
     ['registry.k8s.io/pause:3.9', 'k8scache/pause:3.9'],
-    [`registry.k8s.io/ingress-nginx/controller:v1.10.1@${SHA256}`, `k8scache/ingress-nginx/controller:v1.10.1@${SHA256}`],
     ['quay.io/prometheus/node-exporter:v1.8.1', 'quaycache/prometheus/node-exporter:v1.8.1'],
     ['public.ecr.aws/docker/library/nginx:latest', 'ecrpubliccache/docker/library/nginx:latest'],
     ['public.ecr.aws/eks-distro/kubernetes/pause:3.9', 'ecrpubliccache/eks-distro/kubernetes/pause:3.9'],
     // ECR to ECR: the whole registry, and a registry limited to `prod/` (ECR replaces it with the prefix)
     [`${CENTRAL}/team/app:1`, 'central/team/app:1'],
     [`${PROD}/prod/app:2`, 'prodmirror/app:2'],
-    [`${PROD}/prod/team/app@${SHA256}`, `prodmirror/team/app@${SHA256}`],
   ])('%s', (reference, path) => {
     expect(cache.imageUri(reference)).toBe(`${DOMAIN}/${path}`);
+  });
+
+  test('a reference by tag gives no digest warning', () => {
+    expect(digestWarnings(stack)).toEqual([]);
+  });
+});
+
+const DIGEST_FIRST_PULL = 'cdk-pull-through-cache:digestFirstPull';
+
+/** The digestFirstPull warnings of the cache at Stack/Cache. */
+function digestWarnings(stack: Stack): string[] {
+  return Annotations.fromStack(stack).findWarning('/Stack/Cache', Match.stringLikeRegexp(`\\[ack: ${DIGEST_FIRST_PULL}\\]`))
+    .map(w => String(w.entry.data));
+}
+
+describe('imageUri keeps digests, and warns that a first pull by digest does not populate the cache', () => {
+  test.each<[string, string]>([
+    // a digest alone, and with a tag: ECR imports neither on a first pull
+    [`nginx@${SHA256}`, `dockercache/library/nginx@${SHA256}`],
+    [`nginx:1.27@${SHA256}`, `dockercache/library/nginx:1.27@${SHA256}`],
+    [`ghcr.io/org/app@${SHA256}`, `ghcrcache/org/app@${SHA256}`],
+    [`registry.k8s.io/ingress-nginx/controller:v1.10.1@${SHA256}`, `k8scache/ingress-nginx/controller:v1.10.1@${SHA256}`],
+    [`${PROD}/prod/team/app@${SHA256}`, `prodmirror/team/app@${SHA256}`],
+  ])('%s', (reference, path) => {
+    const stack = newStack();
+    const cache = fullCache(stack);
+    expect(cache.imageUri(reference)).toBe(`${DOMAIN}/${path}`);
+    expect(digestWarnings(stack)).toEqual([
+      `image '${reference}' is pinned by digest: ECR pull through cache does not populate the cache when an image that is not cached yet `
+      + 'is first pulled by digest, even with a tag as well (the pull fails as not found; aws/containers-roadmap#2837). '
+      + 'Pre-warm the cache by pulling the tag through it once before the first deployment, or pin the image by tag '
+      + `[ack: ${DIGEST_FIRST_PULL}]`,
+    ]);
+  });
+
+  test('once per distinct reference, from imageUri and containerImage alike', () => {
+    const stack = newStack();
+    const cache = fullCache(stack);
+    const pinned = `nginx:1.27@${SHA256}`;
+    cache.imageUri(pinned);
+    cache.imageUri(pinned);
+    cache.containerImage(pinned);
+    expect(digestWarnings(stack)).toHaveLength(1);
+    cache.containerImage(`ghcr.io/org/app@${SHA256}`);
+    cache.imageUri('nginx:1.27');
+    const warnings = digestWarnings(stack);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toMatch(new RegExp(`^image 'ghcr\\.io/org/app@${SHA256}' is pinned by digest`));
   });
 });
 

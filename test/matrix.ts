@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { RegionalCacheStage } from '../examples/multi-region-stage';
 import { ReferenceStack } from '../examples/reference-stack';
 import {
   CrossAccountAccess,
@@ -101,11 +102,12 @@ export const MATRIX_CASES: MatrixCase[] = [
   { name: 'UpstreamQuay', upstreams: () => [{ registry: UpstreamRegistry.quay() }] },
   { name: 'UpstreamEcrPublic', upstreams: () => [{ registry: UpstreamRegistry.ecrPublic() }] },
   {
-    // ECR upstream in the stack's own (unresolved) account and region.
+    // ECR upstream in the stack's own (unresolved) account, another region.
     name: 'UpstreamEcrSameAccount',
     upstreams: s => [{
       registry: UpstreamRegistry.ecr({
-        role: ecrUpstreamRole(s, Stack.of(s).formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })),
+        role: ecrUpstreamRole(s, Stack.of(s).formatArn({ service: 'ecr', resource: 'repository', resourceName: '*', region: 'us-west-2' })),
+        region: 'us-west-2',
       }),
     }],
   },
@@ -327,10 +329,19 @@ export function buildMatrix(appProps: AppProps = {}): App {
   });
   cache.redirectImages(workload);
 
+  // The multi-region example: one Stage per region, each with the same stack.
+  for (const region of ['us-east-1', 'eu-west-1']) {
+    new RegionalCacheStage(app, `Region-${region}`, {
+      env: { account: '222233334444', region },
+      crossAccountAccess: { organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] },
+    });
+  }
+
   return app;
 }
 
 /** Every stack of an app built by `buildMatrix`. */
 export function matrixStacks(app: App): Stack[] {
-  return app.node.children.filter((c): c is Stack => Stack.isStack(c));
+  // Stacks at the root and in stages (the multi-region example), not nested under other stacks.
+  return app.node.findAll().filter((c): c is Stack => Stack.isStack(c) && !c.nested);
 }

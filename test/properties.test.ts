@@ -115,7 +115,8 @@ function registry(stack: Stack, spec: UpstreamSpec, index: number): UpstreamRegi
     case 'ecr': return UpstreamRegistry.ecr({
       role: new iam.Role(stack, `EcrRole${index}`, { assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com') }),
       account: spec.ecr?.account,
-      region: spec.ecr?.region,
+      // Another region than the (environment-agnostic) stack's, when the spec gives none.
+      region: spec.ecr?.region ?? 'us-west-2',
       repositoryPrefix: spec.ecr?.repositoryPrefix,
     });
   }
@@ -234,9 +235,11 @@ const invalidPrefix = fc.oneof(
 
 const ecrOptions = fc.record({
   account: fc.option(fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: 12, maxLength: 12 }), { nil: undefined }),
-  region: fc.option(fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2', 'cn-north-1'), { nil: undefined }),
+  // An ECR upstream is another account and/or region: the stack is environment-agnostic, so a
+  // region always makes it one (a missing account is the stack's).
+  region: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2', 'cn-north-1'),
   repositoryPrefix: fc.option(fc.oneof(validPrefix, fc.constant('ROOT')), { nil: undefined }),
-}, { requiredKeys: [] });
+}, { requiredKeys: ['region'] });
 
 /** A valid upstream: a secret exactly for the registries that need one. */
 const validUpstream: fc.Arbitrary<UpstreamSpec> = fc.constantFrom<Kind>(...CREDENTIALED, ...PUBLIC).chain(kind => fc.record({
@@ -359,7 +362,7 @@ const mistake: fc.Arbitrary<Mistake> = fc.tuple(validUpstreams(1, 4), optionalTe
     names: `upstream '${FRESH}': registry: registryName '${azureName}'`,
   })),
   fc.constantFrom<[string, string]>(['account', '1234'], ['region', 'mars-1'], ['repositoryPrefix', 'Bad Prefix']).map(([field, value]): Mistake => ({
-    upstreams: [...upstreams, { kind: 'ecr', prefix: FRESH, credentials: 'none', ecr: { [field]: value } }],
+    upstreams: [...upstreams, { kind: 'ecr', prefix: FRESH, credentials: 'none', ecr: { region: 'us-west-2', [field]: value } }],
     template,
     names: `upstream '${FRESH}': registry: ${field} '${value}'`,
   })),

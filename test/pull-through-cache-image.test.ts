@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheImage, UpstreamRegistry } from '../src';
@@ -61,6 +61,10 @@ describe('containerImage', () => {
     // The same grant twice is one statement.
     expect(pullResources).toEqual([cachedArn('dockercache'), cachedArn('ghcrcache')]);
     expect(statements.filter(s => s.Action === 'ecr:GetAuthorizationToken')).toHaveLength(1);
+    // The image pinned by digest is kept, with a warning on the cache about the first pull.
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('digestFirstPull')).map(w => [w.id, w.entry.data])).toEqual([
+      ['/Stack/Cache', expect.stringMatching(new RegExp(`^image 'ghcr\\.io/org/agent:2@${SHA256}' is pinned by digest: .*first pulled by digest`))],
+    ]);
   });
 
   test('an execution role given to the task definition is the one granted', () => {

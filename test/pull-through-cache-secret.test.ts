@@ -1,6 +1,7 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
 
 function newStack(): Stack {
@@ -56,7 +57,7 @@ describe('PullThroughCacheSecret', () => {
   test.each(['', 'docker hub', 'a:b', 'é', 'a'.repeat(492)])('registryName %j is rejected', registryName => {
     const stack = newStack();
     expect(() => new PullThroughCacheSecret(stack, 'Secret', { registryName, username: 'me' }))
-      .toThrow(`PullThroughCacheSecret 'Secret': registryName '${registryName}' is invalid`);
+      .toThrow(`PullThroughCacheSecret at 'Stack/Secret': registryName '${registryName}' is invalid`);
     expect(Template.fromStack(stack).toJSON().Resources).toBeUndefined();
   });
 
@@ -69,7 +70,33 @@ describe('PullThroughCacheSecret', () => {
   test('an empty username is rejected', () => {
     const stack = newStack();
     expect(() => new PullThroughCacheSecret(stack, 'Secret', { registryName: 'dockerio', username: '' }))
-      .toThrow("PullThroughCacheSecret 'Secret': username is empty");
+      .toThrow("PullThroughCacheSecret at 'Stack/Secret': username is empty");
+  });
+
+  test('errors name the construct path of a nested secret', () => {
+    const stack = newStack();
+    const team = new Construct(stack, 'Team');
+    expect(() => new PullThroughCacheSecret(team, 'Docker', { registryName: 'a b', username: 'me' }))
+      .toThrow("PullThroughCacheSecret at 'Stack/Team/Docker': registryName 'a b' is invalid");
+  });
+
+  test.each([
+    ['a registryName that is not a string', { registryName: 5, username: 'me' }, 'registryName 5 is not a string'],
+    ['a username that is not a string', { registryName: 'dockerio', username: { name: 'me' } }, 'username {"name":"me"} is not a string'],
+    ['a description that is not a string', { registryName: 'dockerio', username: 'me', description: 7 }, 'description 7 is not a string'],
+    ['no props', undefined, 'props undefined is not an object'],
+  ])('%s from an untyped caller is a plain Error', (_what, props, message) => {
+    const stack = newStack();
+    let error: any;
+    try {
+      new PullThroughCacheSecret(stack, 'Secret', props as any);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('Error');
+    expect(error.message).toContain(`PullThroughCacheSecret at 'Stack/Secret': ${message}`);
+    expect(Template.fromStack(stack).toJSON().Resources).toBeUndefined();
   });
 
   test('is accepted as credentials, by complete ARN', () => {

@@ -606,6 +606,34 @@ describe('grants', () => {
     expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
   });
 
+  test('fromPullThroughCacheAttributes with tagging templates grants ecr:TagResource', () => {
+    const stack = newStack();
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      prefixes: ['quaycache'],
+      repositoryTemplateHasResourceTags: true,
+    });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantPull(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*') },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+  });
+
+  test.each([
+    [[], /prefixes: the list is empty/],
+    [['ROOT'], /prefixes: prefix 'ROOT' is not supported/],
+    [['Bad Prefix'], /prefixes: prefix 'Bad Prefix' is invalid/],
+  ])('fromPullThroughCacheAttributes rejects prefixes %j', (prefixes, message) => {
+    const stack = newStack();
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes })).toThrow(message);
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes })).toThrow(/at 'Stack\/Imported'/);
+  });
+
   test('fromPullThroughCacheAttributes grants like the cache itself', () => {
     const stack = newStack();
     const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes: ['dockercache', 'k8scache'] });
@@ -715,13 +743,43 @@ describe('ECR upstream', () => {
     });
   });
 
-  test('account and region omitted: the URL is built from the pseudo parameters', () => {
-    const { stack } = ecrCache({});
+  test('account and region both omitted: the upstream would be the cache itself, an error', () => {
+    expect(() => ecrCache({})).toThrow(/upstream 'mirror': registry: neither account nor region is given/);
+  });
+
+  test('the cache\'s own account and region: an error', () => {
+    const stack = new Stack(new App(), 'Bound', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(() => ecrCache({ region: 'eu-west-1' }, stack)).toThrow(
+      /upstream 'mirror': registry: account 123456789012 and region eu-west-1 are the cache's own registry/,
+    );
+  });
+
+  test('an omitted account or region is the bound stack\'s: a literal URL', () => {
+    const stack = new Stack(new App(), 'Bound', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const { cache } = ecrCache({ account: '210987654321' }, stack);
+    Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      UpstreamRegistryUrl: '210987654321.dkr.ecr.eu-west-1.amazonaws.com',
+    });
+    expect(cache.imageUri('210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/app:1'))
+      .toEqual('123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/team/app:1');
+  });
+
+  test('region omitted in an environment-agnostic stack: the URL uses the pseudo parameters', () => {
+    const { stack } = ecrCache({ account: '210987654321' });
     Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
       UpstreamRegistryUrl: {
-        'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+        'Fn::Join': ['', ['210987654321.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
       },
     });
+  });
+
+  test('the rule waits for every policy of the upstream role, also ones added after the cache', () => {
+    const { stack, role } = ecrCache({ account: '210987654321', region: 'eu-central-1' });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:BatchGetImage'], resources: ['arn:aws:ecr:eu-central-1:210987654321:repository/*'] }));
+    const template = Template.fromStack(stack);
+    const policyId = Object.keys(template.findResources('AWS::IAM::Policy'))[0];
+    const rule = Object.values<any>(template.findResources('AWS::ECR::PullThroughCacheRule'))[0];
+    expect(rule.DependsOn).toEqual(expect.arrayContaining([policyId]));
   });
 
   test('the default prefix is ecrcache', () => {

@@ -6,6 +6,7 @@
 // Writes <outdir>/<StackName>.template.json for every stack and prints how many it wrote.
 import * as fs from 'fs';
 import * as path from 'path';
+import { Stage } from 'aws-cdk-lib';
 import { buildMatrix, matrixStacks } from './matrix';
 
 const outdir = process.argv[2];
@@ -15,11 +16,17 @@ if (!outdir) {
 }
 fs.rmSync(outdir, { recursive: true, force: true });
 const app = buildMatrix({ outdir: path.resolve(outdir) });
-const assembly = app.synth();
-const templates = matrixStacks(app).map(stack => assembly.getStackByName(stack.stackName).templateFullPath);
+app.synth();
+// Stacks of stages are written to the stage's nested assembly directory.
+const templates = matrixStacks(app).map(stack => path.join(Stage.of(stack)!.outdir, stack.templateFile));
 for (const template of templates) {
   if (!fs.existsSync(template)) {
     throw new Error(`expected template ${template} was not written`);
+  }
+  // One flat directory for cfn-lint: stage stacks get their stage's name in front.
+  const flat = path.join(path.resolve(outdir), `${path.relative(path.resolve(outdir), template).split(path.sep).join('-')}`);
+  if (flat !== template) {
+    fs.copyFileSync(template, flat.replace(/^(.*)assembly-/, '$1'));
   }
 }
 console.log(`synthesized ${templates.length} templates into ${outdir}`);

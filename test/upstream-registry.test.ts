@@ -65,7 +65,7 @@ describe('UpstreamRegistry factories', () => {
     const all = [
       UpstreamRegistry.ecrPublic(), UpstreamRegistry.kubernetes(), UpstreamRegistry.quay(), UpstreamRegistry.dockerHub(),
       UpstreamRegistry.githubContainerRegistry(), UpstreamRegistry.gitlabContainerRegistry(),
-      UpstreamRegistry.azureContainerRegistry('myregistry'), UpstreamRegistry.chainguard(), UpstreamRegistry.ecr({ role }),
+      UpstreamRegistry.azureContainerRegistry('myregistry'), UpstreamRegistry.chainguard(), UpstreamRegistry.ecr({ role, region: 'us-west-2' }),
     ];
     expect(new Set(all.map(r => r.registryType)).size).toBe(9);
     expect(new Set(all.map(r => r.defaultPrefix)).size).toBe(9);
@@ -74,7 +74,10 @@ describe('UpstreamRegistry factories', () => {
   test('factory problems are collected, not thrown', () => {
     expect(() => UpstreamRegistry.azureContainerRegistry('x')).not.toThrow();
     expect(UpstreamRegistry.azureContainerRegistry('x')._problems).toHaveLength(1);
-    expect(UpstreamRegistry.ecr({} as any)._problems).toHaveLength(1);
+    expect(UpstreamRegistry.ecr({} as any)._problems).toEqual([
+      expect.stringContaining('an ECR upstream needs `role`'),
+      expect.stringContaining('neither account nor region is given'),
+    ]);
   });
 });
 

@@ -207,7 +207,7 @@ const CASES: Case[] = [
   ['an unknown tag mutability', withTemplate({ imageTagMutability: 'SOMETIMES' as any }),
     ['repositoryTemplate.imageTagMutability', "'SOMETIMES' is not an ecr.TagMutability"]],
   ['an encryption that is not a RepositoryEncryption', withTemplate({ encryption: 'AES256' as any }),
-    ['repositoryTemplate.encryption', '"AES256" is not an ecr.RepositoryEncryption']],
+    ['repositoryTemplate.encryption', "'AES256' is not an ecr.RepositoryEncryption"]],
 
   // Repository policy
   ['a repository policy statement without principal', withTemplate({
@@ -395,7 +395,7 @@ describe('edge values that are valid', () => {
 
   test('an ECR upstream repository prefix of ROOT is accepted', () => {
     const { stack, scope } = newScope();
-    new PullThroughCache(scope, 'Cache', { upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(scope), repositoryPrefix: 'ROOT' }) }] });
+    new PullThroughCache(scope, 'Cache', { upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(scope), region: 'us-west-2', repositoryPrefix: 'ROOT' }) }] });
     Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { UpstreamRepositoryPrefix: 'ROOT' });
   });
 });

@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import type { ContainerdMirror, ContainerdMirrorOptions } from '../containerd-mirror';
 import { CacheUpstream, ImageCache } from './image-uri';
 import { prefixPath, ROOT_PREFIX } from './rules';
+import { describeValue, isRecord } from './values';
 
 /** containerd's default `config_path` for registry hosts. */
 export const DEFAULT_CONTAINERD_CONFIG_DIRECTORY = '/etc/containerd/certs.d';
@@ -19,7 +20,16 @@ export type MirrorResult =
 export function containerdMirrors(
   cache: ImageCache, upstreams: CacheUpstream[], options: ContainerdMirrorOptions = {},
 ): MirrorResult[] {
-  const directory = (options.configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
+  // Values from untyped callers (JavaScript) are reported, not failed on.
+  const given: unknown = options ?? {};
+  const configDirectory: unknown = isRecord(given) ? given.configDirectory : undefined;
+  if (!isRecord(given) || (configDirectory !== undefined && typeof configDirectory !== 'string')) {
+    const problem = isRecord(given)
+      ? `configDirectory ${describeValue(configDirectory)} is not a string`
+      : `options ${describeValue(given)} is not an object; give { configDirectory? }`;
+    throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: ${problem}`);
+  }
+  const directory = (configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
   if (!Token.isUnresolved(directory) && !directory.startsWith('/')) {
     throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: configDirectory '${directory}' must be an absolute path`);
   }

@@ -6,6 +6,7 @@ import { TemplateScope } from '../repository-template';
 import { cachedRepositoryArn } from './grants';
 import type { PlanWarning } from './plan';
 import { comparePrefixes } from './rules';
+import { describeJson, isRecord } from './values';
 
 /** An AWS account ID. */
 export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
@@ -24,25 +25,26 @@ export const REPOSITORY_POLICY_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ec
 
 /** Check `crossAccountAccess`; messages name the field relative to it. */
 export function crossAccountProblems(access: CrossAccountAccess | undefined): string[] {
-  if (access === undefined) {
+  // A value that is not an object is reported by the caller, which names the field itself.
+  if (!isRecord(access)) {
     return [];
   }
   const problems: string[] = [];
   const accounts = access.accounts;
   if (accounts !== undefined && !Array.isArray(accounts)) {
-    problems.push(`accounts: ${JSON.stringify(accounts)} is not a list of account IDs`);
+    problems.push(`accounts: ${describeJson(accounts)} is not a list of account IDs`);
   }
   const list = Array.isArray(accounts) ? accounts : [];
   list.forEach((account, index) => {
     if (!Token.isUnresolved(account) && (typeof account !== 'string' || !ACCOUNT_ID_PATTERN.test(account))) {
-      problems.push(`accounts[${index}]: ${JSON.stringify(account)} is not an AWS account ID (12 digits)`);
+      problems.push(`accounts[${index}]: ${describeJson(account)} is not an AWS account ID (12 digits)`);
     }
   });
   const organizationId = access.organizationId;
   if (organizationId !== undefined && !Token.isUnresolved(organizationId)
     && (typeof organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(organizationId))) {
     problems.push(
-      `organizationId: ${JSON.stringify(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
+      `organizationId: ${describeJson(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
     );
   }
   if (list.length === 0 && organizationId === undefined) {
@@ -63,10 +65,14 @@ export function crossAccountWarnings(access: CrossAccountAccess | undefined, sco
   }];
 }
 
-/** The principals of the access: the accounts in one statement, the organization in another. */
+/**
+ * The principals of the access: the accounts in one statement, the organization in another. The
+ * accounts are de-duplicated and sorted (tokens last, in their given order), so reordering them
+ * does not change the policies.
+ */
 function principalGroups(access: CrossAccountAccess): iam.IPrincipal[][] {
   const groups: iam.IPrincipal[][] = [];
-  const accounts = [...new Set(access.accounts ?? [])];
+  const accounts = [...new Set(access.accounts ?? [])].sort(comparePrefixes);
   if (accounts.length > 0) {
     groups.push(accounts.map(account => new iam.AccountPrincipal(account)));
   }

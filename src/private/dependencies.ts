@@ -2,7 +2,8 @@ import { CfnResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * Order `resource` after the policies attached to `role` in this app.
+ * Order `resource` after the policies attached to `role` so far: for the template role, whose
+ * policies this library attaches before any template exists.
  *
  * ECR checks a role's permissions when a rule or template naming it is created. The `GetAtt` of
  * the role's ARN already orders the resource after the role itself, but not after its policies,

@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ImageReference } from '../image-reference';
 import type { UpstreamRegistry } from '../upstream-registry';
@@ -15,16 +15,29 @@ export interface ImageCache extends IConstruct {
   readonly registryDomain: string;
 }
 
+const WARNING_DIGEST_FIRST_PULL = 'cdk-pull-through-cache:digestFirstPull';
+
 /** ECR's limit on a repository name (the cached repository is `<prefix>/<path>`). */
 const REPOSITORY_NAME_MAX_LENGTH = 256;
 
 /** The registry domain of a private ECR registry, in any partition (FIPS endpoints included). */
 const PRIVATE_ECR_DOMAIN = /^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
+/**
+ * Why an image pinned by digest may not pull through the cache: ECR imports an image that is not
+ * cached yet only when it is pulled by tag.
+ *
+ * @see https://github.com/aws/containers-roadmap/issues/2837
+ */
+export const DIGEST_FIRST_PULL = 'ECR pull through cache does not populate the cache when an image that is not cached yet '
+  + 'is first pulled by digest, even with a tag as well (the pull fails as not found; aws/containers-roadmap#2837)';
+
 /** An image reference mapped to the cache. */
 export interface CachedImage {
   /** The upstream that serves the image. */
   readonly upstream: CacheUpstream;
+  /** The parsed reference. */
+  readonly reference: ImageReference;
   /** The image URI in the cache, `<registryDomain>/<prefix>/<repository><suffix>`. */
   readonly uri: string;
 }
@@ -106,8 +119,8 @@ export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], refer
   } catch (e) {
     return { kind: 'uncached', reason: (e as Error).message };
   }
-  // Host names are case-insensitive; the upstreams' hosts are lowercase.
-  const domain = parsed.domain.toLowerCase();
+  // Host names are case-insensitive: the parsed domain and the upstreams' hosts are lowercase.
+  const domain = parsed.domain;
   for (const upstream of upstreams) {
     const path = cachedPath(upstream, domain, parsed.repository);
     if (path === undefined) {
@@ -121,7 +134,10 @@ export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], refer
         reason: `the cached repository name '${repositoryName}' is ${repositoryName.length} characters; ECR allows at most ${REPOSITORY_NAME_MAX_LENGTH}`,
       };
     }
-    return { kind: 'cached', image: { upstream, uri: `${cache.registryDomain}/${repositoryName}${parsed.suffix}` } };
+    return {
+      kind: 'cached',
+      image: { upstream, reference: parsed, uri: `${cache.registryDomain}/${repositoryName}${parsed.suffix}` },
+    };
   }
   if (upstreams.some(u => u.registry._hosts.includes(domain))) {
     return {
@@ -137,7 +153,8 @@ export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], refer
 
 /**
  * The image URI of a reference in the cache, or a plain `Error` that names the reference and
- * lists the cache's upstreams.
+ * lists the cache's upstreams. A reference pinned by digest is kept, with the warning
+ * `cdk-pull-through-cache:digestFirstPull` on the cache (once per reference).
  */
 export function cachedImage(cache: ImageCache, upstreams: CacheUpstream[], reference: string): CachedImage {
   const where = `PullThroughCache at '${cache.node.path}'`;
@@ -148,6 +165,13 @@ export function cachedImage(cache: ImageCache, upstreams: CacheUpstream[], refer
   }
   const decision = decideImage(cache, upstreams, reference);
   if (decision.kind === 'cached') {
+    if (decision.image.reference.digest !== undefined) {
+      // Annotations drops a message the cache already has: one warning per reference.
+      Annotations.of(cache).addWarningV2(WARNING_DIGEST_FIRST_PULL,
+        `image '${reference}' is pinned by digest: ${DIGEST_FIRST_PULL}. Pre-warm the cache by pulling the tag `
+        + 'through it once before the first deployment, or pin the image by tag',
+      );
+    }
     return decision.image;
   }
   const reason = decision.kind === 'uncached' ? decision.reason

@@ -1,5 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { LIFECYCLE_POLICY_MAX_LENGTH } from './rules';
+import { describeValue, isDuration, isRecord } from './values';
 
 /**
  * Validation and rendering of `ecr.LifecycleRule`s, with the same rules and the same JSON as
@@ -13,6 +15,11 @@ type NormalizedRule = ecr.LifecycleRule & { readonly tagStatus: ecr.TagStatus };
  * Check the rules as `ecr.Repository` would; return one message per problem.
  */
 export function lifecycleProblems(rules: ecr.LifecycleRule[]): string[] {
+  // Values from untyped callers first: the rules below assume the types.
+  const typeProblems = rules.flatMap((rule, i) => ruleTypeProblems(rule, `lifecycleRules[${i}]`));
+  if (typeProblems.length > 0) {
+    return typeProblems;
+  }
   const problems: string[] = [];
   const normalized = rules.map(normalize);
   normalized.forEach((rule, i) => {
@@ -63,6 +70,41 @@ export function lifecycleProblems(rules: ecr.LifecycleRule[]): string[] {
     } catch (e) {
       problems.push(`lifecycleRules: ${(e as Error).message}`);
     }
+  }
+  if (problems.length === 0) {
+    const text = renderLifecyclePolicy(rules);
+    if (text !== undefined && !Token.isUnresolved(text) && text.length > LIFECYCLE_POLICY_MAX_LENGTH) {
+      problems.push(`lifecycleRules: the lifecycle policy renders to ${text.length} characters; ECR allows at most ${LIFECYCLE_POLICY_MAX_LENGTH}`);
+    }
+  }
+  return problems;
+}
+
+/** What a rule of an untyped caller has of the wrong type. */
+function ruleTypeProblems(rule: unknown, where: string): string[] {
+  if (!isRecord(rule)) {
+    return [`${where}: ${describeValue(rule)} is not an ecr.LifecycleRule object`];
+  }
+  const problems: string[] = [];
+  if (rule.tagStatus !== undefined && !Object.values(ecr.TagStatus).includes(rule.tagStatus as ecr.TagStatus)) {
+    problems.push(`${where}: tagStatus ${describeValue(rule.tagStatus)} is not an ecr.TagStatus`);
+  }
+  for (const field of ['tagPrefixList', 'tagPatternList']) {
+    const list = rule[field];
+    if (list !== undefined && !(Array.isArray(list) && list.every(item => typeof item === 'string'))) {
+      problems.push(`${where}: ${field} ${describeValue(list)} is not a list of strings`);
+    }
+  }
+  if (rule.maxImageAge !== undefined && !isDuration(rule.maxImageAge)) {
+    problems.push(`${where}: maxImageAge ${describeValue(rule.maxImageAge)} is not a Duration (use Duration.days(n))`);
+  }
+  for (const field of ['maxImageCount', 'rulePriority']) {
+    if (rule[field] !== undefined && typeof rule[field] !== 'number') {
+      problems.push(`${where}: ${field} ${describeValue(rule[field])} is not a number`);
+    }
+  }
+  if (rule.description !== undefined && typeof rule.description !== 'string') {
+    problems.push(`${where}: description ${describeValue(rule.description)} is not a string`);
   }
   return problems;
 }

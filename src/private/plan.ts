@@ -1,7 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
 import type { PullThroughCacheProps, UpstreamDefinition } from '../pull-through-cache';
-import { TemplateScope } from '../repository-template';
+import { RepositoryTemplateOptions, TemplateScope } from '../repository-template';
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
 import { scanningFilter } from './registry-contributions';
@@ -17,6 +18,7 @@ import {
 } from './rules';
 import { scanningOptionProblems, wildcardFilterProblems } from './scanning';
 import { templateProblems, templateWarnings } from './template';
+import { describeJson, describeValue, isRecord, isSecret } from './values';
 
 /** An upstream after validation, with its prefix decided. */
 export interface PlannedUpstream {
@@ -44,12 +46,15 @@ export interface CachePlan {
  * Validate every input of a cache and decide prefixes and construct IDs, before any resource
  * exists. Every problem is collected; one `Error` lists them all.
  */
-export function planCache(path: string, props: PullThroughCacheProps): CachePlan {
+export function planCache(cache: IConstruct, props: PullThroughCacheProps): CachePlan {
+  const path = cache.node.path;
   const problems: string[] = [];
   const warnings: PlanWarning[] = [];
   const definitions: UpstreamDefinition[] = Array.isArray(props?.upstreams) ? props.upstreams : [];
 
-  if (definitions.length === 0) {
+  if (props?.upstreams !== undefined && !Array.isArray(props.upstreams)) {
+    problems.push(`upstreams: ${describeValue(props.upstreams)} is not a list; give a list of { registry, prefix?, credentials? }`);
+  } else if (definitions.length === 0) {
     problems.push('upstreams: the list is empty; give at least one upstream registry');
   }
   if (definitions.length > MAX_RULES_PER_REGISTRY) {
@@ -65,9 +70,10 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
       problems.push(`upstreams[${index}]: registry is missing; use one of the UpstreamRegistry factories`);
       return;
     }
-    const registry = definition.registry;
+    // An ECR upstream's omitted account and region are the cache's stack's.
+    const registry = definition.registry._bind(cache);
     const prefix = definition.prefix ?? registry.defaultPrefix;
-    const name = Token.isUnresolved(prefix) ? `upstreams[${index}] (${registry.registryType})` : `upstream '${prefix}'`;
+    const name = typeof prefix !== 'string' || Token.isUnresolved(prefix) ? `upstreams[${index}] (${registry.registryType})` : `upstream '${prefix}'`;
 
     for (const problem of registry._problems) {
       problems.push(`${name}: registry: ${problem}`);
@@ -99,16 +105,26 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
   });
   warnings.push(...nestedPrefixWarnings([...seen.keys()]));
 
-  const options = props?.repositoryTemplate ?? {};
+  const givenOptions = props?.repositoryTemplate ?? {};
+  if (!isRecord(givenOptions)) {
+    problems.push(`repositoryTemplate: ${describeValue(givenOptions)} is not an object of RepositoryTemplateOptions`);
+  }
+  const options: RepositoryTemplateOptions = isRecord(givenOptions) ? givenOptions : {};
   const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
   if (!Object.values(TemplateScope).includes(scope)) {
-    problems.push(`repositoryTemplate.scope: '${scope}' is not a TemplateScope; use PER_UPSTREAM or ANY_PREFIX`);
+    problems.push(`repositoryTemplate.scope: ${describeValue(scope)} is not a TemplateScope; use PER_UPSTREAM or ANY_PREFIX`);
   }
   problems.push(...templateProblems(options).map(p => `repositoryTemplate.${p}`));
   warnings.push(...templateWarnings(options));
-  problems.push(...crossAccountProblems(props?.crossAccountAccess).map(p => `crossAccountAccess.${p}`));
-  warnings.push(...crossAccountWarnings(props?.crossAccountAccess, scope));
-  if (props?.scanning !== undefined) {
+  if (props?.crossAccountAccess !== undefined && !isRecord(props.crossAccountAccess)) {
+    problems.push(`crossAccountAccess: ${describeValue(props.crossAccountAccess)} is not an object; give { accounts?, organizationId? }`);
+  } else {
+    problems.push(...crossAccountProblems(props?.crossAccountAccess).map(p => `crossAccountAccess.${p}`));
+    warnings.push(...crossAccountWarnings(props?.crossAccountAccess, scope));
+  }
+  if (props?.scanning !== undefined && !isRecord(props.scanning)) {
+    problems.push(`scanning: ${describeValue(props.scanning)} is not an object; give { scanType?, frequency? }`);
+  } else if (props?.scanning !== undefined) {
     problems.push(...scanningOptionProblems(props.scanning).map(p => `scanning.${p}`));
     for (const upstream of upstreams.filter(u => typeof u.prefix === 'string')) {
       problems.push(...wildcardFilterProblems(scanningFilter(upstream.prefix)).map(p => `upstream '${upstream.prefix}': scanning: ${p}`));
@@ -126,12 +142,12 @@ export function planCache(path: string, props: PullThroughCacheProps): CachePlan
   };
 }
 
-function prefixProblems(prefix: string): string[] {
+export function prefixProblems(prefix: string): string[] {
   if (Token.isUnresolved(prefix)) {
     return [];
   }
   if (typeof prefix !== 'string') {
-    return [`prefix ${JSON.stringify(prefix)} is not a string`];
+    return [`prefix ${describeJson(prefix)} is not a string`];
   }
   if (prefix === ROOT_PREFIX) {
     return [`prefix '${prefix}' is not supported: a ROOT rule would cache into every repository of the registry; give a prefix (${PREFIX_RULE})`];
@@ -146,6 +162,12 @@ function prefixProblems(prefix: string): string[] {
 }
 
 function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.ISecret | undefined): string[] {
+  if (secret !== undefined && secret !== null && !isSecret(secret)) {
+    return [
+      `credentials: ${describeValue(secret)} is not a secretsmanager.ISecret; `
+      + 'give a secret construct (PullThroughCacheSecret, or import one with Secret.fromSecretCompleteArn)',
+    ];
+  }
   if (!secret) {
     return registry.authentication === UpstreamAuthentication.REQUIRED
       ? [`credentials are missing: ECR requires a Secrets Manager secret named '${PULL_THROUGH_CACHE_SECRET_PREFIX}<name>' `

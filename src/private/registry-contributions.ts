@@ -16,16 +16,21 @@ export function scanningFilter(prefix: string): string {
  * Conflicts with what others added are thrown before anything is added.
  */
 export function contributeToRegistry(cache: IConstruct, prefixes: string[], props: PullThroughCacheProps): void {
-  if (props.scanning !== undefined) {
-    const scanning = RegistryScanning.of(cache);
-    const filters = prefixes.map(scanningFilter);
+  // Find (or make) both singletons and check the scanning filters before changing either, so a
+  // cache that throws here leaves no statement or filter of its own behind.
+  const scanning = props.scanning !== undefined ? RegistryScanning.of(cache) : undefined;
+  const policy = props.crossAccountAccess !== undefined ? RegistryPolicy.of(cache) : undefined;
+  const filters = prefixes.map(scanningFilter);
+  if (scanning && props.scanning) {
     const problems = scanning._problems(filters, props.scanning);
     if (problems.length > 0) {
       throw new Error(`PullThroughCache at '${cache.node.path}' is invalid:\n${problems.map(p => `  - scanning: ${p}`).join('\n')}`);
     }
+  }
+  if (scanning && props.scanning) {
     scanning.addWildcardFilters(filters, props.scanning);
   }
-  if (props.crossAccountAccess !== undefined) {
-    RegistryPolicy.of(cache).addStatements(...registryPolicyStatements(cache, props.crossAccountAccess, prefixes));
+  if (policy && props.crossAccountAccess) {
+    policy.addStatements(...registryPolicyStatements(cache, props.crossAccountAccess, prefixes));
   }
 }

@@ -58,3 +58,13 @@ export const TAG_VALUE_MAX_LENGTH = 256;
 
 /** ECR applies templates with this value to repositories its pull-through cache creates. */
 export const APPLIED_FOR_PULL_THROUGH_CACHE = 'PULL_THROUGH_CACHE';
+
+/**
+ * AWS::ECR::RepositoryCreationTemplate's schema (cfn-lint's copy; the API's
+ * `CreateRepositoryCreationTemplate` says the same): `RepositoryPolicy` is at most 10,240
+ * characters and `LifecyclePolicy` at most 30,720.
+ */
+export const REPOSITORY_POLICY_MAX_LENGTH = 10240;
+export const LIFECYCLE_POLICY_MAX_LENGTH = 30720;
+/** AWS::ECR::RegistryPolicy's schema (cfn-lint's copy) and `PutRegistryPolicy`: `PolicyText` is at most 10,240 characters. */
+export const REGISTRY_POLICY_MAX_LENGTH = 10240;

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 // Types only: the enums' module imports this one.
 import type { ScanningOptions } from '../registry-scanning';
+import { describeJson, describeValue, isRecord } from './values';
 
 /** AWS::ECR::RegistryScanningConfiguration: at most 100 repository filters per rule. */
 export const MAX_FILTERS_PER_SCANNING_RULE = 100;
@@ -14,6 +15,9 @@ const FREQUENCIES = ['SCAN_ON_PUSH', 'CONTINUOUS_SCAN'];
 
 /** Check a scan type and frequency; messages name the field. */
 export function scanningOptionProblems(options: ScanningOptions): string[] {
+  if (!isRecord(options as unknown)) {
+    return [`options: ${describeValue(options)} is not an object; give { scanType?, frequency? }`];
+  }
   const problems: string[] = [];
   const scanType: string = options.scanType ?? 'BASIC';
   const frequency: string = options.frequency ?? 'SCAN_ON_PUSH';
@@ -35,7 +39,7 @@ export function wildcardFilterProblems(filter: string): string[] {
   }
   if (typeof filter !== 'string' || filter.length < 1 || filter.length > FILTER_MAX_LENGTH || !FILTER_PATTERN.test(filter)) {
     return [
-      `repository filter ${JSON.stringify(filter)} is invalid; a filter is 1 to ${FILTER_MAX_LENGTH} characters of lowercase letters, digits and '*', `
+      `repository filter ${describeJson(filter)} is invalid; a filter is 1 to ${FILTER_MAX_LENGTH} characters of lowercase letters, digits and '*', `
       + 'separated by single \'.\', \'_\', \'-\' or \'/\' characters',
     ];
   }
