@@ -2,7 +2,7 @@ import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
+import { otherOwnersInSameEnvironment, registrySingleton } from './private/registry';
 import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
 import { minimumRenderedLength } from './private/values';
 
@@ -40,18 +40,8 @@ export class RegistryPolicy extends Construct {
    * @param scope any construct in the stack
    */
   public static of(scope: IConstruct): RegistryPolicy {
-    const stack = registryStack(scope);
-    const existing = stack.node.tryFindChild(REGISTRY_POLICY_ID);
-    if (existing === undefined) {
-      return new RegistryPolicy(stack, REGISTRY_POLICY_ID);
-    }
-    if (!(existing instanceof RegistryPolicy)) {
-      throw new Error(
-        `RegistryPolicy at '${stack.node.path}/${REGISTRY_POLICY_ID}': the id '${REGISTRY_POLICY_ID}' at the root of the stack is taken by another construct; `
-        + 'RegistryPolicy.of() needs it for the registry policy singleton',
-      );
-    }
-    return existing;
+    return registrySingleton(scope, REGISTRY_POLICY_ID, 'RegistryPolicy',
+      (c): c is RegistryPolicy => c instanceof RegistryPolicy, stack => new RegistryPolicy(stack, REGISTRY_POLICY_ID));
   }
 
   /** The policy document; add statements with `addStatements`. */

@@ -1,7 +1,7 @@
 import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { otherOwnersInSameEnvironment, registryStack } from './private/registry';
+import { otherOwnersInSameEnvironment, registrySingleton } from './private/registry';
 import { comparePrefixes } from './private/rules';
 import { MAX_FILTERS_PER_SCANNING_RULE, scanningOptionProblems, wildcardFilterProblems } from './private/scanning';
 import { describeValue, isRecord } from './private/values';
@@ -90,18 +90,8 @@ export class RegistryScanning extends Construct {
    * @param scope any construct in the stack
    */
   public static of(scope: IConstruct): RegistryScanning {
-    const stack = registryStack(scope);
-    const existing = stack.node.tryFindChild(REGISTRY_SCANNING_ID);
-    if (existing === undefined) {
-      return new RegistryScanning(stack, REGISTRY_SCANNING_ID);
-    }
-    if (!(existing instanceof RegistryScanning)) {
-      throw new Error(
-        `RegistryScanning at '${stack.node.path}/${REGISTRY_SCANNING_ID}': the id '${REGISTRY_SCANNING_ID}' at the root of the stack is taken by another construct; `
-        + 'RegistryScanning.of() needs it for the scanning configuration singleton',
-      );
-    }
-    return existing;
+    return registrySingleton(scope, REGISTRY_SCANNING_ID, 'RegistryScanning',
+      (c): c is RegistryScanning => c instanceof RegistryScanning, stack => new RegistryScanning(stack, REGISTRY_SCANNING_ID));
   }
 
   private _scanType?: ScanType;

@@ -14,6 +14,27 @@ export function registryStack(scope: IConstruct): Stack {
 }
 
 /**
+ * The registry-wide singleton `id` at the root of the scope's registry stack: the one there, or a
+ * new one from `create`. Another kind of construct with that id is an error naming `kind`.
+ */
+export function registrySingleton<T extends IConstruct>(
+  scope: IConstruct, id: string, kind: string, isKind: (c: IConstruct) => c is T, create: (stack: Stack) => T,
+): T {
+  const stack = registryStack(scope);
+  const existing = stack.node.tryFindChild(id);
+  if (existing === undefined) {
+    return create(stack);
+  }
+  if (!isKind(existing)) {
+    throw new Error(
+      `${kind} at '${stack.node.path}/${id}': the id '${id}' at the root of the stack is taken by another construct; `
+      + `${kind}.of() needs it for the registry's one ${kind}`,
+    );
+  }
+  return existing;
+}
+
+/**
  * The other singletons of the same class in the app whose stacks are deployed to the same known
  * account and region as the singleton's. Stacks without a concrete environment are never
  * reported: they could be deployed anywhere.
