@@ -101,11 +101,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/cdk.out/',
     'examples/cdk.out.multi-region/',
     'examples/cdk.out.fargate/',
+    'examples/cdk.out.consumer-account/',
     '/consumers/java/target/',
     '/consumers/*/.result',
     '/consumers/python/.pytest-junit.xml',
     '/consumers/go/.go-test.json',
   ],
+});
+
+// A maintainer's second opinion on every lint: no import cycle (type-only imports included in
+// spirit; eslint-plugin-import counts value imports), and no deprecated aws-cdk-lib API, which
+// prints a warning in users' synth and fails it under JSII_DEPRECATED=fail.
+project.eslint?.addRules({
+  'import/no-cycle': ['error', { ignoreExternal: true }],
+  '@typescript-eslint/no-deprecated': 'error',
 });
 
 // The main job: synthesize the bundled example app (the reference use case) with the CDK CLI and
@@ -168,6 +177,11 @@ project.addTask('example:fargate', {
   description: 'Synthesize the Fargate example (images through the cache, execution role grants)',
   env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/fargate.ts" --output examples/cdk.out.fargate --no-notices --no-version-reporting --path-metadata false',
+});
+project.addTask('example:consumer-account', {
+  description: 'Synthesize the consumer-account example (a central cache and a workload account that imports it)',
+  env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/consumer-account.ts" --output examples/cdk.out.consumer-account --no-notices --no-version-reporting --path-metadata false',
 });
 project.addTask('example:multi-region', {
   description: 'Synthesize the multi-region example (one Stage per region)',

@@ -15,7 +15,7 @@ export class FargateStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
+    const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',
       username: 'my-docker-user',
     });

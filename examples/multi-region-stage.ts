@@ -26,7 +26,7 @@ export class RegionalCacheStack extends Stack {
     super(scope, id, props);
 
     // Secrets are regional: put the Docker Hub token once per region after the first deployment.
-    const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
+    const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',
       username: 'platform-docker-user',
     });

@@ -16,11 +16,11 @@ export class ReferenceStack extends Stack {
     super(scope, id, props);
 
     // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
-    const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
+    const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',
       username: 'my-docker-user',
     });
-    const ghcrSecret = new PullThroughCacheSecret(this, 'GhcrSecret', {
+    const ghcrSecret = PullThroughCacheSecret.create(this, 'GhcrSecret', {
       registryName: 'ghcr',
       username: 'my-github-user',
     });

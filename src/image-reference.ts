@@ -15,8 +15,6 @@
 //   tag              := /[\w][\w.-]{0,127}/
 //   digest           := algorithm ":" hex
 
-import { describeValue } from './private/values';
-
 /** Docker Hub's canonical domain. */
 const DOCKER_HUB_DOMAIN = 'docker.io';
 
@@ -97,10 +95,6 @@ export class ImageReference {
    * @throws a plain `Error` naming the reference and the rule it breaks
    */
   public static parse(reference: string): ImageReference {
-    // JavaScript callers can pass anything; jsii checks the type only for the other languages.
-    if (typeof reference !== 'string') {
-      throw new Error(`Invalid image reference ${describeValue(reference)}: a reference must be a string, e.g. 'alpine:3'`);
-    }
     const fail = (rule: string): never => {
       throw new Error(`Invalid image reference '${reference}': ${rule}`);
     };

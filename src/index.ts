@@ -1,3 +1,4 @@
+export * from './pull-through-cache-base';
 export * from './pull-through-cache';
 export * from './pull-through-cache-secret';
 export * from './repository-template';
@@ -6,6 +7,4 @@ export * from './image-reference';
 export * from './cross-account-access';
 export * from './registry-policy';
 export * from './registry-scanning';
-export * from './pull-through-cache-image';
-export * from './image-redirect';
 export * from './containerd-mirror';

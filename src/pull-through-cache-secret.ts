@@ -1,8 +1,8 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { throwIfInvalid } from './private/diagnostics';
 import { PULL_THROUGH_CACHE_SECRET_PREFIX } from './private/rules';
-import { describeValue, isRecord } from './private/values';
 
 /**
  * Properties of a `PullThroughCacheSecret`.
@@ -37,9 +37,13 @@ export interface PullThroughCacheSecretProps {
 }
 
 /**
- * A Secrets Manager secret in the shape ECR's pull-through cache reads: named
- * `ecr-pullthroughcache/<registryName>`, a JSON object with `username` and `accessToken`,
- * encrypted with the AWS managed key.
+ * Creates the Secrets Manager secret an upstream's credentials live in, in the shape ECR's
+ * pull-through cache reads: named `ecr-pullthroughcache/<registryName>`, a JSON object with
+ * `username` and `accessToken`, encrypted with the AWS managed key.
+ *
+ * `create` returns a plain `secretsmanager.Secret`: this class is only its factory, so it carries
+ * none of `Secret`'s static importers (import an existing secret with
+ * `Secret.fromSecretCompleteArn`, which ECR needs).
  *
  * The access token is not in the template: CloudFormation generates a random placeholder, and you
  * put the real token once after deploying:
@@ -53,48 +57,47 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
- * const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
+ * import { PullThroughCacheSecret } from 'cdk-pull-through-cache';
+ *
+ * const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
  * });
  */
-export class PullThroughCacheSecret extends secretsmanager.Secret {
-  constructor(scope: Construct, id: string, props: PullThroughCacheSecretProps) {
-    // The construct does not exist yet: its path is the scope's and the id.
-    const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
-    const fail = (problem: string): never => {
-      throw new Error(`PullThroughCacheSecret at '${path}': ${problem}`);
-    };
-    if (!isRecord(props)) {
-      fail(`props ${describeValue(props)} is not an object; give { registryName, username }`);
-    }
-    const registryName: unknown = props.registryName;
-    if (typeof registryName !== 'string') {
-      fail(`registryName ${describeValue(registryName)} is not a string`);
-    } else if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName)) {
-      fail(
+export class PullThroughCacheSecret {
+  /**
+   * Create a secret for an upstream's credentials, with a generated placeholder access token.
+   *
+   * @param scope the scope of the secret
+   * @param id the secret's construct id
+   * @param props the secret's name and user name
+   * @returns the secret, to give as an upstream's `credentials`
+   */
+  public static create(scope: Construct, id: string, props: PullThroughCacheSecretProps): secretsmanager.Secret {
+    const problems: string[] = [];
+    const { registryName, username } = props;
+    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName)) {
+      problems.push(
         `registryName '${registryName}' is invalid: `
         + '1 to 491 of the characters a-z A-Z 0-9 / _ + = . @ - (the full secret name is at most 512 characters)',
       );
     }
-    const username: unknown = props.username;
-    if (typeof username !== 'string') {
-      fail(`username ${describeValue(username)} is not a string`);
-    } else if (!Token.isUnresolved(username) && !username) {
-      fail('username is empty: give the user name of the upstream registry account');
+    if (!Token.isUnresolved(username) && !username) {
+      problems.push('username is empty: give the user name of the upstream registry account');
     }
-    if (props.description !== undefined && typeof props.description !== 'string') {
-      fail(`description ${describeValue(props.description)} is not a string`);
-    }
-    super(scope, id, {
+    // The secret does not exist yet: its path is the scope's and the id.
+    throwIfInvalid(`PullThroughCacheSecret at '${scope.node.path ? `${scope.node.path}/` : ''}${id}'`, problems);
+    return new secretsmanager.Secret(scope, id, {
       secretName: `${PULL_THROUGH_CACHE_SECRET_PREFIX}${registryName}`,
       description: props.description
         ?? 'Credentials ECR pull-through cache uses for an upstream registry. Put the real accessToken after deploying.',
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: props.username }),
+        secretStringTemplate: JSON.stringify({ username }),
         generateStringKey: 'accessToken',
       },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }
+
+  private constructor() {}
 }

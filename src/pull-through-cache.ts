@@ -1,22 +1,17 @@
-import { Annotations, AspectPriority, Aspects, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
-import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { CrossAccountAccess } from './cross-account-access';
-import { ImageRedirect } from './image-redirect';
-import { containerdMirrors } from './private/containerd';
 import { templatePolicyStatements } from './private/cross-account';
-import { grantPullThrough } from './private/grants';
-import { cachedImage } from './private/image-uri';
-import { PlannedUpstream, planCache, prefixProblems } from './private/plan';
+import { throwIfInvalid, warn } from './private/diagnostics';
+import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { contributeToRegistry } from './private/registry-contributions';
-import { comparePrefixes } from './private/rules';
+import { comparePrefixes, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
-import { PullThroughCacheImage } from './pull-through-cache-image';
+import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from './pull-through-cache-base';
 import { ScanningOptions } from './registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
 import { UpstreamRegistry } from './upstream-registry';
@@ -38,6 +33,12 @@ export interface UpstreamDefinition {
    * with `/` between path segments. The prefix also fixes the rule's CloudFormation logical ID,
    * so changing it replaces the rule (and empties the cache).
    *
+   * An ECR upstream (`UpstreamRegistry.ecr()`) may also have the prefix `ROOT`: a registry-wide
+   * rule that caches every repository of the upstream registry under the same name
+   * (`<cache registry>/app:1` pulls `app:1` of the upstream registry), except repositories under
+   * the prefix of another rule. One ROOT rule per registry, and not with the upstream's
+   * `repositoryPrefix`.
+   *
    * @default - the registry's `defaultPrefix`: `dockercache`, `ghcrcache`, `k8scache`,
    * `quaycache`, `ecrpubliccache`, `gitlabcache`, `azurecache`, `chainguardcache` or `ecrcache`
    * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
@@ -46,11 +47,12 @@ export interface UpstreamDefinition {
 
   /**
    * The Secrets Manager secret with the upstream registry's `username` and `accessToken`.
+   * Ignored by `fromPullThroughCacheAttributes`: importing a cache needs no credentials.
    *
    * Required by Docker Hub, GitHub, GitLab, Azure and Chainguard; not taken by the others. Its
    * name must start with `ecr-pullthroughcache/`, it must be encrypted with the AWS managed key,
    * and ECR needs its complete ARN (import it with `Secret.fromSecretCompleteArn`, not by name).
-   * `PullThroughCacheSecret` creates one in the right shape.
+   * `PullThroughCacheSecret.create` makes one in the right shape.
    *
    * @default - no credentials
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
@@ -95,42 +97,30 @@ export interface PullThroughCacheProps {
 }
 
 /**
- * An ECR pull-through cache: what other constructs need to pull through it.
- */
-export interface IPullThroughCache extends IConstruct {
-  /**
-   * The ECR repository prefixes of the cache's upstreams, in the order they were given.
-   */
-  readonly prefixes: string[];
-
-  /**
-   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`.
-   */
-  readonly registryDomain: string;
-
-  /**
-   * Grant what pulling an image through any upstream of the cache needs, including the first
-   * pull, which creates the repository.
-   */
-  grantPull(grantee: iam.IGrantable): iam.Grant;
-
-  /**
-   * Grant what pulling an image through one upstream of the cache needs.
-   *
-   * @param grantee the principal
-   * @param prefix the upstream's prefix
-   */
-  grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant;
-}
-
-/**
- * Attributes of a pull-through cache defined elsewhere (another stack or another app).
+ * Attributes of a pull-through cache defined elsewhere: another stack, another app, another
+ * account or region.
  */
 export interface PullThroughCacheAttributes {
   /**
-   * The ECR repository prefixes of the cache's upstreams.
+   * The account of the cache's registry.
+   *
+   * @default - the account of the stack the cache is imported into
    */
-  readonly prefixes: string[];
+  readonly account?: string;
+
+  /**
+   * The region of the cache's registry. The registry domain's suffix and the partition of the
+   * granted ARNs follow from it.
+   *
+   * @default - the region of the stack the cache is imported into
+   */
+  readonly region?: string;
+
+  /**
+   * The upstreams of the cache, as the cache was given them: each registry, with its prefix when
+   * it is not the registry's default. Credentials are not needed and are not checked.
+   */
+  readonly upstreams: UpstreamDefinition[];
 
   /**
    * Whether the cache's repository creation templates set resource tags: the first pull then
@@ -149,6 +139,10 @@ export interface PullThroughCacheAttributes {
  * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
  *
  * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+ * import { PullThroughCache, TemplateScope, UpstreamRegistry } from 'cdk-pull-through-cache';
+ *
  * declare const dockerSecret: secretsmanager.ISecret;
  * declare const ghcrSecret: secretsmanager.ISecret;
  * declare const taskRole: iam.IRole;
@@ -166,25 +160,39 @@ export interface PullThroughCacheAttributes {
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
  */
-export class PullThroughCache extends Construct implements IPullThroughCache {
+export class PullThroughCache extends PullThroughCacheBase {
   /**
-   * Refer to a pull-through cache defined elsewhere in the same account and region, to grant pulls.
+   * Refer to a pull-through cache defined elsewhere, in this account and region or another:
+   * `imageUri`, the grants, `containerImage`, `redirectImages` and the containerd files then work
+   * as on a cache this app creates, against the cache's registry.
+   *
+   * Across accounts, the cache's owner must let this account pull (`crossAccountAccess`).
+   *
+   * @param scope the scope of the imported cache
+   * @param id its construct id
+   * @param attrs the cache's account, region and upstreams
    */
   public static fromPullThroughCacheAttributes(
     scope: Construct, id: string, attrs: PullThroughCacheAttributes,
   ): IPullThroughCache {
-    const prefixes: string[] = Array.isArray(attrs?.prefixes) ? attrs.prefixes : [];
-    const problems = prefixes.length === 0
-      ? ['prefixes: the list is empty; give the prefixes of the cache\'s upstreams']
-      : prefixes.flatMap(prefix => prefixProblems(prefix).map(p => `prefixes: ${p}`));
-    if (problems.length > 0) {
-      throw new Error(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}' is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+    // Validated before the construct exists: a bad import leaves nothing in the tree.
+    const stack = Stack.of(scope);
+    const location = { account: attrs.account ?? stack.account, region: attrs.region ?? stack.region };
+    const problems: string[] = [];
+    if (!Token.isUnresolved(location.account) && !/^\d{12}$/.test(location.account)) {
+      problems.push(`account: '${location.account}' is not a 12-digit AWS account ID`);
     }
-    return new ImportedPullThroughCache(scope, id, prefixes, attrs.repositoryTemplateHasResourceTags ?? false);
+    if (!Token.isUnresolved(location.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(location.region)) {
+      problems.push(`region: '${location.region}' is not an AWS region name such as 'eu-west-1'`);
+    }
+    const plan = planUpstreams(scope, location, attrs.upstreams, false);
+    throwIfInvalid(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
+    return new ImportedPullThroughCache(scope, id, location, plan, attrs.repositoryTemplateHasResourceTags ?? false);
   }
 
-  public readonly prefixes: string[];
   public readonly registryDomain: string;
+  public readonly upstreams: CacheUpstream[];
+  public readonly repositoryTemplateHasResourceTags: boolean;
 
   /** The pull-through cache rules, in the order the upstreams were given. */
   public readonly rules: ecr.CfnPullThroughCacheRule[];
@@ -198,37 +206,26 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
    */
   public readonly templateRole?: iam.IRole;
 
-  /**
-   * The upstreams with their prefixes, in the order given: what image references are mapped with.
-   * @internal
-   */
-  public readonly _upstreams: PlannedUpstream[];
-
-  /** Whether the first pull tags the new repository (the templates have resource tags). */
-  private readonly tagsOnCreate: boolean;
-
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
     const plan = planCache(this, props);
+    throwIfInvalid(`PullThroughCache at '${this.node.path}'`, plan.problems);
     for (const warning of plan.warnings) {
-      Annotations.of(this).addWarningV2(`cdk-pull-through-cache:${warning.id}`, warning.message);
+      warn(this, warning.id, warning.message);
     }
+    this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
     // The registry policy and scanning configuration are per-stack singletons shared with others.
-    contributeToRegistry(this, plan.upstreams.map(u => u.prefix), props);
-
-    const stack = Stack.of(this);
-    this.prefixes = plan.upstreams.map(u => u.prefix);
-    this._upstreams = plan.upstreams;
-    this.registryDomain = registryDomain(stack);
+    contributeToRegistry(this, this.prefixes, props.crossAccountAccess, props.scanning);
+    this.registryDomain = registryDomain(this, this.env.account, this.env.region);
 
     const templateOptions = props.repositoryTemplate ?? {};
     const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes, templatePolicyStatements(props.crossAccountAccess));
     this.templateRole = renderer.role;
-    this.tagsOnCreate = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
+    this.repositoryTemplateHasResourceTags = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
 
     const rootTemplate = templateOptions.scope === TemplateScope.ANY_PREFIX
-      ? renderTemplate(this, 'RootTemplate', renderer, plan.templatePrefixes[0])
+      ? renderTemplate(this, 'RootTemplate', renderer, ROOT_PREFIX)
       : undefined;
 
     const rules = new Map<PlannedUpstream, ecr.CfnPullThroughCacheRule>();
@@ -248,9 +245,10 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
         customRoleArn: upstream.registry.role?.roleArn,
         upstreamRepositoryPrefix: upstream.registry.upstreamRepositoryPrefix,
       });
-      // The template must exist before the first pull creates a repository. Both are L1s of this
-      // stack: a CloudFormation-level DependsOn, cheaper to synthesize than a construct dependency.
-      rule.addDependency(template);
+      // The template must exist before the first pull creates a repository. A construct
+      // dependency: CfnResource.addDependency is deprecated in newer aws-cdk-lib, and its
+      // replacement does not exist in the oldest one this library supports.
+      rule.node.addDependency(template);
       // The CredentialArn reference orders the rule after its secret. ECR checks the upstream
       // role's permissions when the rule is created: depend on the role construct, which covers
       // the policies added to it after the cache too.
@@ -262,114 +260,30 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
     this.rules = plan.upstreams.map(u => rules.get(u)!);
     this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
   }
-
-  public grantPull(grantee: iam.IGrantable): iam.Grant {
-    return grantPullThrough(this, grantee, this.prefixes, this.tagsOnCreate);
-  }
-
-  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
-    checkKnownPrefix(this, this.prefixes, prefix);
-    return grantPullThrough(this, grantee, [prefix], this.tagsOnCreate);
-  }
-
-  /**
-   * The URI of an image in the cache: what to pull instead of `reference`.
-   *
-   * The reference is parsed like Docker does (`alpine:3` is `docker.io/library/alpine:3`) and
-   * pulled through the upstream that serves its registry (the first one, when several do):
-   * `imageUri('alpine:3')` is `<account>.dkr.ecr.<region>.amazonaws.com/dockercache/library/alpine:3`.
-   * Tags and digests are kept. The domain is a literal in a stack with an account and a region
-   * (`amazonaws.com.cn` in the China regions), and tokens in an environment-agnostic stack.
-   *
-   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`,
-   * `registry.k8s.io/pause@sha256:...`
-   * @throws a plain `Error` naming the reference and listing the cache's upstreams when the
-   * reference is invalid, a token, or of a registry no upstream serves
-   */
-  public imageUri(reference: string): string {
-    return cachedImage(this, this._upstreams, reference).uri;
-  }
-
-  /**
-   * An ECS container image pulled through the cache: its name is `imageUri(reference)`, and the
-   * task definition's execution role is granted the pull through the reference's upstream.
-   *
-   * The reference is checked now, as `imageUri` does.
-   *
-   * @param reference a literal image reference, e.g. `nginx:1.27`
-   */
-  public containerImage(reference: string): ecs.ContainerImage {
-    return PullThroughCacheImage.fromCache(this, reference);
-  }
-
-  /**
-   * Send the ECS container images of a scope through the cache: adds an `ImageRedirect` aspect
-   * (priority `AspectPriority.MUTATING`) to the scope.
-   *
-   * @param scope the scope whose task definitions are rewritten, e.g. the stack or the app
-   * @returns the aspect
-   */
-  public redirectImages(scope: IConstruct): ImageRedirect {
-    const aspect = new ImageRedirect(this);
-    Aspects.of(scope).add(aspect, { priority: AspectPriority.MUTATING });
-    return aspect;
-  }
-
-  /**
-   * containerd registry-host configuration (`hosts.toml`) that makes nodes pull the images of
-   * each upstream registry through the cache, one file per upstream registry.
-   *
-   * containerd does not send ECR credentials to a mirror by itself, so the node must be set up
-   * to authenticate to the cache: see the README's "Node-level mirrors (containerd)" section.
-   * The node role needs `grantPull`. An ECR upstream limited to an upstream repository prefix has
-   * no mirror (containerd cannot rewrite its paths), and of two upstreams of the same registry only
-   * the first has one; both are reported as a warning `cdk-pull-through-cache:mirrorSkipped`.
-   *
-   * @param options where containerd reads the files from
-   */
-  public containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[] {
-    const mirrors: ContainerdMirror[] = [];
-    for (const result of containerdMirrors(this, this._upstreams, options)) {
-      if (result.kind === 'mirror') {
-        mirrors.push(result.mirror);
-      } else {
-        Annotations.of(this).addWarningV2('cdk-pull-through-cache:mirrorSkipped', result.reason);
-      }
-    }
-    return mirrors;
-  }
 }
 
-/** The cache's registry domain: literal when the stack's account and region are known. */
-function registryDomain(stack: Stack): string {
-  const region = stack.region;
-  const suffix = Token.isUnresolved(region) ? stack.urlSuffix : (RegionInfo.get(region).domainSuffix ?? stack.urlSuffix);
-  return `${stack.account}.dkr.ecr.${region}.${suffix}`;
+/**
+ * The domain of the registry of an account and region: literal when both are, with the region's
+ * URL suffix (`amazonaws.com.cn` in the China regions).
+ */
+function registryDomain(scope: IConstruct, account: string, region: string): string {
+  const suffix = Token.isUnresolved(region) ? Stack.of(scope).urlSuffix : (RegionInfo.get(region).domainSuffix ?? Stack.of(scope).urlSuffix);
+  return `${account}.dkr.ecr.${region}.${suffix}`;
 }
 
-function checkKnownPrefix(cache: IPullThroughCache, prefixes: string[], prefix: string) {
-  if (!Token.isUnresolved(prefix) && !prefixes.includes(prefix)) {
-    throw new Error(
-      `PullThroughCache at '${cache.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
-    );
-  }
-}
-
-class ImportedPullThroughCache extends Construct implements IPullThroughCache {
+/** The object `fromPullThroughCacheAttributes` returns. */
+class ImportedPullThroughCache extends PullThroughCacheBase {
   public readonly registryDomain: string;
+  public readonly upstreams: CacheUpstream[];
 
-  constructor(scope: Construct, id: string, public readonly prefixes: string[], private readonly tagsOnCreate: boolean) {
-    super(scope, id);
-    const stack = Stack.of(this);
-    this.registryDomain = registryDomain(stack);
-  }
-
-  public grantPull(grantee: iam.IGrantable): iam.Grant {
-    return grantPullThrough(this, grantee, this.prefixes, this.tagsOnCreate);
-  }
-
-  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
-    checkKnownPrefix(this, this.prefixes, prefix);
-    return grantPullThrough(this, grantee, [prefix], this.tagsOnCreate);
+  constructor(
+    scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan, public readonly repositoryTemplateHasResourceTags: boolean,
+  ) {
+    super(scope, id, location);
+    for (const warning of plan.warnings) {
+      warn(this, warning.id, warning.message);
+    }
+    this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
+    this.registryDomain = registryDomain(this, this.env.account, this.env.region);
   }
 }

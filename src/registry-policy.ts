@@ -3,8 +3,8 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { otherOwnersInSameEnvironment, registrySingleton } from './private/registry';
+import { minimumRenderedLength } from './private/rendered-length';
 import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
-import { minimumRenderedLength } from './private/values';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';

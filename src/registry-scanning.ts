@@ -1,13 +1,19 @@
 import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { otherOwnersInSameEnvironment, registrySingleton } from './private/registry';
+import { throwIfInvalid } from './private/diagnostics';
+import { otherOwnersInSameEnvironment, registrySingleton, registryStack } from './private/registry';
 import { comparePrefixes } from './private/rules';
-import { MAX_FILTERS_PER_SCANNING_RULE, scanningOptionProblems, wildcardFilterProblems } from './private/scanning';
-import { describeValue, isRecord } from './private/values';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
+
+/** AWS::ECR::RegistryScanningConfiguration: at most 100 repository filters per rule. */
+const MAX_FILTERS_PER_SCANNING_RULE = 100;
+/** AWS::ECR::RegistryScanningConfiguration: a repository filter is 1 to 255 characters. */
+const FILTER_MAX_LENGTH = 255;
+/** The pattern of a repository filter in AWS::ECR::RegistryScanningConfiguration's schema. */
+const FILTER_PATTERN = /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/;
 
 /**
  * How ECR scans the images of a private registry for vulnerabilities.
@@ -94,6 +100,33 @@ export class RegistryScanning extends Construct {
       (c): c is RegistryScanning => c instanceof RegistryScanning, stack => new RegistryScanning(stack, REGISTRY_SCANNING_ID));
   }
 
+  /**
+   * What would be wrong with adding these filters to the scanning configuration of the scope's
+   * stack: the options, the filters, the scan type the registry already has, and the limit of
+   * filters per rule. Finds the configuration without creating it.
+   *
+   * @internal
+   */
+  public static _problems(scope: IConstruct, filters: string[], options: ScanningOptions): string[] {
+    const existing = registryStack(scope).node.tryFindChild(REGISTRY_SCANNING_ID);
+    return existing instanceof RegistryScanning ? existing.problems(filters, options) : optionProblems(filters, options);
+  }
+
+  /**
+   * What is wrong with one wildcard repository filter (nothing for a token).
+   *
+   * @internal
+   */
+  public static _filterProblems(filter: string): string[] {
+    if (Token.isUnresolved(filter) || (filter.length >= 1 && filter.length <= FILTER_MAX_LENGTH && FILTER_PATTERN.test(filter))) {
+      return [];
+    }
+    return [
+      `repository filter ${JSON.stringify(filter)} is invalid; a filter is 1 to ${FILTER_MAX_LENGTH} characters of lowercase letters, digits and '*', `
+      + 'separated by single \'.\', \'_\', \'-\' or \'/\' characters',
+    ];
+  }
+
   private _scanType?: ScanType;
   private readonly filters = new Map<ScanFrequency, string[]>();
 
@@ -148,10 +181,7 @@ export class RegistryScanning extends Construct {
    * @param options the scan type and frequency
    */
   public addWildcardFilters(filters: string[], options: ScanningOptions = {}): void {
-    const problems = this._problems(filters, options);
-    if (problems.length > 0) {
-      throw new Error(`RegistryScanning at '${this.node.path}': cannot add filters:\n${problems.map(p => `  - ${p}`).join('\n')}`);
-    }
+    throwIfInvalid(`RegistryScanning at '${this.node.path}': adding filters`, this.problems(filters, options));
     this._scanType = options.scanType ?? ScanType.BASIC;
     const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
     const rule = this.filters.get(frequency) ?? [];
@@ -163,21 +193,8 @@ export class RegistryScanning extends Construct {
     this.filters.set(frequency, rule);
   }
 
-  /**
-   * What would be wrong with adding these filters: the option and filter checks, the scan type
-   * the registry already has, and the limit of filters per rule.
-   *
-   * @internal
-   */
-  public _problems(filters: string[], options: ScanningOptions): string[] {
-    // Values from untyped callers (JavaScript): report them rather than fail on them below.
-    if (!Array.isArray(filters)) {
-      return [`filters: ${describeValue(filters)} is not a list of wildcard repository filters`];
-    }
-    if (!isRecord(options as unknown)) {
-      return scanningOptionProblems(options);
-    }
-    const problems = [...scanningOptionProblems(options), ...filters.flatMap(wildcardFilterProblems)];
+  private problems(filters: string[], options: ScanningOptions): string[] {
+    const problems = optionProblems(filters, options);
     const scanType = options.scanType ?? ScanType.BASIC;
     if (this._scanType !== undefined && scanType !== this._scanType) {
       problems.push(
@@ -204,4 +221,16 @@ export class RegistryScanning extends Construct {
         repositoryFilters: [...this.filters.get(frequency)!].sort(comparePrefixes).map(filter => ({ filter, filterType: 'WILDCARD' })),
       }));
   }
+}
+
+/** Check a scan type, a frequency and wildcard filters (a token filter passes). */
+function optionProblems(filters: string[], options: ScanningOptions): string[] {
+  const problems: string[] = [];
+  const scanType = options.scanType ?? ScanType.BASIC;
+  const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
+  if (scanType === ScanType.BASIC && frequency !== ScanFrequency.SCAN_ON_PUSH) {
+    problems.push(`frequency: '${frequency}' needs ScanType.ENHANCED; basic scanning only scans on push (SCAN_ON_PUSH)`);
+  }
+  problems.push(...filters.flatMap(f => RegistryScanning._filterProblems(f)));
+  return problems;
 }

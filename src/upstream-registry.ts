@@ -155,10 +155,7 @@ export class UpstreamRegistry {
    */
   public static azureContainerRegistry(registryName: string): UpstreamRegistry {
     const problems: string[] = [];
-    if (typeof registryName !== 'string') {
-      problems.push(`registryName ${JSON.stringify(registryName)} is not a string`);
-      registryName = String(registryName);
-    } else if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName)) {
+    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName)) {
       problems.push(
         `registryName '${registryName}' is not a valid Azure Container Registry name: 5 to 50 alphanumeric characters`,
       );
@@ -192,43 +189,35 @@ export class UpstreamRegistry {
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private.html
    */
   public static ecr(options: EcrUpstreamOptions): UpstreamRegistry {
-    const opts: Partial<EcrUpstreamOptions> = options ?? {};
     const problems: string[] = [];
-    if (!opts.role) {
-      problems.push('an ECR upstream needs `role`: the IAM role ECR assumes to pull from the upstream registry (rule property CustomRoleArn)');
-    } else if (typeof (opts.role as Partial<iam.IRole>).roleArn !== 'string') {
-      problems.push(`role ${String(opts.role)} is not an iam.IRole (use iam.Role.fromRoleArn to refer to an existing role)`);
-    }
-    if (opts.account === undefined && opts.region === undefined) {
+    if (options.account === undefined && options.region === undefined) {
       problems.push('neither account nor region is given, so the upstream would be the cache\'s own registry; '
         + 'an ECR upstream is a registry in another account and/or region');
     }
-    if (opts.account !== undefined && !Token.isUnresolved(opts.account) && !/^\d{12}$/.test(opts.account)) {
-      problems.push(`account '${opts.account}' is not a 12-digit AWS account ID`);
+    if (options.account !== undefined && !Token.isUnresolved(options.account) && !/^\d{12}$/.test(options.account)) {
+      problems.push(`account '${options.account}' is not a 12-digit AWS account ID`);
     }
-    if (opts.region !== undefined && !Token.isUnresolved(opts.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(opts.region)) {
-      problems.push(`region '${opts.region}' is not an AWS region name such as 'us-east-1'`);
+    if (options.region !== undefined && !Token.isUnresolved(options.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) {
+      problems.push(`region '${options.region}' is not an AWS region name such as 'us-east-1'`);
     }
-    const upstreamPrefix = opts.repositoryPrefix;
+    const upstreamPrefix = options.repositoryPrefix;
     if (upstreamPrefix !== undefined && !Token.isUnresolved(upstreamPrefix) && upstreamPrefix !== ROOT_PREFIX
       && !(upstreamPrefix.length >= PREFIX_MIN_LENGTH && upstreamPrefix.length <= PREFIX_MAX_LENGTH && PREFIX_PATTERN.test(upstreamPrefix))) {
       problems.push(`repositoryPrefix '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
     }
-    const region = opts.region ?? Aws.REGION;
-    const suffix = typeof region === 'string' && !Token.isUnresolved(region)
-      ? (RegionInfo.get(region).domainSuffix ?? Aws.URL_SUFFIX)
-      : Aws.URL_SUFFIX;
-    const url = ecrRegistryUrl(opts.account ?? Aws.ACCOUNT_ID, region, suffix);
+    const region = options.region ?? Aws.REGION;
+    const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : (RegionInfo.get(region).domainSuffix ?? Aws.URL_SUFFIX);
+    const url = ecrRegistryUrl(options.account ?? Aws.ACCOUNT_ID, region, suffix);
     return new UpstreamRegistry({
       url,
       registryType: 'ecr',
       authentication: UpstreamAuthentication.IAM_ROLE,
       defaultPrefix: 'ecrcache',
       hosts: Token.isUnresolved(url) ? [] : [url],
-      role: opts.role,
-      upstreamRepositoryPrefix: opts.repositoryPrefix,
+      role: options.role,
+      upstreamRepositoryPrefix: options.repositoryPrefix,
       problems,
-      ecrTarget: { account: opts.account, region: opts.region },
+      ecrTarget: { account: options.account, region: options.region },
     });
   }
 
@@ -278,26 +267,25 @@ export class UpstreamRegistry {
   }
 
   /**
-   * This upstream as the cache in `scope` sees it: an `ecr()` upstream's omitted account or
-   * region become the stack's (literal when the stack has an environment, so the URL and hosts
-   * are too), and it must not be the cache's own registry. Other upstreams are returned as they are.
+   * This upstream as a cache in `cacheAccount` and `cacheRegion` sees it: an `ecr()` upstream's
+   * omitted account or region become the cache's (literal when known, so the URL and hosts are
+   * too), and it must not be the cache's own registry. Other upstreams are returned as they are.
    *
    * @internal
    */
-  public _bind(scope: IConstruct): UpstreamRegistry {
+  public _bind(scope: IConstruct, cacheAccount: string, cacheRegion: string): UpstreamRegistry {
     if (!this.ecrTarget) {
       return this;
     }
-    const stack = Stack.of(scope);
-    const account = this.ecrTarget.account ?? stack.account;
-    const region = this.ecrTarget.region ?? stack.region;
+    const account = this.ecrTarget.account ?? cacheAccount;
+    const region = this.ecrTarget.region ?? cacheRegion;
     const problems = [...this._problems];
     const literal = (value: string) => !Token.isUnresolved(value);
-    if (literal(account) && literal(region) && literal(stack.account) && literal(stack.region)
-      && account === stack.account && region === stack.region) {
+    if (literal(account) && literal(region) && literal(cacheAccount) && literal(cacheRegion)
+      && account === cacheAccount && region === cacheRegion) {
       problems.push(`account ${account} and region ${region} are the cache's own registry; an ECR upstream is a registry in another account and/or region`);
     }
-    const suffix = literal(region) ? (RegionInfo.get(region).domainSuffix ?? stack.urlSuffix) : stack.urlSuffix;
+    const suffix = literal(region) ? (RegionInfo.get(region).domainSuffix ?? Stack.of(scope).urlSuffix) : Stack.of(scope).urlSuffix;
     const url = ecrRegistryUrl(account, region, suffix);
     return new UpstreamRegistry({
       url,

@@ -1,6 +1,7 @@
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamDefinition, UpstreamRegistry } from '../src';
+import { newStack } from './helpers';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
@@ -28,8 +29,8 @@ export interface FullCache {
 }
 
 /** A stack of its own app; env-bound to ACCOUNT/REGION unless `stackProps` say otherwise. */
-export function newStack(stackProps: StackProps = { env: { account: ACCOUNT, region: REGION } }, appProps?: AppProps): Stack {
-  return new Stack(new App(appProps), 'Stack', stackProps);
+export function newEnvStack(stackProps: StackProps = { env: { account: ACCOUNT, region: REGION } }, appProps?: AppProps): Stack {
+  return newStack(stackProps, appProps);
 }
 
 /**
@@ -37,7 +38,7 @@ export function newStack(stackProps: StackProps = { env: { account: ACCOUNT, reg
  * upstream `central` (CENTRAL) and an ECR upstream `prodmirror` limited to PROD's `prod/` prefix.
  */
 export function fullCache(stack: Stack, extra: UpstreamDefinition[] = []): PullThroughCache {
-  const secret = (name: string) => new PullThroughCacheSecret(stack, `${name}Secret`, { registryName: name, username: 'user' });
+  const secret = (name: string) => PullThroughCacheSecret.create(stack, `${name}Secret`, { registryName: name, username: 'user' });
   const role = new iam.Role(stack, 'EcrUpstreamRole', { assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com') });
   return new PullThroughCache(stack, 'Cache', {
     upstreams: [
@@ -72,8 +73,8 @@ export function publicCache(stack: Stack, id = 'Cache', prefixes: { k8s?: string
 
 /** Docker Hub (with a secret) and GHCR (with a secret) plus the public upstreams. */
 export function dockerAndGhcrCache(stack: Stack, id = 'Cache'): PullThroughCache {
-  const docker = new PullThroughCacheSecret(stack, `${id}DockerSecret`, { registryName: `${id.toLowerCase()}docker`, username: 'u' });
-  const ghcr = new PullThroughCacheSecret(stack, `${id}GhcrSecret`, { registryName: `${id.toLowerCase()}ghcr`, username: 'u' });
+  const docker = PullThroughCacheSecret.create(stack, `${id}DockerSecret`, { registryName: `${id.toLowerCase()}docker`, username: 'u' });
+  const ghcr = PullThroughCacheSecret.create(stack, `${id}GhcrSecret`, { registryName: `${id.toLowerCase()}ghcr`, username: 'u' });
   return new PullThroughCache(stack, id, {
     upstreams: [
       { registry: UpstreamRegistry.dockerHub(), credentials: docker },

@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
-import { CENTRAL, DOMAIN, fullCache, newStack } from './cache-fixtures';
+import { CENTRAL, DOMAIN, fullCache, newEnvStack } from './cache-fixtures';
 
 /** The hosts.toml the README documents, for a cache at `domain`. */
 function hostsToml(server: string, domain: string, prefix: string): string {
@@ -17,7 +17,7 @@ function hostsToml(server: string, domain: string, prefix: string): string {
 
 describe('containerdMirrors', () => {
   test('one hosts.toml per upstream registry, named as containerd names the registry', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const mirrors = fullCache(stack).containerdMirrors();
 
     expect(mirrors.map(m => [m.upstreamHost, m.prefix, m.server, m.path])).toEqual([
@@ -38,7 +38,7 @@ describe('containerdMirrors', () => {
   });
 
   test('Docker Hub: the exact file', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const [docker] = fullCache(stack).containerdMirrors();
     expect(docker.content).toBe(
       'server = "https://registry-1.docker.io"\n'
@@ -50,7 +50,7 @@ describe('containerdMirrors', () => {
   });
 
   test('an ECR upstream limited to an upstream repository prefix has no mirror, with a warning', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const mirrors = fullCache(stack).containerdMirrors();
     expect(mirrors.map(m => m.prefix)).not.toContain('prodmirror');
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
@@ -59,7 +59,7 @@ describe('containerdMirrors', () => {
   });
 
   test('of two upstreams of the same registry only the first has a mirror, with a warning', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = new PullThroughCache(stack, 'Cache', {
       upstreams: [
         { registry: UpstreamRegistry.quay(), prefix: 'quayb' },
@@ -73,7 +73,7 @@ describe('containerdMirrors', () => {
   });
 
   test('another config directory, with or without a trailing slash; a relative one is an error', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.kubernetes(), prefix: 'k8s/' }] });
     for (const configDirectory of ['/etc/cri/certs.d', '/etc/cri/certs.d/']) {
       const [mirror] = cache.containerdMirrors({ configDirectory });
@@ -86,7 +86,7 @@ describe('containerdMirrors', () => {
   });
 
   test('an environment-agnostic stack: the content has tokens, which user data resolves', () => {
-    const stack = newStack({});
+    const stack = newEnvStack({});
     const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.kubernetes() }] });
     const [mirror] = cache.containerdMirrors();
     expect(mirror.upstreamHost).toBe('registry.k8s.io');
@@ -107,15 +107,15 @@ describe('containerdMirrors', () => {
   });
 
   test('in a China region the mirror is on amazonaws.com.cn', () => {
-    const stack = newStack({ env: { account: '111122223333', region: 'cn-north-1' } });
+    const stack = newEnvStack({ env: { account: '111122223333', region: 'cn-north-1' } });
     const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay() }] });
     expect(cache.containerdMirrors()[0].content).toBe(hostsToml('https://quay.io', '111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn', 'quaycache'));
   });
 
   test('hosts only known at deploy time are tokens in the host and the path', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const name = new CfnParameter(stack, 'AzureName').valueAsString;
-    const credentials = new PullThroughCacheSecret(stack, 'AzureSecret', { registryName: 'azure', username: 'u' });
+    const credentials = PullThroughCacheSecret.create(stack, 'AzureSecret', { registryName: 'azure', username: 'u' });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com') });
     const cache = new PullThroughCache(stack, 'Cache', {
       upstreams: [

@@ -2,14 +2,10 @@ import { App, CfnParameter, NestedStack, Stack, CfnResource } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CrossAccountAccess, PullThroughCache, RegistryPolicy, TemplateScope, UpstreamRegistry } from '../src';
-import { expectLeastPrivilege, repositoryArnPattern } from './helpers';
+import { expectLeastPrivilege, repositoryArnPattern, newStack } from './helpers';
 
 const REGISTRY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'];
 const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
-
-function newStack(): Stack {
-  return new Stack(new App(), 'Stack');
-}
 
 function cache(stack: Stack, crossAccountAccess?: CrossAccountAccess, id = 'Cache', extra: object = {}): PullThroughCache {
   return new PullThroughCache(stack, id, {

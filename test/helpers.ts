@@ -1,4 +1,4 @@
-import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,6 +10,11 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
+
+/** A stack named 'Stack' in a new app: environment-agnostic unless `stackProps` give an env. */
+export function newStack(stackProps: StackProps = {}, appProps?: AppProps): Stack {
+  return new Stack(new App(appProps), 'Stack', stackProps);
+}
 
 /** The prefixes of the reference use case, in the order the README gives them. */
 export const REFERENCE_PREFIXES = ['dockercache', 'ghcrcache', 'k8scache', 'quaycache'];
@@ -42,8 +47,8 @@ export interface Reference {
 export function buildReference(options: ReferenceOptions = {}): Reference {
   const app = new App();
   const stack = new Stack(app, 'Stack', options.stackProps);
-  const dockerSecret = new PullThroughCacheSecret(stack, 'DockerHubSecret', { registryName: 'dockerio', username: 'my-docker-user' });
-  const ghcrSecret = new PullThroughCacheSecret(stack, 'GhcrSecret', { registryName: 'ghcr', username: 'my-github-user' });
+  const dockerSecret = PullThroughCacheSecret.create(stack, 'DockerHubSecret', { registryName: 'dockerio', username: 'my-docker-user' });
+  const ghcrSecret = PullThroughCacheSecret.create(stack, 'GhcrSecret', { registryName: 'ghcr', username: 'my-github-user' });
   const all: UpstreamDefinition[] = [
     { registry: UpstreamRegistry.dockerHub(), prefix: 'dockercache', credentials: dockerSecret },
     { registry: UpstreamRegistry.githubContainerRegistry(), prefix: 'ghcrcache', credentials: ghcrSecret },

@@ -8,8 +8,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ImageRedirect, PullThroughCache, UpstreamRegistry } from '../src';
-import { ACCOUNT, cachedArn, DOMAIN, dockerAndGhcrCache, newStack, PULL_ACTIONS, REGION, SHA256 } from './cache-fixtures';
+import { PullThroughCache, UpstreamRegistry } from '../src';
+import { ACCOUNT, cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, REGION, SHA256 } from './cache-fixtures';
 import { expectLeastPrivilege } from './helpers';
 
 const NOT_CACHED = 'cdk-pull-through-cache:imageNotCached';
@@ -73,7 +73,7 @@ describe('ImageRedirect on an L2 task definition', () => {
   let stack: Stack;
   let taskDefinition: ecs.FargateTaskDefinition;
   beforeAll(() => {
-    stack = newStack();
+    stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     taskDefinition = mixedTask(stack, cache);
     cache.redirectImages(stack);
@@ -125,7 +125,7 @@ describe('ImageRedirect on an L2 task definition', () => {
 
 describe('ImageRedirect and the execution role', () => {
   test('a task definition without a cached image gets no execution role', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('mcr.microsoft.com/dotnet/aspnet:8.0') });
@@ -138,7 +138,7 @@ describe('ImageRedirect and the execution role', () => {
   });
 
   test('a task definition without an execution role gets one, granted, and referenced', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('alpine:3') });
@@ -159,7 +159,7 @@ describe('ImageRedirect and the execution role', () => {
   });
 
   test('an imported execution role that takes no statement: redirected, with a warning', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const executionRole = iam.Role.fromRoleArn(stack, 'Imported', `arn:aws:iam::${ACCOUNT}:role/exec`, {
       mutable: false, addGrantsToResources: true,
@@ -176,7 +176,7 @@ describe('ImageRedirect and the execution role', () => {
   });
 
   test('a container with repository credentials is left alone, with a warning', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'DockerCreds', 'docker-creds');
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
@@ -194,7 +194,7 @@ describe('ImageRedirect and the execution role', () => {
   });
 
   test('an image pinned by digest, alone or with a tag, is left alone with a warning: a first pull by digest does not populate the cache', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('digest', { image: ecs.ContainerImage.fromRegistry(`nginx@${SHA256}`) });
@@ -212,7 +212,7 @@ describe('ImageRedirect and the execution role', () => {
         message: `image 'nginx@${SHA256}' was not redirected to the pull-through cache at 'Stack/Cache': the image is pinned by digest, `
           + 'and ECR pull through cache does not populate the cache when an image that is not cached yet is first pulled by digest, '
           + 'even with a tag as well (the pull fails as not found; aws/containers-roadmap#2837); pin it by tag, or pre-warm the cache '
-          + 'by pulling the tag through it once and use PullThroughCache.containerImage() [ack: cdk-pull-through-cache:imageNotRedirected]',
+          + 'by pulling the tag through it once and use cache.containerImage() [ack: cdk-pull-through-cache:imageNotRedirected]',
       },
       { path: '/Stack/Task/tagdigest', message: expect.stringContaining(`image 'ghcr.io/org/app:1@${SHA256}' was not redirected`) },
     ]);
@@ -220,7 +220,7 @@ describe('ImageRedirect and the execution role', () => {
   });
 
   test('an invalid literal image is left alone, with a warning that says why', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('bad', { image: ecs.ContainerImage.fromRegistry('MyOrg/App:1') });
@@ -244,7 +244,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
   }
 
   test('with the ARN of a role of the app: rewritten, and that role granted', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const role = new iam.Role(stack, 'ExecRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     cfnTask(stack, role.roleArn);
@@ -271,7 +271,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
   });
 
   test('with a literal execution role ARN: rewritten, with a warning that it cannot grant', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     cfnTask(stack, `arn:aws:iam::${ACCOUNT}:role/exec`);
     cache.redirectImages(stack);
@@ -288,7 +288,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
   });
 
   test('without an execution role: left alone, with a warning (ECS could not pull from ECR)', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     cfnTask(stack, undefined);
     cache.redirectImages(stack);
@@ -305,7 +305,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
   });
 
   test('container definitions that are a token, or a token entry, are left alone', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const role = new iam.Role(stack, 'ExecRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     new ecs.CfnTaskDefinition(stack, 'Opaque', {
@@ -326,7 +326,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
 describe('ImageRedirect in the aspect machinery', () => {
   test.each([false, true])('rewrites, grants and tags the role it creates (aspect stabilization %s), whatever the aspect order', (stabilization) => {
     for (const tagsFirst of [true, false]) {
-      const stack = newStack(undefined, { context: { '@aws-cdk/core:aspectStabilization': stabilization } });
+      const stack = newEnvStack(undefined, { context: { '@aws-cdk/core:aspectStabilization': stabilization } });
       const cache = dockerAndGhcrCache(stack);
       const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
       taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('alpine:3') });
@@ -353,7 +353,7 @@ describe('ImageRedirect in the aspect machinery', () => {
   });
 
   test('synthesizing twice gives the same template, without duplicate grants or warnings', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     mixedTask(stack, cache);
     cache.redirectImages(stack);
@@ -391,7 +391,7 @@ describe('ImageRedirect in the aspect machinery', () => {
     for (const stack of [a, b]) {
       new ecs.FargateTaskDefinition(stack, 'Task').addContainer('app', { image: ecs.ContainerImage.fromRegistry('alpine:3') });
     }
-    Aspects.of(a).add(new ImageRedirect(cache), { priority: AspectPriority.MUTATING });
+    cache.redirectImages(a);
     const image = (stack: Stack) => Object.values<any>(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))[0]
       .Properties.ContainerDefinitions[0].Image;
     expect(image(a)).toBe(`${DOMAIN}/dockercache/library/alpine:3`);
@@ -399,7 +399,7 @@ describe('ImageRedirect in the aspect machinery', () => {
   });
 
   test('with two caches, the first redirect to reach a container wins', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const first = new PullThroughCache(stack, 'First', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quayfirst' }] });
     const second = new PullThroughCache(stack, 'Second', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quaysecond' }] });
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
@@ -412,7 +412,7 @@ describe('ImageRedirect in the aspect machinery', () => {
   });
 
   test('reaches the task definitions of ecs-patterns constructs', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const service = new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Service', {
       taskImageOptions: { image: ecs.ContainerImage.fromRegistry('nginx:1.27') },
@@ -427,11 +427,10 @@ describe('ImageRedirect in the aspect machinery', () => {
     });
   });
 
-  test('redirectImages returns the aspect it added, with the mutating priority', () => {
-    const stack = newStack();
+  test('redirectImages adds one aspect, with the mutating priority', () => {
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
-    const aspect = cache.redirectImages(stack);
-    expect(aspect).toBeInstanceOf(ImageRedirect);
-    expect(Aspects.of(stack).applied.map(a => [a.aspect, a.priority])).toEqual([[aspect, AspectPriority.MUTATING]]);
+    cache.redirectImages(stack);
+    expect(Aspects.of(stack).applied.map(a => a.priority)).toEqual([AspectPriority.MUTATING]);
   });
 });

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CentralCacheStack, ConsumerStack } from '../examples/consumer-account-stacks';
 import { RegionalCacheStage } from '../examples/multi-region-stage';
 import { ReferenceStack } from '../examples/reference-stack';
 import {
@@ -49,8 +50,8 @@ interface MatrixCase {
   readonly scanning?: ScanningOptions;
 }
 
-function secret(scope: Construct, registryName: string): PullThroughCacheSecret {
-  return new PullThroughCacheSecret(scope, `${registryName}Secret`, { registryName, username: `${registryName}-user` });
+function secret(scope: Construct, registryName: string): secretsmanager.ISecret {
+  return PullThroughCacheSecret.create(scope, `${registryName}Secret`, { registryName, username: `${registryName}-user` });
 }
 
 /** The role ECR assumes to pull from a private ECR upstream, as README.md shows it. */
@@ -306,7 +307,9 @@ export function buildMatrix(appProps: AppProps = {}): App {
   new ReferenceStack(app, REFERENCE_STACK_NAME);
 
   const shared = new Stack(app, 'SharedCacheConsumer');
-  const imported = PullThroughCache.fromPullThroughCacheAttributes(shared, 'SharedCache', { prefixes: ['dockercache', 'ghcrcache'] });
+  const imported = PullThroughCache.fromPullThroughCacheAttributes(shared, 'SharedCache', {
+    upstreams: [{ registry: UpstreamRegistry.dockerHub() }, { registry: UpstreamRegistry.githubContainerRegistry() }],
+  });
   imported.grantPull(new iam.Role(shared, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
 
   // Workloads that pull through the cache: an ECS image from the cache, and a redirected one.
@@ -328,6 +331,10 @@ export function buildMatrix(appProps: AppProps = {}): App {
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'exporter' }),
   });
   cache.redirectImages(workload);
+
+  // The consumer-account example: a central cache, and a workload account that imports it.
+  new CentralCacheStack(app, 'ConsumerExampleCentral');
+  new ConsumerStack(app, 'ConsumerExampleWorkload');
 
   // The multi-region example: one Stage per region, each with the same stack.
   for (const region of ['us-east-1', 'eu-west-1']) {

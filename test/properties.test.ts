@@ -126,7 +126,7 @@ function credentials(stack: Stack, spec: UpstreamSpec, index: number): secretsma
   const name = `ecr-pullthroughcache/r${index}`;
   switch (spec.credentials) {
     case 'none': return undefined;
-    case 'pullThroughCacheSecret': return new PullThroughCacheSecret(stack, `Secret${index}`, { registryName: `r${index}`, username: 'user' });
+    case 'pullThroughCacheSecret': return PullThroughCacheSecret.create(stack, `Secret${index}`, { registryName: `r${index}`, username: 'user' });
     case 'completeArn': return secretsmanager.Secret.fromSecretCompleteArn(stack, `Secret${index}`,
       `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}-AbCdEf`);
     case 'byName': return secretsmanager.Secret.fromSecretNameV2(stack, `Secret${index}`, name);
@@ -410,9 +410,6 @@ const mistake: fc.Arbitrary<Mistake> = fc.tuple(validUpstreams(1, 4), optionalTe
     [[{ maxImageCount: 1 }, { maxImageCount: 2 }], 'repositoryTemplate.lifecycleRules'],
     [[{ tagPatternList: ['*a*b*c*d*'], maxImageCount: 2 }], 'repositoryTemplate.lifecycleRules[0]'],
   ).map(([lifecycle, names]): Mistake => ({ upstreams, template, override: () => ({ lifecycleRules: lifecycle }), names })),
-  fc.constantFrom('ROOT', 'per_upstream', '').map((scope): Mistake => ({
-    upstreams, template, override: () => ({ scope: scope as TemplateScope }), names: 'repositoryTemplate.scope',
-  })),
 ));
 
 // --- The properties ---

@@ -2,8 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PullThroughCache, PullThroughCacheImage, UpstreamRegistry } from '../src';
-import { cachedArn, DOMAIN, dockerAndGhcrCache, newStack, PULL_ACTIONS, SHA256 } from './cache-fixtures';
+import * as library from '../src';
+import { PullThroughCache, UpstreamRegistry } from '../src';
+import { cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, SHA256 } from './cache-fixtures';
 import { expectLeastPrivilege } from './helpers';
 
 /** The statements of the policy attached to the task definition's execution role. */
@@ -24,7 +25,7 @@ function containerImages(stack: Stack): any[] {
 
 describe('containerImage', () => {
   test('names the cached image and grants the execution role the pull through that upstream only', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('web', { image: cache.containerImage('nginx:1.27') });
@@ -41,7 +42,7 @@ describe('containerImage', () => {
   });
 
   test('two containers of two upstreams: each upstream\'s prefix, and nothing else', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('web', { image: cache.containerImage('nginx:1.27') });
@@ -68,7 +69,7 @@ describe('containerImage', () => {
   });
 
   test('an execution role given to the task definition is the one granted', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     const executionRole = new iam.Role(stack, 'MyExecutionRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task', { executionRole });
@@ -88,7 +89,7 @@ describe('containerImage', () => {
   });
 
   test('a template with resource tags adds ecr:TagResource', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = new PullThroughCache(stack, 'Cache', {
       upstreams: [{ registry: UpstreamRegistry.quay() }],
       repositoryTemplate: { resourceTags: { team: 'platform' } },
@@ -101,28 +102,29 @@ describe('containerImage', () => {
   });
 
   test('the reference is checked when the image is created, before any container', () => {
-    const stack = newStack();
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     expect(() => cache.containerImage('mcr.microsoft.com/dotnet/aspnet:8.0')).toThrow(
       /PullThroughCache at 'Stack\/Cache': cannot pull 'mcr\.microsoft\.com\/dotnet\/aspnet:8\.0' through the cache: no upstream of the cache serves registry 'mcr\.microsoft\.com'\. .*dockercache → docker\.io, ghcrcache → ghcr\.io, k8scache → registry\.k8s\.io/,
     );
-    expect(() => PullThroughCacheImage.fromCache(cache, 'Nginx')).toThrow(/Invalid image reference 'Nginx'/);
+    expect(() => cache.containerImage('Nginx')).toThrow(/Invalid image reference 'Nginx'/);
     expect(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition')).toEqual({});
   });
 
-  test('fromCache exposes the reference, the URI and the upstream prefix', () => {
-    const stack = newStack();
+  test('containerImage is an ecs.ContainerImage without public statics of its own', () => {
+    const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
-    const image = PullThroughCacheImage.fromCache(cache, 'alpine:3');
+    const image = cache.containerImage('alpine:3');
     expect(image).toBeInstanceOf(ecs.ContainerImage);
-    expect(image.reference).toBe('alpine:3');
-    expect(image.imageUri).toBe(`${DOMAIN}/dockercache/library/alpine:3`);
-    expect(image.upstreamPrefix).toBe('dockercache');
-    expect(cache.containerImage('alpine:3')).toBeInstanceOf(PullThroughCacheImage);
+    // The class stays private: what the library exports has no ContainerImage subclass.
+    const exported = Object.values(library) as unknown[];
+    expect(exported.filter(value => typeof value === 'function' && (value as any).prototype instanceof ecs.ContainerImage)).toEqual([]);
+    expect(image.bind(stack, new ecs.FargateTaskDefinition(stack, 'Task').addContainer('c', { image })).imageName)
+      .toBe(`${DOMAIN}/dockercache/library/alpine:3`);
   });
 
   test('in an environment-agnostic stack the image and the ARNs are tokens', () => {
-    const stack = newStack({});
+    const stack = newEnvStack({});
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('web', { image: cache.containerImage('alpine:3') });
@@ -140,7 +142,7 @@ describe('containerImage', () => {
   });
 
   test('in a China region the image is on amazonaws.com.cn', () => {
-    const stack = newStack({ env: { account: '111122223333', region: 'cn-north-1' } });
+    const stack = newEnvStack({ env: { account: '111122223333', region: 'cn-north-1' } });
     const cache = dockerAndGhcrCache(stack);
     const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
     taskDefinition.addContainer('web', { image: cache.containerImage('registry.k8s.io/pause:3.9') });

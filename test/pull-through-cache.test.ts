@@ -17,7 +17,7 @@ import {
   buildReference,
   expectLeastPrivilege,
   REFERENCE_PREFIXES,
-  repositoryArnPattern,
+  repositoryArnPattern, newStack,
 } from './helpers';
 
 const PULL_ACTIONS = [
@@ -27,10 +27,6 @@ const PULL_ACTIONS = [
   'ecr:BatchImportUpstreamImage',
   'ecr:CreateRepository',
 ];
-
-function newStack(): Stack {
-  return new Stack(new App(), 'Stack');
-}
 
 /** A cache of registry.k8s.io and Quay (no credentials needed) with the given template options. */
 function publicCache(stack: Stack, repositoryTemplate?: RepositoryTemplateOptions, id = 'Cache'): PullThroughCache {
@@ -609,7 +605,7 @@ describe('grants', () => {
   test('fromPullThroughCacheAttributes with tagging templates grants ecr:TagResource', () => {
     const stack = newStack();
     const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
-      prefixes: ['quaycache'],
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
       repositoryTemplateHasResourceTags: true,
     });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
@@ -625,18 +621,23 @@ describe('grants', () => {
   });
 
   test.each([
-    [[], /prefixes: the list is empty/],
-    [['ROOT'], /prefixes: prefix 'ROOT' is not supported/],
-    [['Bad Prefix'], /prefixes: prefix 'Bad Prefix' is invalid/],
-  ])('fromPullThroughCacheAttributes rejects prefixes %j', (prefixes, message) => {
+    [[], /upstreams: the list is empty/],
+    [[{ registry: UpstreamRegistry.quay(), prefix: 'ROOT' }], /upstream 'ROOT': prefix 'ROOT' is only for an ECR upstream/],
+    [[{ registry: UpstreamRegistry.quay(), prefix: 'Bad Prefix' }], /upstream 'Bad Prefix': prefix 'Bad Prefix' is invalid/],
+    [[{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes(), prefix: 'quaycache' }],
+      /upstream 'quaycache': prefix 'quaycache' is already used by upstreams\[0\]/],
+  ])('fromPullThroughCacheAttributes rejects upstreams %#', (upstreams, message) => {
     const stack = newStack();
-    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes })).toThrow(message);
-    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes })).toThrow(/at 'Stack\/Imported'/);
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { upstreams })).toThrow(message);
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { upstreams })).toThrow(/at 'Stack\/Imported' is invalid/);
   });
 
   test('fromPullThroughCacheAttributes grants like the cache itself', () => {
     const stack = newStack();
-    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', { prefixes: ['dockercache', 'k8scache'] });
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      // Credentials are not needed to import, and not checked.
+      upstreams: [{ registry: UpstreamRegistry.dockerHub() }, { registry: UpstreamRegistry.kubernetes() }],
+    });
     expect(imported.prefixes).toEqual(['dockercache', 'k8scache']);
     expect(stack.resolve(imported.registryDomain)).toEqual({
       'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
@@ -836,7 +837,7 @@ describe('warnings', () => {
 describe('misc', () => {
   test('a PullThroughCacheSecret is accepted and referenced by ARN', () => {
     const stack = newStack();
-    const secret = new PullThroughCacheSecret(stack, 'Secret', { registryName: 'gitlab', username: 'me' });
+    const secret = PullThroughCacheSecret.create(stack, 'Secret', { registryName: 'gitlab', username: 'me' });
     new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret }] });
     Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
       CredentialArn: { Ref: stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret) },

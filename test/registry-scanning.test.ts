@@ -9,10 +9,7 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
-
-function newStack(): Stack {
-  return new Stack(new App(), 'Stack');
-}
+import { newStack } from './helpers';
 
 const PUBLIC: UpstreamDefinition[] = [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes() }];
 
@@ -101,9 +98,6 @@ describe('scanning the cached repositories', () => {
   test.each<[string, ScanningOptions, UpstreamDefinition[], RegExp]>([
     ['continuous basic scanning', { frequency: ScanFrequency.CONTINUOUS_SCAN },
       PUBLIC, /scanning\.frequency: 'CONTINUOUS_SCAN' needs ScanType\.ENHANCED; basic scanning only scans on push/],
-    ['an unknown scan type', { scanType: 'FULL' as ScanType }, PUBLIC, /scanning\.scanType: 'FULL' is not a ScanType/],
-    ['an unknown frequency', { scanType: ScanType.ENHANCED, frequency: 'MANUAL' as ScanFrequency },
-      PUBLIC, /scanning\.frequency: 'MANUAL' is not a ScanFrequency/],
     ['a prefix ECR scanning filters cannot express', {}, [{ registry: UpstreamRegistry.quay(), prefix: 'my__quay' }],
       /upstream 'my__quay': scanning: repository filter "my__quay\/\*" is invalid/],
   ])('rejects %s, naming the path, before any resource', (_what, scanning, upstreams, message) => {
@@ -118,7 +112,7 @@ describe('scanning the cached repositories', () => {
     cache(stack, { scanType: ScanType.BASIC });
     const before = stack.node.findAll().filter(c => c instanceof CfnResource).length;
     expect(() => cache(stack, { scanType: ScanType.ENHANCED }, 'Other', [{ registry: UpstreamRegistry.ecrPublic() }]))
-      .toThrow(/PullThroughCache at 'Stack\/Other' is invalid:\n {2}- scanning: scanType: 'ENHANCED' differs from 'BASIC'/);
+      .toThrow(/PullThroughCache at 'Stack\/Other' is invalid:\n {2}- scanning\.scanType: 'ENHANCED' differs from 'BASIC'/);
     expect(stack.node.findAll().filter(c => c instanceof CfnResource).length).toBe(before);
   });
 });
@@ -146,13 +140,13 @@ describe('RegistryScanning', () => {
     const scanning = RegistryScanning.of(newStack());
     scanning.addWildcardFilters(Array.from({ length: 100 }, (_, i) => `team${i}/*`));
     expect(() => scanning.addWildcardFilters(['one-more/*']))
-      .toThrow(/RegistryScanning at 'Stack\/EcrRegistryScanning': cannot add filters:\n {2}- filters: the SCAN_ON_PUSH rule would have 101 repository filters; ECR allows at most 100 per rule/);
+      .toThrow(/RegistryScanning at 'Stack\/EcrRegistryScanning': adding filters is invalid:\n {2}- filters: the SCAN_ON_PUSH rule would have 101 repository filters; ECR allows at most 100 per rule/);
   });
 
   test('caches count toward the 100 filters of a rule', () => {
     const stack = newStack();
     RegistryScanning.of(stack).addWildcardFilters(Array.from({ length: 99 }, (_, i) => `team${i}/*`));
-    expect(() => cache(stack, {})).toThrow(/PullThroughCache at 'Stack\/Cache' is invalid:\n {2}- scanning: filters: the SCAN_ON_PUSH rule would have 101/);
+    expect(() => cache(stack, {})).toThrow(/PullThroughCache at 'Stack\/Cache' is invalid:\n {2}- scanning\.filters: the SCAN_ON_PUSH rule would have 101/);
   });
 
   test('each frequency has its own 100 filters', () => {

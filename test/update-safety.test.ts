@@ -31,8 +31,8 @@ function synth(version: Version = {}): CfnTemplate {
   const stack = new Stack(new App(), 'Stack');
   const docker = version.dockerSecretArn
     ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'ImportedDockerSecret', version.dockerSecretArn)
-    : new PullThroughCacheSecret(stack, 'DockerHubSecret', { registryName: version.dockerRegistryName ?? 'dockerio', username: 'me' });
-  const ghcr = new PullThroughCacheSecret(stack, 'GhcrSecret', { registryName: 'ghcr', username: 'me' });
+    : PullThroughCacheSecret.create(stack, 'DockerHubSecret', { registryName: version.dockerRegistryName ?? 'dockerio', username: 'me' });
+  const ghcr = PullThroughCacheSecret.create(stack, 'GhcrSecret', { registryName: 'ghcr', username: 'me' });
   const all: UpstreamDefinition[] = [
     { registry: UpstreamRegistry.dockerHub(), prefix: 'dockercache', credentials: docker },
     { registry: UpstreamRegistry.githubContainerRegistry(), prefix: 'ghcrcache', credentials: ghcr },

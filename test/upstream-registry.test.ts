@@ -74,14 +74,11 @@ describe('UpstreamRegistry factories', () => {
   test('factory problems are collected, not thrown', () => {
     expect(() => UpstreamRegistry.azureContainerRegistry('x')).not.toThrow();
     expect(UpstreamRegistry.azureContainerRegistry('x')._problems).toHaveLength(1);
-    expect(UpstreamRegistry.ecr({} as any)._problems).toEqual([
-      expect.stringContaining('an ECR upstream needs `role`'),
-      expect.stringContaining('neither account nor region is given'),
+    const stack = new Stack(new App(), 'Stack');
+    const role = iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::123456789012:role/ptc');
+    expect(UpstreamRegistry.ecr({ role, account: '1', region: 'Paris' })._problems).toEqual([
+      expect.stringContaining("account '1' is not a 12-digit AWS account ID"),
+      expect.stringContaining("region 'Paris' is not an AWS region name"),
     ]);
   });
-});
-
-test('a non-string Azure registry name is a reported problem, not a TypeError', () => {
-  const registry = UpstreamRegistry.azureContainerRegistry(42 as any);
-  expect(registry._problems).toEqual([expect.stringContaining('registryName 42 is not a string')]);
 });

@@ -54,7 +54,20 @@ const CASES: Case[] = [
   ['prefix starting with a dash', () => ({ upstreams: [k8s('-a')] }), ["upstream '-a'", "prefix '-a' is invalid", PREFIX_RULE]],
   ['prefix ending with an underscore', () => ({ upstreams: [k8s('a_')] }), ["upstream 'a_'", "prefix 'a_' is invalid", PREFIX_RULE]],
   ['prefix with three underscores', () => ({ upstreams: [k8s('a___b')] }), ["upstream 'a___b'", "prefix 'a___b' is invalid", PREFIX_RULE]],
-  ['prefix ROOT', () => ({ upstreams: [k8s('ROOT')] }), ["upstream 'ROOT'", "prefix 'ROOT' is not supported", 'a ROOT rule would cache into every repository', PREFIX_RULE]],
+  ['prefix ROOT for a registry that is not ECR', () => ({ upstreams: [k8s('ROOT')] }),
+    ["upstream 'ROOT'", "prefix 'ROOT' is only for an ECR upstream", 'would claim every repository of the registry', PREFIX_RULE]],
+  ['prefix ROOT with an upstream repository prefix', s => ({
+    upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), region: 'eu-west-1', repositoryPrefix: 'team-a' }), prefix: 'ROOT' }],
+  }), ["upstream 'ROOT'", "cannot be combined with the ECR upstream's repositoryPrefix 'team-a'"]],
+  ['two ROOT rules', s => {
+    const upstreamRole = role(s);
+    return {
+      upstreams: [
+        { registry: UpstreamRegistry.ecr({ role: upstreamRole, region: 'eu-west-1' }), prefix: 'ROOT' },
+        { registry: UpstreamRegistry.ecr({ role: upstreamRole, region: 'eu-central-1' }), prefix: 'ROOT' },
+      ],
+    };
+  }, ["upstream 'ROOT'", "prefix 'ROOT' is already used by upstreams[0]"]],
   ['duplicate prefixes', () => ({ upstreams: [k8s('cache'), { registry: UpstreamRegistry.quay(), prefix: 'cache' }] }),
     ["upstream 'cache'", "prefix 'cache' is already used by upstreams[0]", 'every upstream needs its own prefix']],
   ['duplicate prefixes, one with a trailing slash', () => ({ upstreams: [k8s('xx'), { registry: UpstreamRegistry.quay(), prefix: 'xx/' }] }),
@@ -124,8 +137,6 @@ const CASES: Case[] = [
     ["upstream 'azurecache'", 'registryName', `'${'a'.repeat(51)}'`, '5 to 50 alphanumeric characters']],
 
   // ECR upstreams
-  ['an ECR upstream without role', () => ({ upstreams: [{ registry: UpstreamRegistry.ecr({} as any) }] }),
-    ["upstream 'ecrcache'", 'registry', 'needs `role`', 'CustomRoleArn']],
   ['an ECR upstream with a bad account', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), account: '12345' }) }] }),
     ["upstream 'ecrcache'", "account '12345'", 'not a 12-digit AWS account ID']],
   ['an ECR upstream with a bad region', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), region: 'Frankfurt' }) }] }),
@@ -161,31 +172,31 @@ const CASES: Case[] = [
 
   // Lifecycle rules that ecr.Repository rejects
   ['two ANY lifecycle rules', withTemplate({ lifecycleRules: [{ maxImageCount: 5 }, { tagStatus: ecr.TagStatus.ANY, maxImageAge: Duration.days(9) }] }),
-    ['repositoryTemplate.lifecycleRules', '2 rules have tagStatus ANY', 'at most one may']],
+    ['repositoryTemplate.lifecycleRules[1]', 'Life cycle can only have one TagStatus.Any rule']],
   ['a lifecycle rule with both maxImageAge and maxImageCount', withTemplate({ lifecycleRules: [{ maxImageCount: 5, maxImageAge: Duration.days(1) }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'exactly one of maxImageAge and maxImageCount']],
+    ['repositoryTemplate.lifecycleRules[0]', "exactly one of 'maxImageAge' and 'maxImageCount'"]],
   ['a lifecycle rule with neither maxImageAge nor maxImageCount', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.UNTAGGED }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'exactly one of maxImageAge and maxImageCount']],
+    ['repositoryTemplate.lifecycleRules[0]', "exactly one of 'maxImageAge' and 'maxImageCount'"]],
   ['tagPrefixList with UNTAGGED', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.UNTAGGED, tagPrefixList: ['v'], maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'only for tagStatus TAGGED', "got tagStatus 'untagged'"]],
+    ['repositoryTemplate.lifecycleRules[0]', 'can only be specified when tagStatus is set to Tagged']],
   ['TAGGED without tag lists', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.TAGGED, maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'tagStatus TAGGED needs a tagPrefixList or a tagPatternList']],
+    ['repositoryTemplate.lifecycleRules[0]', 'TagStatus.Tagged requires the specification of a tagPrefixList or a tagPatternList']],
   ['both tag lists', withTemplate({ lifecycleRules: [{ tagPrefixList: ['v'], tagPatternList: ['v*'], maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'tagPrefixList or tagPatternList, not both']],
+    ['repositoryTemplate.lifecycleRules[0]', 'Both tagPrefixList and tagPatternList cannot be specified together']],
   ['a tag pattern with 5 wildcards', withTemplate({ lifecycleRules: [{ tagPatternList: ['*a*b*c*d*'], maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', "tag pattern '*a*b*c*d*'", '5 wildcards', 'at most 4']],
+    ['repositoryTemplate.lifecycleRules[0]', 'more than four wildcard characters (*), pattern: *a*b*c*d*, counts: 5']],
   ['an ANY rule below another priority', withTemplate({
     lifecycleRules: [
       { rulePriority: 1, tagStatus: ecr.TagStatus.ANY, maxImageCount: 5 },
       { rulePriority: 2, tagStatus: ecr.TagStatus.TAGGED, tagPrefixList: ['v'], maxImageCount: 3 },
     ],
-  }), ['repositoryTemplate.lifecycleRules', 'TagStatus.ANY rule must have the highest rulePriority', 'it has 1', 'another rule has 2']],
+  }), ['repositoryTemplate.lifecycleRules', 'TagStatus.Any rule must have highest priority, has 1 which is smaller than 2']],
   ['a prioritized ANY rule with unprioritized rules', withTemplate({
     lifecycleRules: [
       { rulePriority: 5, tagStatus: ecr.TagStatus.ANY, maxImageCount: 5 },
       { tagStatus: ecr.TagStatus.UNTAGGED, maxImageCount: 3 },
     ],
-  }), ['repositoryTemplate.lifecycleRules', 'cannot be combined with rules without one']],
+  }), ['repositoryTemplate.lifecycleRules', 'Cannot combine prioritized TagStatus.Any rule with unprioritized rules']],
   ['duplicate rule priorities', withTemplate({
     lifecycleRules: [
       { rulePriority: 1, tagStatus: ecr.TagStatus.UNTAGGED, maxImageCount: 3 },
@@ -199,15 +210,6 @@ const CASES: Case[] = [
 
   ['a rulePriority of 0', withTemplate({ lifecycleRules: [{ rulePriority: 0, maxImageCount: 1 }] }),
     ['repositoryTemplate.lifecycleRules[0]', 'rulePriority 0', 'whole number of at least 1']],
-
-  // Values from untyped callers (JavaScript, or `as any`)
-  ['a prefix that is not a string', () => ({ upstreams: [k8s(42 as any)] }), ['prefix 42 is not a string']],
-  ['an unknown template scope', withTemplate({ scope: 'EVERYWHERE' as any }),
-    ['repositoryTemplate.scope', "'EVERYWHERE' is not a TemplateScope", 'PER_UPSTREAM or ANY_PREFIX']],
-  ['an unknown tag mutability', withTemplate({ imageTagMutability: 'SOMETIMES' as any }),
-    ['repositoryTemplate.imageTagMutability', "'SOMETIMES' is not an ecr.TagMutability"]],
-  ['an encryption that is not a RepositoryEncryption', withTemplate({ encryption: 'AES256' as any }),
-    ['repositoryTemplate.encryption', "'AES256' is not an ecr.RepositoryEncryption"]],
 
   // Repository policy
   ['a repository policy statement without principal', withTemplate({
@@ -262,12 +264,6 @@ describe('all problems at once', () => {
       expect(lines.filter(l => l.startsWith('  - repositoryTemplate.'))).toHaveLength(2);
       expect(lines).toHaveLength(6);
     }
-  });
-
-  test('a missing upstream registry is reported by position', () => {
-    const { scope } = newScope();
-    expect(() => new PullThroughCache(scope, 'Cache', { upstreams: [k8s(), {} as any] }))
-      .toThrow(/upstreams\[1\]: registry is missing; use one of the UpstreamRegistry factories/);
   });
 
   test('a bad token-prefixed upstream is named by position and registry type', () => {

@@ -1,6 +1,6 @@
 // The reference use case of cdk-pull-through-cache, written in Go against the jsii-generated module.
 //
-// Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret), registry.k8s.io
+// Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io
 // and Quay without, one repository creation template for any prefix, and a role that may pull.
 //
 //	go run . [OUTDIR]    synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
@@ -38,11 +38,11 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 
 	// The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
-	dockerSecret := ptc.NewPullThroughCacheSecret(stack, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
+	dockerSecret := ptc.PullThroughCacheSecret_Create(stack, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("dockerio"),
 		Username:     jsii.String("my-docker-user"),
 	})
-	ghcrSecret := ptc.NewPullThroughCacheSecret(stack, jsii.String("GhcrSecret"), &ptc.PullThroughCacheSecretProps{
+	ghcrSecret := ptc.PullThroughCacheSecret_Create(stack, jsii.String("GhcrSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("ghcr"),
 		Username:     jsii.String("my-github-user"),
 	})

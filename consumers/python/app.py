@@ -1,6 +1,6 @@
 """The reference use case of cdk-pull-through-cache, written in Python against the jsii-built wheel.
 
-Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret), registry.k8s.io
+Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io
 and Quay without, one repository creation template for any prefix, and a role that may pull.
 
     python app.py [OUTDIR]      synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
@@ -41,10 +41,10 @@ class ReferenceStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         # The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
-        docker_secret = PullThroughCacheSecret(
+        docker_secret = PullThroughCacheSecret.create(
             self, "DockerHubSecret", registry_name="dockerio", username="my-docker-user"
         )
-        ghcr_secret = PullThroughCacheSecret(
+        ghcr_secret = PullThroughCacheSecret.create(
             self, "GhcrSecret", registry_name="ghcr", username="my-github-user"
         )
 

@@ -1,8 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { ContainerdMirror, ContainerdMirrorOptions } from '../containerd-mirror';
-import { CacheUpstream, ImageCache } from './image-uri';
+import { ImageCache } from './image-uri';
 import { prefixPath, ROOT_PREFIX } from './rules';
-import { describeValue, isRecord } from './values';
 
 /** containerd's default `config_path` for registry hosts. */
 export const DEFAULT_CONTAINERD_CONFIG_DIRECTORY = '/etc/containerd/certs.d';
@@ -17,24 +16,13 @@ export type MirrorResult =
  * upstream limited to an upstream repository prefix (which ECR replaces with the cache prefix)
  * has no mirror; two upstreams of the same host get one file, for the first of them.
  */
-export function containerdMirrors(
-  cache: ImageCache, upstreams: CacheUpstream[], options: ContainerdMirrorOptions = {},
-): MirrorResult[] {
-  // Values from untyped callers (JavaScript) are reported, not failed on.
-  const given: unknown = options ?? {};
-  const configDirectory: unknown = isRecord(given) ? given.configDirectory : undefined;
-  if (!isRecord(given) || (configDirectory !== undefined && typeof configDirectory !== 'string')) {
-    const problem = isRecord(given)
-      ? `configDirectory ${describeValue(configDirectory)} is not a string`
-      : `options ${describeValue(given)} is not an object; give { configDirectory? }`;
-    throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: ${problem}`);
-  }
-  const directory = (configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
+export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOptions = {}): MirrorResult[] {
+  const directory = (options.configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
   if (!Token.isUnresolved(directory) && !directory.startsWith('/')) {
     throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: configDirectory '${directory}' must be an absolute path`);
   }
   const seen = new Map<string, string>();
-  return upstreams.map((upstream): MirrorResult => {
+  return cache.upstreams.map((upstream): MirrorResult => {
     const registry = upstream.registry;
     const prefix = prefixPath(upstream.prefix);
     const upstreamPrefix = registry.upstreamRepositoryPrefix;
@@ -55,7 +43,8 @@ export function containerdMirrors(
     }
     seen.set(upstreamHost, prefix);
     const server = `https://${registry.url}`;
-    const mirrorEndpoint = `https://${cache.registryDomain}/v2/${prefix}`;
+    // A ROOT rule caches `<repository>` under the same name: the mirror is the registry itself.
+    const mirrorEndpoint = upstream.prefix === ROOT_PREFIX ? `https://${cache.registryDomain}/v2` : `https://${cache.registryDomain}/v2/${prefix}`;
     const content = [
       `server = "${server}"`,
       '',

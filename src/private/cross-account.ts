@@ -3,10 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { CrossAccountAccess } from '../cross-account-access';
 import { TemplateScope } from '../repository-template';
-import { cachedRepositoryArn } from './grants';
-import type { PlanWarning } from './plan';
-import { comparePrefixes } from './rules';
-import { describeJson, isRecord } from './values';
+import { Warning } from './diagnostics';
+import { comparePrefixes, repositoryPattern } from './rules';
 
 /** An AWS account ID. */
 export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
@@ -24,37 +22,28 @@ export const REGISTRY_POLICY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:Cre
 export const REPOSITORY_POLICY_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 
 /** Check `crossAccountAccess`; messages name the field relative to it. */
-export function crossAccountProblems(access: CrossAccountAccess | undefined): string[] {
-  // A value that is not an object is reported by the caller, which names the field itself.
-  if (!isRecord(access)) {
-    return [];
-  }
+export function crossAccountProblems(access: CrossAccountAccess): string[] {
   const problems: string[] = [];
-  const accounts = access.accounts;
-  if (accounts !== undefined && !Array.isArray(accounts)) {
-    problems.push(`accounts: ${describeJson(accounts)} is not a list of account IDs`);
-  }
-  const list = Array.isArray(accounts) ? accounts : [];
-  list.forEach((account, index) => {
-    if (!Token.isUnresolved(account) && (typeof account !== 'string' || !ACCOUNT_ID_PATTERN.test(account))) {
-      problems.push(`accounts[${index}]: ${describeJson(account)} is not an AWS account ID (12 digits)`);
+  const accounts = access.accounts ?? [];
+  accounts.forEach((account, index) => {
+    if (!Token.isUnresolved(account) && !ACCOUNT_ID_PATTERN.test(account)) {
+      problems.push(`accounts[${index}]: ${JSON.stringify(account)} is not an AWS account ID (12 digits)`);
     }
   });
   const organizationId = access.organizationId;
-  if (organizationId !== undefined && !Token.isUnresolved(organizationId)
-    && (typeof organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(organizationId))) {
+  if (organizationId !== undefined && !Token.isUnresolved(organizationId) && !ORGANIZATION_ID_PATTERN.test(organizationId)) {
     problems.push(
-      `organizationId: ${describeJson(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
+      `organizationId: ${JSON.stringify(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
     );
   }
-  if (list.length === 0 && organizationId === undefined) {
+  if (accounts.length === 0 && organizationId === undefined) {
     problems.push('give accounts, organizationId or both; the access is empty');
   }
   return problems;
 }
 
 /** Legal cross-account choices that likely grant more than meant. */
-export function crossAccountWarnings(access: CrossAccountAccess | undefined, scope: TemplateScope | undefined): PlanWarning[] {
+export function crossAccountWarnings(access: CrossAccountAccess | undefined, scope: TemplateScope | undefined): Warning[] {
   if (access === undefined || scope !== TemplateScope.ANY_PREFIX) {
     return [];
   }
@@ -84,7 +73,8 @@ function principalGroups(access: CrossAccountAccess): iam.IPrincipal[][] {
 
 /** The registry policy statements: first-pull permissions on the prefixes' repositories only. */
 export function registryPolicyStatements(scope: IConstruct, access: CrossAccountAccess, prefixes: string[]): iam.PolicyStatement[] {
-  const resources = [...prefixes].sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, prefix));
+  const resources = [...prefixes].sort(comparePrefixes)
+    .map(prefix => Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: repositoryPattern(prefix) }));
   return principalGroups(access).map(principals => new iam.PolicyStatement({
     principals,
     actions: REGISTRY_POLICY_ACTIONS,

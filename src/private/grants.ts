@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Arn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
-import { comparePrefixes, prefixPath } from './rules';
+import { comparePrefixes, repositoryPattern, ROOT_PREFIX } from './rules';
 
 /**
  * What a principal needs to pull an image through the cache, the first pull included: reading the
@@ -15,12 +16,30 @@ export const PULL_THROUGH_ACTIONS = [
   'ecr:CreateRepository',
 ];
 
+/** The account and region of a cache's registry, as its `env` gives them. */
+export interface RegistryLocation {
+  readonly account: string;
+  readonly region: string;
+}
+
 /**
- * The ARN pattern of every repository the cache creates under a prefix, in the scope's account
- * and region.
+ * The ARN pattern of every repository the cache creates under a prefix (`repository/*` for a
+ * ROOT rule). In the stack's partition, or in the partition of the cache's region when that is a
+ * literal other than the stack's.
  */
-export function cachedRepositoryArn(scope: IConstruct, prefix: string): string {
-  return Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefixPath(prefix)}/*` });
+export function cachedRepositoryArn(scope: IConstruct, location: RegistryLocation, prefix: string): string {
+  const stack = Stack.of(scope);
+  const partition = location.region !== stack.region && !Token.isUnresolved(location.region)
+    ? RegionInfo.get(location.region).partition
+    : undefined;
+  return Arn.format({
+    partition,
+    service: 'ecr',
+    account: location.account,
+    region: location.region,
+    resource: 'repository',
+    resourceName: repositoryPattern(prefix),
+  }, stack);
 }
 
 /**
@@ -28,13 +47,15 @@ export function cachedRepositoryArn(scope: IConstruct, prefix: string): string {
  * creation template tags them), and `ecr:GetAuthorizationToken` (which has no resource) on `*`.
  */
 export function grantPullThrough(
-  scope: IConstruct, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate = false,
+  scope: IConstruct, location: RegistryLocation, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate: boolean,
 ): iam.Grant {
+  // A ROOT rule's repositories are every repository: `repository/*` covers the other prefixes too.
+  const granted = prefixes.includes(ROOT_PREFIX) ? [ROOT_PREFIX] : [...new Set(prefixes)];
   const pull = iam.Grant.addToPrincipal({
     grantee,
     // A template with resource tags makes the first pull tag the new repository as the caller.
     actions: tagsOnCreate ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,
-    resourceArns: [...prefixes].sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, prefix)),
+    resourceArns: granted.sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, location, prefix)),
   });
   const token = iam.Grant.addToPrincipal({
     grantee,

@@ -2,17 +2,18 @@ import { Annotations, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ImageReference } from '../image-reference';
 import type { UpstreamRegistry } from '../upstream-registry';
-import { prefixPath, ROOT_PREFIX } from './rules';
+import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from './rules';
 
-/** What the image mapping needs of an upstream of the cache. */
-export interface CacheUpstream {
+/** What the image mapping needs of an upstream of the cache: the shape of `UpstreamView`. */
+export interface UpstreamView {
   readonly registry: UpstreamRegistry;
   readonly prefix: string;
 }
 
-/** What the image mapping needs of the cache. */
+/** What the image mapping needs of the cache: a part of `IPullThroughCache`. */
 export interface ImageCache extends IConstruct {
   readonly registryDomain: string;
+  readonly upstreams: UpstreamView[];
 }
 
 const WARNING_DIGEST_FIRST_PULL = 'cdk-pull-through-cache:digestFirstPull';
@@ -35,7 +36,7 @@ export const DIGEST_FIRST_PULL = 'ECR pull through cache does not populate the c
 /** An image reference mapped to the cache. */
 export interface CachedImage {
   /** The upstream that serves the image. */
-  readonly upstream: CacheUpstream;
+  readonly upstream: UpstreamView;
   /** The parsed reference. */
   readonly reference: ImageReference;
   /** The image URI in the cache, `<registryDomain>/<prefix>/<repository><suffix>`. */
@@ -61,8 +62,13 @@ function describeHost(registry: UpstreamRegistry): string {
 }
 
 /** `prefix → host` for every upstream, for error messages. */
-export function describeUpstreams(upstreams: CacheUpstream[]): string {
+export function describeUpstreams(upstreams: UpstreamView[]): string {
   return upstreams.map(u => `${prefixPath(u.prefix)} → ${describeHost(u.registry)}`).join(', ');
+}
+
+/** Whether a repository name falls under the prefix of another rule than a ROOT one. */
+function claimedByPrefix(upstreams: UpstreamView[], repository: string): boolean {
+  return upstreams.some(u => u.prefix !== ROOT_PREFIX && !Token.isUnresolved(u.prefix) && repository.startsWith(`${prefixPath(u.prefix)}/`));
 }
 
 /** An ECR upstream's repository prefix (the rule's UpstreamRepositoryPrefix) when it limits the rule. */
@@ -82,7 +88,7 @@ function literalUpstreamPrefix(registry: UpstreamRegistry): string | undefined {
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private-wildcards.html
  */
-function cachedPath(upstream: CacheUpstream, domain: string, repository: string): string | undefined {
+function cachedPath(upstream: UpstreamView, domain: string, repository: string): string | undefined {
   if (!upstream.registry._hosts.includes(domain)) {
     return undefined;
   }
@@ -106,10 +112,8 @@ function literalDomain(cache: ImageCache): string | undefined {
  * Decide what the cache does with an image reference: the first upstream (in the order given)
  * whose registry host serves it wins.
  */
-export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], reference: string): ImageDecision {
-  if (typeof reference !== 'string') {
-    return { kind: 'uncached', reason: `the image reference ${JSON.stringify(reference)} is not a string` };
-  }
+export function decideImage(cache: ImageCache, reference: string): ImageDecision {
+  const upstreams = cache.upstreams;
   if (Token.isUnresolved(reference)) {
     return { kind: 'token' };
   }
@@ -126,9 +130,14 @@ export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], refer
     if (path === undefined) {
       continue;
     }
-    const prefix = prefixPath(upstream.prefix);
-    const repositoryName = `${prefix}/${path}`;
-    if (!Token.isUnresolved(prefix) && repositoryName.length > REPOSITORY_NAME_MAX_LENGTH) {
+    const repositoryName = cachedRepositoryName(upstream.prefix, path);
+    if (upstream.prefix === ROOT_PREFIX && claimedByPrefix(upstreams, repositoryName)) {
+      return {
+        kind: 'uncached',
+        reason: `the ROOT rule cannot cache repository '${repositoryName}': it is under the prefix of another rule of the cache, which ECR applies instead`,
+      };
+    }
+    if (!Token.isUnresolved(upstream.prefix) && repositoryName.length > REPOSITORY_NAME_MAX_LENGTH) {
       return {
         kind: 'uncached',
         reason: `the cached repository name '${repositoryName}' is ${repositoryName.length} characters; ECR allows at most ${REPOSITORY_NAME_MAX_LENGTH}`,
@@ -156,14 +165,14 @@ export function decideImage(cache: ImageCache, upstreams: CacheUpstream[], refer
  * lists the cache's upstreams. A reference pinned by digest is kept, with the warning
  * `cdk-pull-through-cache:digestFirstPull` on the cache (once per reference).
  */
-export function cachedImage(cache: ImageCache, upstreams: CacheUpstream[], reference: string): CachedImage {
+export function cachedImage(cache: ImageCache, reference: string): CachedImage {
   const where = `PullThroughCache at '${cache.node.path}'`;
-  if (typeof reference === 'string' && Token.isUnresolved(reference)) {
+  if (Token.isUnresolved(reference)) {
     throw new Error(
       `${where}: the image reference '${reference}' is a token; a literal reference such as 'alpine:3' or 'ghcr.io/org/app:1.0' is needed to choose the upstream at synth time`,
     );
   }
-  const decision = decideImage(cache, upstreams, reference);
+  const decision = decideImage(cache, reference);
   if (decision.kind === 'cached') {
     if (decision.image.reference.digest !== undefined) {
       // Annotations drops a message the cache already has: one warning per reference.
@@ -177,6 +186,6 @@ export function cachedImage(cache: ImageCache, upstreams: CacheUpstream[], refer
   const reason = decision.kind === 'uncached' ? decision.reason
     : 'the image is in a private ECR registry that no upstream of the cache serves';
   throw new Error(
-    `${where}: cannot pull '${reference}' through the cache: ${reason}. The cache's upstreams (prefix → registry) are: ${describeUpstreams(upstreams)}`,
+    `${where}: cannot pull '${reference}' through the cache: ${reason}. The cache's upstreams (prefix → registry) are: ${describeUpstreams(cache.upstreams)}`,
   );
 }

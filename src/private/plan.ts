@@ -1,11 +1,12 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { IConstruct } from 'constructs';
-import type { PullThroughCacheProps, UpstreamDefinition } from '../pull-through-cache';
+import { IConstruct } from 'constructs';
+import { CrossAccountAccess } from '../cross-account-access';
+import { RegistryScanning, ScanningOptions } from '../registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from '../repository-template';
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
-import { scanningFilter } from './registry-contributions';
+import { inField, Warning } from './diagnostics';
 import {
   MAX_RULES_PER_REGISTRY,
   PREFIX_MAX_LENGTH,
@@ -15,12 +16,18 @@ import {
   PULL_THROUGH_CACHE_SECRET_PREFIX,
   ROOT_PREFIX,
   prefixPath,
+  repositoryPattern,
 } from './rules';
-import { scanningOptionProblems, wildcardFilterProblems } from './scanning';
 import { templateProblems, templateWarnings } from './template';
-import { describeJson, describeValue, isRecord, isSecret } from './values';
 
-/** An upstream after validation, with its prefix decided. */
+/** An upstream as given: the shape of `UpstreamDefinition`. */
+export interface UpstreamInput {
+  readonly registry: UpstreamRegistry;
+  readonly prefix?: string;
+  readonly credentials?: secretsmanager.ISecret;
+}
+
+/** An upstream after validation, with its prefix decided and its registry bound to the cache. */
 export interface PlannedUpstream {
   readonly registry: UpstreamRegistry;
   readonly prefix: string;
@@ -29,32 +36,29 @@ export interface PlannedUpstream {
   readonly constructId: string;
 }
 
-/** A legal but risky choice, reported as a warning with a namespaced id. */
-export interface PlanWarning {
-  readonly id: string;
-  readonly message: string;
+/** Where the cache's registry is. */
+export interface CacheLocation {
+  readonly account: string;
+  readonly region: string;
 }
 
-export interface CachePlan {
+/** The upstreams, with what is wrong with them and what is risky. */
+export interface UpstreamsPlan {
   readonly upstreams: PlannedUpstream[];
-  /** The prefixes the repository creation templates cover: the upstreams' prefixes, or ROOT. */
-  readonly templatePrefixes: string[];
-  readonly warnings: PlanWarning[];
+  readonly problems: string[];
+  readonly warnings: Warning[];
 }
 
 /**
- * Validate every input of a cache and decide prefixes and construct IDs, before any resource
- * exists. Every problem is collected; one `Error` lists them all.
+ * Validate the upstreams of a cache (owned, or imported when `checkCredentials` is false) and
+ * decide their prefixes and construct IDs. Problems name the upstream by its prefix.
  */
-export function planCache(cache: IConstruct, props: PullThroughCacheProps): CachePlan {
-  const path = cache.node.path;
+export function planUpstreams(
+  cache: IConstruct, location: CacheLocation, definitions: UpstreamInput[], checkCredentials: boolean,
+): UpstreamsPlan {
   const problems: string[] = [];
-  const warnings: PlanWarning[] = [];
-  const definitions: UpstreamDefinition[] = Array.isArray(props?.upstreams) ? props.upstreams : [];
-
-  if (props?.upstreams !== undefined && !Array.isArray(props.upstreams)) {
-    problems.push(`upstreams: ${describeValue(props.upstreams)} is not a list; give a list of { registry, prefix?, credentials? }`);
-  } else if (definitions.length === 0) {
+  const warnings: Warning[] = [];
+  if (definitions.length === 0) {
     problems.push('upstreams: the list is empty; give at least one upstream registry');
   }
   if (definitions.length > MAX_RULES_PER_REGISTRY) {
@@ -66,22 +70,15 @@ export function planCache(cache: IConstruct, props: PullThroughCacheProps): Cach
   const upstreams: PlannedUpstream[] = [];
   const seen = new Map<string, number>();
   definitions.forEach((definition, index) => {
-    if (!definition || !(definition.registry instanceof UpstreamRegistry)) {
-      problems.push(`upstreams[${index}]: registry is missing; use one of the UpstreamRegistry factories`);
-      return;
-    }
-    // An ECR upstream's omitted account and region are the cache's stack's.
-    const registry = definition.registry._bind(cache);
+    // An ECR upstream's omitted account and region are the cache's.
+    const registry = definition.registry._bind(cache, location.account, location.region);
     const prefix = definition.prefix ?? registry.defaultPrefix;
-    const name = typeof prefix !== 'string' || Token.isUnresolved(prefix) ? `upstreams[${index}] (${registry.registryType})` : `upstream '${prefix}'`;
+    const literal = !Token.isUnresolved(prefix);
+    const name = literal ? `upstream '${prefix}'` : `upstreams[${index}] (${registry.registryType})`;
 
-    for (const problem of registry._problems) {
-      problems.push(`${name}: registry: ${problem}`);
-    }
-    problems.push(...prefixProblems(prefix).map(p => `${name}: ${p}`));
-    if (typeof prefix !== 'string') {
-      // Reported by prefixProblems; JavaScript callers can pass anything.
-    } else if (!Token.isUnresolved(prefix)) {
+    problems.push(...registry._problems.map(p => `${name}: registry: ${p}`));
+    problems.push(...prefixProblems(prefix, registry).map(p => `${name}: ${p}`));
+    if (literal) {
       const first = seen.get(prefixPath(prefix));
       if (first !== undefined) {
         problems.push(`${name}: prefix '${prefix}' is already used by upstreams[${first}]; every upstream needs its own prefix`);
@@ -94,63 +91,92 @@ export function planCache(cache: IConstruct, props: PullThroughCacheProps): Cach
         message: `upstreams[${index}] has an unresolved prefix: its resources' logical IDs follow its position in the list, so reordering the upstreams replaces its rule`,
       });
     }
-    problems.push(...credentialProblems(registry, definition.credentials).map(p => `${name}: ${p}`));
-
+    if (checkCredentials) {
+      problems.push(...credentialProblems(registry, definition.credentials).map(p => `${name}: ${p}`));
+    }
     upstreams.push({
       registry,
       prefix,
       credentials: definition.credentials,
-      constructId: typeof prefix !== 'string' || Token.isUnresolved(prefix) ? `Upstream${index}` : prefixPath(prefix).split('/').join('+'),
+      constructId: literal ? prefixPath(prefix).split('/').join('+') : `Upstream${index}`,
     });
   });
   warnings.push(...nestedPrefixWarnings([...seen.keys()]));
+  return { upstreams, problems, warnings };
+}
 
-  const givenOptions = props?.repositoryTemplate ?? {};
-  if (!isRecord(givenOptions)) {
-    problems.push(`repositoryTemplate: ${describeValue(givenOptions)} is not an object of RepositoryTemplateOptions`);
-  }
-  const options: RepositoryTemplateOptions = isRecord(givenOptions) ? givenOptions : {};
+/** What a cache needs of its props: the shape of `PullThroughCacheProps`. */
+export interface CacheInput {
+  readonly upstreams: UpstreamInput[];
+  readonly repositoryTemplate?: RepositoryTemplateOptions;
+  readonly crossAccountAccess?: CrossAccountAccess;
+  readonly scanning?: ScanningOptions;
+}
+
+export interface CachePlan extends UpstreamsPlan {
+  /** The prefixes the repository creation templates cover: the upstreams' prefixes, or ROOT. */
+  readonly templatePrefixes: string[];
+}
+
+/**
+ * Validate every input of a cache this app creates, before any resource exists. Every problem is
+ * collected; the caller throws one `Error` listing them all.
+ */
+export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
+  const stack = Stack.of(cache);
+  const { upstreams, problems, warnings } = planUpstreams(cache, stack, props.upstreams, true);
+
+  const options = props.repositoryTemplate ?? {};
   const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
-  if (!Object.values(TemplateScope).includes(scope)) {
-    problems.push(`repositoryTemplate.scope: ${describeValue(scope)} is not a TemplateScope; use PER_UPSTREAM or ANY_PREFIX`);
-  }
-  problems.push(...templateProblems(options).map(p => `repositoryTemplate.${p}`));
+  problems.push(...inField('repositoryTemplate', templateProblems(options)));
   warnings.push(...templateWarnings(options));
-  if (props?.crossAccountAccess !== undefined && !isRecord(props.crossAccountAccess)) {
-    problems.push(`crossAccountAccess: ${describeValue(props.crossAccountAccess)} is not an object; give { accounts?, organizationId? }`);
-  } else {
-    problems.push(...crossAccountProblems(props?.crossAccountAccess).map(p => `crossAccountAccess.${p}`));
-    warnings.push(...crossAccountWarnings(props?.crossAccountAccess, scope));
+  if (props.crossAccountAccess !== undefined) {
+    problems.push(...inField('crossAccountAccess', crossAccountProblems(props.crossAccountAccess)));
+    warnings.push(...crossAccountWarnings(props.crossAccountAccess, scope));
   }
-  if (props?.scanning !== undefined && !isRecord(props.scanning)) {
-    problems.push(`scanning: ${describeValue(props.scanning)} is not an object; give { scanType?, frequency? }`);
-  } else if (props?.scanning !== undefined) {
-    problems.push(...scanningOptionProblems(props.scanning).map(p => `scanning.${p}`));
-    for (const upstream of upstreams.filter(u => typeof u.prefix === 'string')) {
-      problems.push(...wildcardFilterProblems(scanningFilter(upstream.prefix)).map(p => `upstream '${upstream.prefix}': scanning: ${p}`));
+  if (props.scanning !== undefined) {
+    // Each prefix's filter first, named by its upstream; then the options and the registry's
+    // configuration with the filters that are valid.
+    const filters: string[] = [];
+    for (const upstream of upstreams) {
+      const filter = repositoryPattern(upstream.prefix);
+      const filterProblems = RegistryScanning._filterProblems(filter);
+      problems.push(...filterProblems.map(p => `upstream '${upstream.prefix}': scanning: ${p}`));
+      if (filterProblems.length === 0) {
+        filters.push(filter);
+      }
     }
+    problems.push(...inField('scanning', RegistryScanning._problems(stack, filters, props.scanning)));
   }
-
-  if (problems.length > 0) {
-    throw new Error(`PullThroughCache at '${path}' is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
+  if (upstreams.some(u => u.prefix === ROOT_PREFIX)) {
+    warnings.push({
+      id: 'rootRule',
+      message: 'an upstream has the prefix ROOT: it caches every repository of the registry that no other rule\'s prefix claims, '
+        + 'its grants cover every repository (repository/*), and its repository creation template is the registry\'s ROOT template',
+    });
   }
-
   return {
     upstreams,
-    templatePrefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix),
+    problems,
     warnings,
+    templatePrefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix),
   };
 }
 
-export function prefixProblems(prefix: string): string[] {
+/** What is wrong with a prefix for an upstream (nothing for a token). */
+function prefixProblems(prefix: string, registry: UpstreamRegistry): string[] {
   if (Token.isUnresolved(prefix)) {
     return [];
   }
-  if (typeof prefix !== 'string') {
-    return [`prefix ${describeJson(prefix)} is not a string`];
-  }
   if (prefix === ROOT_PREFIX) {
-    return [`prefix '${prefix}' is not supported: a ROOT rule would cache into every repository of the registry; give a prefix (${PREFIX_RULE})`];
+    if (registry.authentication !== UpstreamAuthentication.IAM_ROLE) {
+      return [`prefix 'ROOT' is only for an ECR upstream (UpstreamRegistry.ecr()): a ROOT rule of ${registry.url} would claim every repository of the registry; give a prefix (${PREFIX_RULE})`];
+    }
+    const upstreamPrefix = registry.upstreamRepositoryPrefix;
+    if (upstreamPrefix !== undefined && upstreamPrefix !== ROOT_PREFIX) {
+      return [`prefix 'ROOT' cannot be combined with the ECR upstream's repositoryPrefix '${upstreamPrefix}': ECR sets an upstream repository prefix only on a rule whose prefix is not ROOT`];
+    }
+    return [];
   }
   if (prefix.length < PREFIX_MIN_LENGTH || prefix.length > PREFIX_MAX_LENGTH) {
     return [`prefix '${prefix}' is ${prefix.length} characters; a prefix is ${PREFIX_RULE}`];
@@ -162,16 +188,10 @@ export function prefixProblems(prefix: string): string[] {
 }
 
 function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.ISecret | undefined): string[] {
-  if (secret !== undefined && secret !== null && !isSecret(secret)) {
-    return [
-      `credentials: ${describeValue(secret)} is not a secretsmanager.ISecret; `
-      + 'give a secret construct (PullThroughCacheSecret, or import one with Secret.fromSecretCompleteArn)',
-    ];
-  }
   if (!secret) {
     return registry.authentication === UpstreamAuthentication.REQUIRED
       ? [`credentials are missing: ECR requires a Secrets Manager secret named '${PULL_THROUGH_CACHE_SECRET_PREFIX}<name>' `
-        + `with 'username' and 'accessToken' for ${registry.url} (PullThroughCacheSecret creates one)`]
+        + `with 'username' and 'accessToken' for ${registry.url} (PullThroughCacheSecret.create makes one)`]
       : [];
   }
   if (registry.authentication !== UpstreamAuthentication.REQUIRED) {
@@ -183,7 +203,7 @@ function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.I
   const name = knownSecretName(secret);
   if (name === null) {
     problems.push(
-      `credentials: the secret has no name, so CloudFormation would generate one; ECR needs a name starting with '${PULL_THROUGH_CACHE_SECRET_PREFIX}' (set secretName, or use PullThroughCacheSecret)`,
+      `credentials: the secret has no name, so CloudFormation would generate one; ECR needs a name starting with '${PULL_THROUGH_CACHE_SECRET_PREFIX}' (set secretName, or use PullThroughCacheSecret.create)`,
     );
   } else if (name !== undefined && !name.startsWith(PULL_THROUGH_CACHE_SECRET_PREFIX)) {
     problems.push(`credentials: secret name '${name}' does not start with '${PULL_THROUGH_CACHE_SECRET_PREFIX}', which ECR requires`);
@@ -218,9 +238,9 @@ function knownSecretName(secret: secretsmanager.ISecret): string | undefined | n
   return Token.isUnresolved(secret.secretName) ? undefined : secret.secretName;
 }
 
-function nestedPrefixWarnings(prefixes: string[]): PlanWarning[] {
-  const warnings: PlanWarning[] = [];
-  for (const outer of prefixes) {
+function nestedPrefixWarnings(prefixes: string[]): Warning[] {
+  const warnings: Warning[] = [];
+  for (const outer of prefixes.filter(p => p !== ROOT_PREFIX)) {
     for (const inner of prefixes) {
       if (inner !== outer && inner.startsWith(`${outer}/`)) {
         warnings.push({

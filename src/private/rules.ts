@@ -28,9 +28,25 @@ export const PREFIX_RULE =
   + 'in segments joined by \'.\', \'_\', \'__\' or \'-\', with \'/\' between path segments '
   + 'and optionally at the end';
 
+/**
+ * The prefix that means the whole registry: a repository creation template for any repository,
+ * or an ECR-to-ECR rule that caches every repository no other rule's prefix claims.
+ */
+export const ROOT_PREFIX = 'ROOT';
+
 /** A prefix without its optional trailing `/`: ECR puts a `/` after the prefix either way. */
 export function prefixPath(prefix: string): string {
   return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+/** The wildcard name of every repository under a prefix: `<prefix>/*`, or `*` for ROOT. */
+export function repositoryPattern(prefix: string): string {
+  return prefix === ROOT_PREFIX ? '*' : `${prefixPath(prefix)}/*`;
+}
+
+/** The name of the cached repository of an upstream repository path under a prefix. */
+export function cachedRepositoryName(prefix: string, path: string): string {
+  return prefix === ROOT_PREFIX ? path : `${prefixPath(prefix)}/${path}`;
 }
 
 /**
@@ -47,8 +63,6 @@ export function comparePrefixes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The prefix ECR gives a repository creation template that applies to any repository. */
-export const ROOT_PREFIX = 'ROOT';
 
 export const TEMPLATE_DESCRIPTION_MAX_LENGTH = 256;
 export const MAX_EXCLUSION_FILTERS = 5;

@@ -5,8 +5,9 @@ import { Construct } from 'constructs';
 import type { RepositoryTemplateOptions } from '../repository-template';
 import { renderRepositoryPolicy } from './cross-account';
 import { dependOnRolePolicies } from './dependencies';
-import { lifecycleProblems, renderLifecyclePolicy } from './lifecycle';
-import type { PlanWarning } from './plan';
+import { Warning } from './diagnostics';
+import { lifecyclePolicy } from './lifecycle';
+import { minimumRenderedLength } from './rendered-length';
 import {
   APPLIED_FOR_PULL_THROUGH_CACHE,
   MAX_EXCLUSION_FILTERS,
@@ -17,76 +18,43 @@ import {
   TAG_VALUE_MAX_LENGTH,
   TEMPLATE_DESCRIPTION_MAX_LENGTH,
   comparePrefixes,
-  prefixPath,
+  repositoryPattern,
 } from './rules';
-import { describeValue, isKey, isPolicyDocument, isRecord, minimumRenderedLength } from './values';
 
 const WITH_EXCLUSION = [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, ecr.TagMutability.MUTABLE_WITH_EXCLUSION];
 const IMMUTABLE = [ecr.TagMutability.IMMUTABLE, ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION];
 
 /**
- * Check the template options against what ECR and `ecr.Repository` accept; messages name the
- * field relative to `repositoryTemplate`.
+ * Check the template options against what ECR accepts; messages name the field relative to
+ * `repositoryTemplate`. The lifecycle rules are checked (and rendered) by `ecr.Repository`.
  */
 export function templateProblems(options: RepositoryTemplateOptions): string[] {
   const problems: string[] = [];
   const mutability = options.imageTagMutability ?? ecr.TagMutability.MUTABLE;
-  const filters: unknown = options.imageTagMutabilityExclusionFilters;
-  if (!Object.values(ecr.TagMutability).includes(mutability)) {
-    problems.push(`imageTagMutability: ${describeValue(mutability)} is not an ecr.TagMutability`);
-  }
-  if (filters !== undefined && !Array.isArray(filters)) {
+  const filters = options.imageTagMutabilityExclusionFilters;
+  if (filters !== undefined && !WITH_EXCLUSION.includes(mutability)) {
     problems.push(
-      `imageTagMutabilityExclusionFilters: ${describeValue(filters)} is not a list of ecr.ImageTagMutabilityExclusionFilter; `
-      + 'use [ecr.ImageTagMutabilityExclusionFilter.wildcard(...)]',
+      `imageTagMutabilityExclusionFilters: ${filters.length} filter(s) given with imageTagMutability '${mutability}'; `
+      + 'exclusion filters need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION',
     );
-  } else {
-    (filters ?? []).forEach((filter, index) => {
-      if (!isRecord(filter) || typeof filter._render !== 'function') {
-        problems.push(
-          `imageTagMutabilityExclusionFilters[${index}]: ${describeValue(filter)} is not an ecr.ImageTagMutabilityExclusionFilter; `
-          + `use ecr.ImageTagMutabilityExclusionFilter.wildcard(${typeof filter === 'string' ? describeValue(filter) : '...'})`,
-        );
-      }
-    });
-    if (filters !== undefined && !WITH_EXCLUSION.includes(mutability)) {
-      problems.push(
-        `imageTagMutabilityExclusionFilters: ${filters.length} filter(s) given with imageTagMutability '${mutability}'; `
-        + 'exclusion filters need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION',
-      );
-    }
-    if (WITH_EXCLUSION.includes(mutability) && (filters === undefined || filters.length === 0)) {
-      problems.push(`imageTagMutabilityExclusionFilters: imageTagMutability '${mutability}' needs 1 to ${MAX_EXCLUSION_FILTERS} exclusion filters, got none`);
-    }
-    if (filters !== undefined && filters.length > MAX_EXCLUSION_FILTERS) {
-      problems.push(`imageTagMutabilityExclusionFilters: ${filters.length} filters given; ECR allows 1 to ${MAX_EXCLUSION_FILTERS}`);
-    }
+  }
+  if (WITH_EXCLUSION.includes(mutability) && (filters === undefined || filters.length === 0)) {
+    problems.push(`imageTagMutabilityExclusionFilters: imageTagMutability '${mutability}' needs 1 to ${MAX_EXCLUSION_FILTERS} exclusion filters, got none`);
+  }
+  if (filters !== undefined && filters.length > MAX_EXCLUSION_FILTERS) {
+    problems.push(`imageTagMutabilityExclusionFilters: ${filters.length} filters given; ECR allows 1 to ${MAX_EXCLUSION_FILTERS}`);
   }
 
-  const description: unknown = options.description;
-  if (description !== undefined && typeof description !== 'string') {
-    problems.push(`description: ${describeValue(description)} is not a string`);
-  } else if (description !== undefined && !Token.isUnresolved(description) && description.length > TEMPLATE_DESCRIPTION_MAX_LENGTH) {
+  const description = options.description;
+  if (description !== undefined && !Token.isUnresolved(description) && description.length > TEMPLATE_DESCRIPTION_MAX_LENGTH) {
     problems.push(`description: ${description.length} characters; ECR allows at most ${TEMPLATE_DESCRIPTION_MAX_LENGTH}`);
   }
 
-  const encryption: unknown = options.encryption;
-  const encryptionKey: unknown = options.encryptionKey;
-  if (encryptionKey !== undefined && !isKey(encryptionKey)) {
-    problems.push(`encryptionKey: ${describeValue(encryptionKey)} is not a kms.IKey (use kms.Key.fromKeyArn)`);
-  } else if (encryptionKey && encryption === ecr.RepositoryEncryption.AES_256) {
+  if (options.encryptionKey && options.encryption === ecr.RepositoryEncryption.AES_256) {
     problems.push('encryptionKey: a KMS key was given with encryption AES_256; use RepositoryEncryption.KMS or KMS_DSSE, or drop the key');
   }
-  // Duck-typed: an ecr.RepositoryEncryption of another copy of aws-cdk-lib is not an instance of this one's.
-  if (encryption !== undefined && !(isRecord(encryption) && typeof encryption.value === 'string')) {
-    problems.push(`encryption: ${describeValue(encryption)} is not an ecr.RepositoryEncryption`);
-  }
 
-  const givenTags: unknown = options.resourceTags;
-  if (givenTags !== undefined && !isPlainObject(givenTags)) {
-    problems.push(`resourceTags: ${describeValue(givenTags)} is not an object of tag keys to string values, e.g. { team: 'platform' }`);
-  }
-  const tags = isPlainObject(givenTags) ? Object.entries(givenTags) : [];
+  const tags = Object.entries(options.resourceTags ?? {});
   if (tags.length > MAX_RESOURCE_TAGS) {
     problems.push(`resourceTags: ${tags.length} tags given; ECR allows at most ${MAX_RESOURCE_TAGS}`);
   }
@@ -94,50 +62,28 @@ export function templateProblems(options: RepositoryTemplateOptions): string[] {
     if (!Token.isUnresolved(key) && (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH || key.startsWith('aws:'))) {
       problems.push(`resourceTags: key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters and not start with 'aws:'`);
     }
-    if (typeof value !== 'string') {
-      problems.push(`resourceTags: value of '${key}' is ${describeValue(value)}; a tag value must be a string of at most ${TAG_VALUE_MAX_LENGTH} characters`);
-    } else if (!Token.isUnresolved(value) && value.length > TAG_VALUE_MAX_LENGTH) {
+    if (!Token.isUnresolved(value) && value.length > TAG_VALUE_MAX_LENGTH) {
       problems.push(`resourceTags: value of '${key}' must be a string of at most ${TAG_VALUE_MAX_LENGTH} characters`);
     }
   }
 
-  const policy: unknown = options.repositoryPolicy;
-  if (policy !== undefined && !isPolicyDocument(policy)) {
-    problems.push(`repositoryPolicy: ${describeValue(policy)} is not an iam.PolicyDocument (use iam.PolicyDocument.fromJson)`);
-  } else if (options.repositoryPolicy) {
-    for (const error of options.repositoryPolicy.validateForResourcePolicy()) {
-      problems.push(`repositoryPolicy: ${error}`);
-    }
+  for (const error of options.repositoryPolicy?.validateForResourcePolicy() ?? []) {
+    problems.push(`repositoryPolicy: ${error}`);
   }
-
-  const rules: unknown = options.lifecycleRules;
-  if (rules !== undefined && !Array.isArray(rules)) {
-    problems.push(`lifecycleRules: ${describeValue(rules)} is not a list of ecr.LifecycleRule`);
-  } else {
-    problems.push(...lifecycleProblems(options.lifecycleRules ?? []));
-  }
+  problems.push(...lifecyclePolicy(options.lifecycleRules ?? []).problems);
   return problems;
 }
 
-/** An object literal: not an array, a string or an instance of a class. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!isRecord(value)) {
-    return false;
-  }
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
 /** Legal template options that are likely not what a cache wants. */
-export function templateWarnings(options: RepositoryTemplateOptions): PlanWarning[] {
-  const warnings: PlanWarning[] = [];
+export function templateWarnings(options: RepositoryTemplateOptions): Warning[] {
+  const warnings: Warning[] = [];
   if (options.imageTagMutability && IMMUTABLE.includes(options.imageTagMutability)) {
     warnings.push({
       id: 'immutableTags',
       message: `repositoryTemplate.imageTagMutability is ${options.imageTagMutability}: when an upstream moves a tag (latest, 3, 1.27) the cache cannot update it and keeps serving the image it first pulled`,
     });
   }
-  const statements = isPolicyDocument(options.repositoryPolicy) ? options.repositoryPolicy!.toJSON()?.Statement ?? [] : [];
+  const statements = options.repositoryPolicy?.toJSON()?.Statement ?? [];
   if (statements.some((s: any) => s.Effect === 'Allow' && isAnyPrincipal(s.Principal) && s.Condition === undefined)) {
     warnings.push({
       id: 'publicRepositoryPolicy',
@@ -175,7 +121,7 @@ export class TemplateRenderer {
       const repositories = [...templatePrefixes].sort(comparePrefixes).map(prefix => Stack.of(scope).formatArn({
         service: 'ecr',
         resource: 'repository',
-        resourceName: prefix === ROOT_PREFIX ? '*' : `${prefixPath(prefix)}/*`,
+        resourceName: repositoryPattern(prefix),
       }));
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: tags.length > 0 ? ['ecr:CreateRepository', 'ecr:TagResource'] : ['ecr:CreateRepository'],
@@ -191,7 +137,7 @@ export class TemplateRenderer {
         encryptionType: encryption.value,
         kmsKey: key?.keyArn,
       },
-      lifecyclePolicy: renderLifecyclePolicy(options.lifecycleRules ?? []),
+      lifecyclePolicy: lifecyclePolicy(options.lifecycleRules ?? []).text,
       repositoryPolicy: renderRepositoryPolicy(scope, options.repositoryPolicy, extraPolicyStatements),
       resourceTags: tags.length > 0 ? tags.map(([k, v]) => ({ key: k, value: v })) : undefined,
       customRoleArn: this.role?.roleArn,

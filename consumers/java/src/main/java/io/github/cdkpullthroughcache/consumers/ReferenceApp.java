@@ -3,6 +3,7 @@ package io.github.cdkpullthroughcache.consumers;
 import io.github.cdkpullthroughcache.ImageReference;
 import io.github.cdkpullthroughcache.PullThroughCache;
 import io.github.cdkpullthroughcache.PullThroughCacheSecret;
+import io.github.cdkpullthroughcache.PullThroughCacheSecretProps;
 import io.github.cdkpullthroughcache.RepositoryTemplateOptions;
 import io.github.cdkpullthroughcache.TemplateScope;
 import io.github.cdkpullthroughcache.UpstreamDefinition;
@@ -18,12 +19,13 @@ import software.amazon.awscdk.StackProps;
 import software.amazon.awscdk.cxapi.CloudAssembly;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.secretsmanager.Secret;
 import software.constructs.Construct;
 
 /**
  * The reference use case of cdk-pull-through-cache, written in Java against the jsii-built jar.
  *
- * <p>Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret),
+ * <p>Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret.create),
  * registry.k8s.io and Quay without, one repository creation template for any prefix, and a role
  * that may pull. {@code mvn exec:java} synthesizes to target/cdk.out and prints a summary.
  */
@@ -53,14 +55,14 @@ public final class ReferenceApp {
             super(scope, id, props);
 
             // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
-            PullThroughCacheSecret dockerSecret = PullThroughCacheSecret.Builder.create(this, "DockerHubSecret")
+            Secret dockerSecret = PullThroughCacheSecret.create(this, "DockerHubSecret", PullThroughCacheSecretProps.builder()
                     .registryName("dockerio")
                     .username("my-docker-user")
-                    .build();
-            PullThroughCacheSecret ghcrSecret = PullThroughCacheSecret.Builder.create(this, "GhcrSecret")
+                    .build());
+            Secret ghcrSecret = PullThroughCacheSecret.create(this, "GhcrSecret", PullThroughCacheSecretProps.builder()
                     .registryName("ghcr")
                     .username("my-github-user")
-                    .build();
+                    .build());
 
             cache = PullThroughCache.Builder.create(this, "Cache")
                     .upstreams(List.of(

@@ -2,18 +2,18 @@ import { Annotations, IAspect, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { CacheUpstream, decideImage, DIGEST_FIRST_PULL } from './private/image-uri';
-import type { PullThroughCache } from './pull-through-cache';
+import { GrantingCache } from './container-image';
+import { decideImage, DIGEST_FIRST_PULL } from './image-uri';
 
 const WARNING_NOT_CACHED = 'cdk-pull-through-cache:imageNotCached';
 const WARNING_NOT_REDIRECTED = 'cdk-pull-through-cache:imageNotRedirected';
 const WARNING_ROLE_NOT_GRANTED = 'cdk-pull-through-cache:executionRoleNotGranted';
 
 const PINNED_BY_DIGEST = `the image is pinned by digest, and ${DIGEST_FIRST_PULL}; `
-  + 'pin it by tag, or pre-warm the cache by pulling the tag through it once and use PullThroughCache.containerImage()';
+  + 'pin it by tag, or pre-warm the cache by pulling the tag through it once and use cache.containerImage()';
 
 const REPOSITORY_CREDENTIALS = 'the container has repositoryCredentials for its registry, which an ECR image does not use; '
-  + 'remove them, or use PullThroughCache.containerImage()';
+  + 'remove them, or use cache.containerImage()';
 
 /**
  * The containers each task definition already had redirected, by any `ImageRedirect`: with two
@@ -22,47 +22,13 @@ const REPOSITORY_CREDENTIALS = 'the container has repositoryCredentials for its 
 const REDIRECTED = new WeakMap<ecs.CfnTaskDefinition, Set<number>>();
 
 /**
- * An aspect that sends the ECS containers of a scope through a pull-through cache.
- *
- * It visits every ECS task definition in the scope: the L2 `ecs.TaskDefinition` (its
- * `ecs.ContainerDefinition`s) and the plain `ecs.CfnTaskDefinition` whose `containerDefinitions`
- * is a literal list. Every literal image reference that an upstream of the cache serves is
- * rewritten to its URI in the cache (a property override of `ContainerDefinitions.<i>.Image`),
- * and the task's execution role is granted the pull through that upstream (an L2 task definition
- * without one gets one).
- *
- * Left untouched:
- * - images that are tokens (`ContainerImage.fromAsset`, `fromEcrRepository`, parameters), and
- *   images already in a private ECR registry, silently;
- * - literal images of a registry the cache does not serve, with the warning
- *   `cdk-pull-through-cache:imageNotCached`;
- * - images pinned by digest (`app@sha256:...`, `app:1@sha256:...`): ECR does not populate the
- *   cache when an image that is not cached yet is first pulled by digest, so the rewritten image
- *   could fail to pull; containers with `repositoryCredentials`; and L1 task definitions without
- *   an execution role: with the warning `cdk-pull-through-cache:imageNotRedirected`.
- *
- * An execution role the aspect cannot grant (an L1 task definition's literal `executionRoleArn`,
- * an immutable imported role) gets the warning `cdk-pull-through-cache:executionRoleNotGranted`:
- * grant it with `grantPull` yourself.
- *
- * Kubernetes manifests and Helm values are not rewritten (see the README).
- *
- * @example
- * declare const cache: PullThroughCache;
- *
- * // Every ECS container image of the stack from Docker Hub, GHCR, ... goes through the cache.
- * Aspects.of(this).add(new ImageRedirect(cache), { priority: AspectPriority.MUTATING });
+ * The aspect behind `cache.redirectImages(scope)`: see that method for what it rewrites, grants
+ * and leaves alone. Not exported: the method is the one way to add it, with the priority it needs.
  */
 export class ImageRedirect implements IAspect {
-  private readonly cache: PullThroughCache;
   private readonly visited = new WeakSet<IConstruct>();
 
-  /**
-   * @param cache the pull-through cache images are redirected to
-   */
-  constructor(cache: PullThroughCache) {
-    this.cache = cache;
-  }
+  constructor(private readonly cache: GrantingCache) {}
 
   /**
    * Redirect the images of a task definition; other constructs are ignored.
@@ -78,10 +44,6 @@ export class ImageRedirect implements IAspect {
     } else if (node instanceof ecs.CfnTaskDefinition && !isL2Resource(node)) {
       this.redirectCfnTaskDefinition(node);
     }
-  }
-
-  private get upstreams(): CacheUpstream[] {
-    return this.cache._upstreams;
   }
 
   private redirectTaskDefinition(taskDefinition: ecs.TaskDefinition): void {
@@ -141,7 +103,10 @@ export class ImageRedirect implements IAspect {
   private redirectContainer(
     resource: ecs.CfnTaskDefinition, index: number, warnOn: IConstruct, image: unknown, blocker: string | undefined,
   ): string | undefined {
-    const decision = decideImage(this.cache, this.upstreams, image as string);
+    if (typeof image !== 'string') {
+      return undefined; // an L1 container whose image is an IResolvable, or missing: nothing to read
+    }
+    const decision = decideImage(this.cache, image);
     if (decision.kind === 'uncached') {
       Annotations.of(warnOn).addWarningV2(WARNING_NOT_CACHED,
         `image '${String(image)}' is not pulled through the cache at '${this.cache.node.path}': ${decision.reason}`,

@@ -1,0 +1,236 @@
+import { AspectPriority, Aspects, IResource, Resource, Token } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
+import { PullThroughCacheImage } from './private/container-image';
+import { containerdMirrors } from './private/containerd';
+import { warn } from './private/diagnostics';
+import { grantPullThrough } from './private/grants';
+import { ImageRedirect } from './private/image-redirect';
+import { cachedImage } from './private/image-uri';
+import { UpstreamRegistry } from './upstream-registry';
+
+/**
+ * One upstream of a pull-through cache, as every construct that pulls through the cache sees it.
+ */
+export interface CacheUpstream {
+  /**
+   * The upstream registry. An ECR upstream's omitted account and region are the cache's.
+   */
+  readonly registry: UpstreamRegistry;
+
+  /**
+   * The ECR repository prefix the upstream's images are cached under, e.g. `dockercache`
+   * (`ROOT` for a registry-wide ECR-to-ECR rule).
+   */
+  readonly prefix: string;
+}
+
+/**
+ * An ECR pull-through cache, created by this app or defined elsewhere: what pulling through it
+ * needs, and the ways to pull.
+ *
+ * `env.account` and `env.region` are the account and region of the cache's registry.
+ */
+export interface IPullThroughCache extends IResource {
+  /**
+   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`:
+   * a literal when the account and region are known (`amazonaws.com.cn` in the China regions),
+   * tokens otherwise.
+   */
+  readonly registryDomain: string;
+
+  /**
+   * The upstreams of the cache with their prefixes, in the order they were given.
+   */
+  readonly upstreams: CacheUpstream[];
+
+  /**
+   * The ECR repository prefixes of the cache's upstreams, in the order they were given.
+   */
+  readonly prefixes: string[];
+
+  /**
+   * Whether the cache's repository creation templates set resource tags: the first pull then
+   * tags the repository it creates, so the grants add `ecr:TagResource`.
+   */
+  readonly repositoryTemplateHasResourceTags: boolean;
+
+  /**
+   * Grant what pulling an image through any upstream of the cache needs, the first pull
+   * included (which creates the repository).
+   *
+   * @param grantee the principal
+   */
+  grantPull(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Grant what pulling an image through one upstream of the cache needs.
+   *
+   * @param grantee the principal
+   * @param prefix the upstream's prefix
+   */
+  grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant;
+
+  /**
+   * The URI of an image in the cache: what to pull instead of `reference`.
+   *
+   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`
+   */
+  imageUri(reference: string): string;
+
+  /**
+   * An ECS container image pulled through the cache, whose task definition's execution role is
+   * granted the pull through the reference's upstream.
+   *
+   * @param reference a literal image reference, e.g. `nginx:1.27`
+   */
+  containerImage(reference: string): ecs.ContainerImage;
+
+  /**
+   * Send the ECS container images of a scope through the cache.
+   *
+   * @param scope the scope whose task definitions are rewritten, e.g. the stack or the app
+   */
+  redirectImages(scope: IConstruct): void;
+
+  /**
+   * containerd registry-host configuration (`hosts.toml`) that makes nodes try the cache first
+   * for each upstream registry, one file per upstream registry.
+   *
+   * @param options where containerd reads the files from
+   */
+  containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[];
+}
+
+/**
+ * What every pull-through cache does, whether this app creates it (`PullThroughCache`) or imports
+ * it (`PullThroughCache.fromPullThroughCacheAttributes`): grants, image URIs, ECS images, the
+ * image redirect and containerd mirrors, for the cache's account and region.
+ */
+export abstract class PullThroughCacheBase extends Resource implements IPullThroughCache {
+  public abstract readonly registryDomain: string;
+  public abstract readonly upstreams: CacheUpstream[];
+  public abstract readonly repositoryTemplateHasResourceTags: boolean;
+
+  public get prefixes(): string[] {
+    return this.upstreams.map(u => u.prefix);
+  }
+
+  /**
+   * Grant what pulling an image through any upstream of the cache needs, the first pull
+   * included: `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
+   * `ecr:BatchCheckLayerAvailability`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
+   * (plus `ecr:TagResource` when the templates set resource tags) on `repository/<prefix>/*` of
+   * the cache's registry (`repository/*` for a ROOT rule), and `ecr:GetAuthorizationToken` on `*`.
+   *
+   * @param grantee the principal
+   */
+  public grantPull(grantee: iam.IGrantable): iam.Grant {
+    return grantPullThrough(this, this.env, grantee, this.prefixes, this.repositoryTemplateHasResourceTags);
+  }
+
+  /**
+   * Grant what pulling an image through one upstream of the cache needs: as `grantPull`, on that
+   * upstream's repositories only.
+   *
+   * @param grantee the principal
+   * @param prefix the upstream's prefix
+   * @throws a plain `Error` listing the cache's prefixes when no upstream has `prefix`
+   */
+  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    const prefixes = this.prefixes;
+    if (!Token.isUnresolved(prefix) && !prefixes.includes(prefix)) {
+      throw new Error(
+        `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
+      );
+    }
+    return grantPullThrough(this, this.env, grantee, [prefix], this.repositoryTemplateHasResourceTags);
+  }
+
+  /**
+   * The URI of an image in the cache: what to pull instead of `reference`.
+   *
+   * The reference is parsed like Docker does (`alpine:3` is `docker.io/library/alpine:3`) and
+   * pulled through the upstream that serves its registry (the first one, when several do):
+   * `imageUri('alpine:3')` is `<account>.dkr.ecr.<region>.amazonaws.com/dockercache/library/alpine:3`,
+   * and through a ROOT rule of an ECR upstream, `imageUri('<upstream registry>/app:1')` is
+   * `<cache registry>/app:1`. Tags and digests are kept; a reference pinned by digest gets the
+   * warning `cdk-pull-through-cache:digestFirstPull` (ECR does not fill the cache on a first pull
+   * by digest).
+   *
+   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`,
+   * `registry.k8s.io/pause@sha256:...`
+   * @throws a plain `Error` naming the reference and listing the cache's upstreams when the
+   * reference is invalid, a token, or of a registry no upstream serves
+   */
+  public imageUri(reference: string): string {
+    return cachedImage(this, reference).uri;
+  }
+
+  /**
+   * An ECS container image pulled through the cache: its name is `imageUri(reference)`, and the
+   * task definition's execution role (created if it has none) is granted the pull through the
+   * reference's upstream only, as `grantPullFromUpstream` does.
+   *
+   * The reference is checked now, as `imageUri` does.
+   *
+   * @param reference a literal image reference, e.g. `nginx:1.27`
+   */
+  public containerImage(reference: string): ecs.ContainerImage {
+    return new PullThroughCacheImage(this, reference);
+  }
+
+  /**
+   * Send the ECS container images of a scope through the cache: adds an aspect (priority
+   * `AspectPriority.MUTATING`) that visits every ECS task definition in the scope, the L2
+   * `ecs.TaskDefinition` and the plain `ecs.CfnTaskDefinition` whose `containerDefinitions` is a
+   * literal list. Every literal image reference that an upstream of the cache serves is rewritten
+   * to its URI in the cache (an override of `ContainerDefinitions.<i>.Image`), and the task's
+   * execution role is granted the pull through that upstream (an L2 task definition without one
+   * gets one).
+   *
+   * Left untouched:
+   * - images that are tokens (`ContainerImage.fromAsset`, `fromEcrRepository`, parameters), and
+   *   images already in a private ECR registry, silently;
+   * - literal images of a registry the cache does not serve, with the warning
+   *   `cdk-pull-through-cache:imageNotCached`;
+   * - images pinned by digest, containers with `repositoryCredentials`, and L1 task definitions
+   *   without an execution role, with the warning `cdk-pull-through-cache:imageNotRedirected`;
+   * - everything that is not an ECS task definition: Lambda functions, Batch, App Runner,
+   *   CodeBuild, Kubernetes manifests and Helm values.
+   *
+   * An execution role the aspect cannot grant (an L1 task definition's literal `executionRoleArn`,
+   * an immutable imported role) gets the warning `cdk-pull-through-cache:executionRoleNotGranted`.
+   *
+   * @param scope the scope whose task definitions are rewritten, e.g. the stack or the app
+   */
+  public redirectImages(scope: IConstruct): void {
+    Aspects.of(scope).add(new ImageRedirect(this), { priority: AspectPriority.MUTATING });
+  }
+
+  /**
+   * containerd registry-host configuration (`hosts.toml`) that makes nodes pull the images of
+   * each upstream registry through the cache, one file per upstream registry.
+   *
+   * containerd does not send ECR credentials to a mirror by itself, so the node must be set up
+   * to authenticate to the cache: see the README's "Kubernetes and EC2 nodes" section.
+   * The node role needs `grantPull`. An ECR upstream limited to an upstream repository prefix has
+   * no mirror (containerd cannot rewrite its paths), and of two upstreams of the same registry only
+   * the first has one; both are reported as a warning `cdk-pull-through-cache:mirrorSkipped`.
+   *
+   * @param options where containerd reads the files from
+   */
+  public containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[] {
+    const mirrors: ContainerdMirror[] = [];
+    for (const result of containerdMirrors(this, options)) {
+      if (result.kind === 'mirror') {
+        mirrors.push(result.mirror);
+      } else {
+        warn(this, 'mirrorSkipped', result.reason);
+      }
+    }
+    return mirrors;
+  }
+}
