@@ -9,3 +9,4 @@ export * from './registry-scanning';
 export * from './pull-through-cache-image';
 export * from './image-redirect';
 export * from './containerd-mirror';
+export * from './containerd-node-script';

@@ -6,12 +6,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
+import { ContainerdNodeScriptOptions } from './containerd-node-script';
 import { CrossAccountAccess } from './cross-account-access';
 import { ImageRedirect } from './image-redirect';
 import { containerdMirrors } from './private/containerd';
 import { templatePolicyStatements } from './private/cross-account';
 import { grantPullThrough } from './private/grants';
 import { cachedImage } from './private/image-uri';
+import { renderContainerdNodeScript } from './private/node-script';
 import { PlannedUpstream, planCache, prefixProblems } from './private/plan';
 import { contributeToRegistry } from './private/registry-contributions';
 import { comparePrefixes } from './private/rules';
@@ -337,6 +339,29 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
       }
     }
     return mirrors;
+  }
+
+  /**
+   * A bash script that makes a systemd + containerd node (EKS Amazon Linux 2023 first) pull
+   * through the cache with ECR credentials: run as root at boot (user data), it installs a program
+   * that fetches an ECR authorization token with the instance role and writes `containerdMirrors()`'
+   * `hosts.toml` files with the token in the cache host's `Authorization` header, a systemd
+   * service that runs it at boot before containerd and kubelet, and a timer that runs it every
+   * `refreshInterval`; then it runs the program once.
+   *
+   * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
+   * files (root only) and sent only to the cache, never to the upstream registry containerd falls
+   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice. See
+   * the README's "Kubernetes and EC2 nodes" section for each kind of node.
+   *
+   * @param options where containerd reads the files from, how often the token is refreshed
+   */
+  public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
+    const stack = Stack.of(this);
+    const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
+    return renderContainerdNodeScript({
+      where: this.node.path, registryDomain: this.registryDomain, account: stack.account, region: stack.region, mirrors,
+    }, options);
   }
 }
 
