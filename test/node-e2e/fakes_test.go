@@ -195,8 +195,12 @@ func registryError(w http.ResponseWriter, status int, code, message string) {
 	_, _ = fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q}]}`, code, message)
 }
 
+// anonymousToken is the bearer token the upstream stand-in's token endpoint gives anyone.
+const anonymousToken = "anonymous-pull-token"
+
 // upstreamRegistry stands in for Docker Hub, GHCR, registry.k8s.io, Quay: anonymous pulls of
-// /v2/<repository>/...
+// /v2/<repository>/..., with Docker Hub's token dance: a 401 Bearer challenge, then an anonymous
+// token from /token (which must come without Authorization).
 type upstreamRegistry struct {
 	recorder
 	content *registryContent
@@ -204,9 +208,23 @@ type upstreamRegistry struct {
 
 func (u *upstreamRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	u.record(req)
+	if req.URL.Path == "/token" {
+		if req.Header.Get("Authorization") != "" {
+			registryError(w, http.StatusUnauthorized, "UNAUTHORIZED", "this stand-in gives anonymous tokens only")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"token":%q,"expires_in":300}`, anonymousToken)
+		return
+	}
 	rest, ok := strings.CutPrefix(req.URL.Path, "/v2/")
 	if !ok {
 		registryError(w, http.StatusNotFound, "NOT_FOUND", "not a registry path")
+		return
+	}
+	if req.Header.Get("Authorization") != "Bearer "+anonymousToken {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="https://`+req.Host+`/token",service="upstream.test"`)
+		registryError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return
 	}
 	img, blob, found := u.content.find(rest)
