@@ -102,6 +102,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/cdk.out.multi-region/',
     'examples/cdk.out.fargate/',
     'examples/cdk.out.consumer-account/',
+    // scripts/test-newest-cdk.sh installs the newest aws-cdk-lib here.
+    '.cdk-newest/',
     '/consumers/java/target/',
     '/consumers/*/.result',
     '/consumers/python/.pytest-junit.xml',
@@ -138,6 +140,8 @@ const docsCheck = project.addTask('test:docs', {
   ],
 });
 project.testTask.spawn(docsCheck);
+// System tools the tests run (shellcheck, systemd-analyze): installed first when missing.
+project.testTask.prependExec('bash scripts/ensure-tools.sh');
 
 // Tools we did not write, on every `npx projen test`: cfn-lint over a matrix of configurations,
 // and integ-runner checking the committed integ snapshots (cdk-nag and the property tests are
@@ -230,10 +234,26 @@ const consumers = project.addTask('test:consumers', {
   steps: [{ exec: 'bash scripts/consumers/all.sh' }, { spawn: 'test:consumers:dotnet' }],
 });
 
+// Nodes really pull through the cache (issue 10): the boot script of containerdNodeScript() runs
+// as root in a mount namespace, then containerd's own resolver pulls through a fake ECR on
+// loopback (test/node-e2e, a Go module). Needs root, unshare, shellcheck and systemd-analyze.
+const nodeE2e = project.addTask('test:node-e2e', {
+  description: 'Run the node boot script and pull with containerd\'s resolver through a fake ECR (Go, root)',
+  env: { ...tsEnv, GOFLAGS: '-mod=mod' },
+  exec: 'bash scripts/node-e2e.sh',
+});
+
+// Both ends of the peer range: `test` runs jest on the pinned minimum; this runs it again on the
+// newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail.
+const newestCdk = project.addTask('test:newest-cdk', {
+  description: 'Run jest against the newest aws-cdk-lib 2.x and constructs 10.x with JSII_DEPRECATED=fail',
+  exec: 'bash scripts/test-newest-cdk.sh',
+});
+
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, then the consumer apps in every language',
-  steps: [{ spawn: 'test' }, { spawn: consumers.name }],
+  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, then the consumer apps in every language',
+  steps: [{ spawn: 'test' }, { spawn: newestCdk.name }, { spawn: nodeE2e.name }, { spawn: consumers.name }],
 });
 
 // What the npm package (and so every jsii package, which embeds it) must not carry.

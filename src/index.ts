@@ -8,3 +8,4 @@ export * from './cross-account-access';
 export * from './registry-policy';
 export * from './registry-scanning';
 export * from './containerd-mirror';
+export * from './containerd-node-script';

@@ -3,12 +3,14 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
+import { ContainerdNodeScriptOptions } from './containerd-node-script';
 import { PullThroughCacheImage } from './private/container-image';
 import { containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
 import { grantPullThrough } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
+import { renderContainerdNodeScript } from './private/node-script';
 import { UpstreamRegistry } from './upstream-registry';
 
 /**
@@ -102,6 +104,14 @@ export interface IPullThroughCache extends IResource {
    * @param options where containerd reads the files from
    */
   containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[];
+
+  /**
+   * A bash script that makes a systemd + containerd node pull through the cache with ECR
+   * credentials, refreshed by a systemd timer.
+   *
+   * @param options where containerd reads the files from, how often the token is refreshed
+   */
+  containerdNodeScript(options?: ContainerdNodeScriptOptions): string;
 }
 
 /**
@@ -215,7 +225,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * each upstream registry through the cache, one file per upstream registry.
    *
    * containerd does not send ECR credentials to a mirror by itself, so the node must be set up
-   * to authenticate to the cache: see the README's "Kubernetes and EC2 nodes" section.
+   * to authenticate to the cache: `containerdNodeScript` does (see the README's "Kubernetes and EC2
+   * nodes" section).
    * The node role needs `grantPull`. An ECR upstream limited to an upstream repository prefix has
    * no mirror (containerd cannot rewrite its paths), and of two upstreams of the same registry only
    * the first has one; both are reported as a warning `cdk-pull-through-cache:mirrorSkipped`.
@@ -232,5 +243,28 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
       }
     }
     return mirrors;
+  }
+
+  /**
+   * A bash script that makes a systemd + containerd node (EKS Amazon Linux 2023 first) pull
+   * through the cache with ECR credentials: run as root at boot (user data), it installs a program
+   * that fetches an ECR authorization token with the instance role, from the cache's region and
+   * registry (so a node of another account pulls through a central cache), and writes
+   * `containerdMirrors()`' `hosts.toml` files with the token in the cache host's `Authorization`
+   * header; a systemd service that runs it at boot before containerd and kubelet, and a timer that
+   * runs it every `refreshInterval`; then it runs the program once.
+   *
+   * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
+   * files (root only) and sent only to the cache, never to the upstream registry containerd falls
+   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice. See
+   * the README's "Kubernetes and EC2 nodes" section for each kind of node.
+   *
+   * @param options where containerd reads the files from, how often the token is refreshed
+   */
+  public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
+    const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
+    return renderContainerdNodeScript({
+      where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
+    }, options);
   }
 }
