@@ -46,6 +46,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'cdk-nag@^3.0.2',
     'fast-check@^4.10.2',
+    // The StackSets example (examples/stacksets.ts): cdklabs' StackSet construct; its peer range
+    // (aws-cdk-lib ^2.108.0) accepts the pinned aws-cdk-lib.
+    'cdk-stacksets@^0.0.153',
   ],
 
   // The top-level dev tsconfig covers src/, test/, examples/ and .projenrc.ts.
