@@ -1,6 +1,8 @@
 import { Annotations, AspectPriority, Aspects, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
@@ -10,6 +12,7 @@ import { CrossAccountAccess } from './cross-account-access';
 import { ImageRedirect } from './image-redirect';
 import { containerdMirrors } from './private/containerd';
 import { templatePolicyStatements } from './private/cross-account';
+import { pullFailureMetric, pullThroughCacheRule } from './private/events';
 import { grantPullThrough } from './private/grants';
 import { cachedImage } from './private/image-uri';
 import { PlannedUpstream, planCache, prefixProblems } from './private/plan';
@@ -337,6 +340,57 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
       }
     }
     return mirrors;
+  }
+
+  /**
+   * An EventBridge rule for every pull-through cache action of the cache's prefixes, successful or
+   * not: ECR sends an `ECR Pull Through Cache Action` event (source `aws.ecr`) for each attempt to
+   * cache an image, and the rule matches those whose `detail.ecr-repository-prefix` is one of the
+   * cache's.
+   *
+   * Like `ecr.Repository.onImageScanCompleted`: `options.eventPattern` is merged into the
+   * pattern, `options.target` is added. The rule is created in the cache's stack, on the default
+   * event bus of its account and region, where ECR sends the events.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+   */
+  public onPullThroughCacheAction(id: string, options?: events.OnEventOptions): events.Rule {
+    return pullThroughCacheRule(this, id, 'onPullThroughCacheAction', { prefixes: this.prefixes, failedOnly: false, options });
+  }
+
+  /**
+   * An EventBridge rule for the failed pull-through cache actions of the cache's prefixes: an
+   * expired upstream token, an upstream that is down, a secret without its `username` or
+   * `accessToken`.
+   *
+   * The rule matches the cache's `ECR Pull Through Cache Action` events whose
+   * `detail.sync-status` is anything but `SUCCESS` (the only value the ECR user guide documents);
+   * `detail.failure-code` and `detail.failure-reason` say what went wrong. Options as
+   * `onPullThroughCacheAction`.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+   */
+  public onPullFailure(id: string, options?: events.OnEventOptions): events.Rule {
+    return pullThroughCacheRule(this, id, 'onPullFailure', { prefixes: this.prefixes, failedOnly: true, options });
+  }
+
+  /**
+   * The number of failed pull-through cache actions of the cache's prefixes: the `MatchedEvents`
+   * metric (namespace `AWS/Events`) of a failure rule the cache creates for it on the first call
+   * (construct id `PullFailureMetricRule`, no target), `Sum` over 5 minutes.
+   *
+   * EventBridge publishes no data point while nothing matches: alarm with
+   * `treatMissingData: TreatMissingData.NOT_BREACHING`.
+   *
+   * @param props change the statistic, period, label, ...
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+   */
+  public metricPullFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return pullFailureMetric(this, this.prefixes, props);
   }
 }
 
