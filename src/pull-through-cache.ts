@@ -15,6 +15,7 @@ import { templatePolicyStatements } from './private/cross-account';
 import { pullFailureMetric, pullThroughCacheRule } from './private/events';
 import { grantPullThrough } from './private/grants';
 import { cachedImage } from './private/image-uri';
+import { LambdaImageGuard } from './private/lambda-images';
 import { PlannedUpstream, planCache, prefixProblems } from './private/plan';
 import { contributeToRegistry } from './private/registry-contributions';
 import { comparePrefixes } from './private/rules';
@@ -264,6 +265,8 @@ export class PullThroughCache extends Construct implements IPullThroughCache {
     }
     this.rules = plan.upstreams.map(u => rules.get(u)!);
     this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
+    // Lambda functions of the stack whose image points into the cache get a warning (see the class).
+    Aspects.of(stack).add(new LambdaImageGuard(this), { priority: AspectPriority.READONLY });
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {
