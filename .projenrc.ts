@@ -230,4 +230,13 @@ for (const path of ['/.venv/', '/consumers/', '/scripts/', '/examples/', '/roset
   project.addPackageIgnore(path);
 }
 
+// The StackSets example: a cache in every account of some OUs (examples/stacksets.ts).
+project.addTask('example:stacksets', {
+  description: 'Synthesize the StackSets example (a cache in every account of some OUs, service-managed)',
+  env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/stacksets.ts" --output examples/cdk.out.stacksets --no-notices --no-version-reporting --path-metadata false',
+});
+
+project.gitignore.exclude('examples/cdk.out.stacksets/');
+
 project.synth();
