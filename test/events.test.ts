@@ -4,9 +4,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { PullThroughCache, UpstreamRegistry } from '../src';
 import { matchesPattern } from './event-pattern-matcher';
 import { failedEvent, SUCCESS_EVENT, SUCCESS_EVENT_TEXT, withPrefix } from './fixtures/ecr-pull-through-cache-events';
-import { PullThroughCache, UpstreamRegistry } from '../src';
 import { checkEventsVisible, eventPrefixes, eventsNotVisibleReason, pullThroughCacheRule } from '../src/private/events';
 
 /** A cache whose first prefix is the documented sample's, `docker-hub`. */
@@ -30,7 +30,7 @@ function patternOf(stack: Stack, rule: events.Rule): Record<string, unknown> {
 
 describe('the matcher follows EventBridge semantics', () => {
   test('exact values, nested objects, missing fields, prefix and anything-but', () => {
-    const event = { 'source': 'aws.ecr', 'detail': { status: 'SUCCESS', tags: ['a', 'b'] } };
+    const event = { source: 'aws.ecr', detail: { status: 'SUCCESS', tags: ['a', 'b'] } };
     expect(matchesPattern({ source: ['aws.ecr', 'aws.s3'] }, event)).toBe(true);
     expect(matchesPattern({ source: ['aws.s3'] }, event)).toBe(false);
     expect(matchesPattern({ detail: { status: ['SUCCESS'], tags: ['b'] } }, event)).toBe(true);

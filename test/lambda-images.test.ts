@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PullThroughCache, UpstreamRegistry } from '../src';
 import { cachedPrefixOf, flatten } from '../src/private/lambda-images';
 
@@ -35,7 +35,7 @@ describe('a Lambda image in the cache gets a warning', () => {
     const { stack, cache, role } = build(ENV);
     cfnFunction(stack, 'Fn', role, `${cache.registryDomain}/ecrpubliccache/lambda/nodejs:20`);
     Annotations.fromStack(stack).hasWarning('/Stack/Fn', Match.stringLikeRegexp(
-      `the function's image '111122223333\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ecrpubliccache/lambda/nodejs:20' is in prefix 'ecrpubliccache' `
+      'the function\'s image \'111122223333\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com/ecrpubliccache/lambda/nodejs:20\' is in prefix \'ecrpubliccache\' '
       + 'of the pull-through cache at \'Stack/Cache\': Lambda does not pull through a pull-through cache.*ImageDeleted.*'
       + 'https://docs\\.aws\\.amazon\\.com/lambda/latest/dg/images-create\\.html.*\\[ack: cdk-pull-through-cache:lambdaImageInCache\\]'));
   });

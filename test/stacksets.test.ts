@@ -95,8 +95,8 @@ describe('what the stack set deploys is the account stack\'s template', () => {
       const assembly = app.synth();
       const accountFile = path.join(outdir, stack.accountStack.templateFile);
       expect(fs.existsSync(accountFile)).toBe(true);
-      const accountTemplate = JSON.parse(fs.readFileSync(accountFile, 'utf8'));
-      expect(Object.values<any>(accountTemplate.Resources).filter(r => r.Type === 'AWS::ECR::PullThroughCacheRule')).toHaveLength(4);
+      const accountJson = JSON.parse(fs.readFileSync(accountFile, 'utf8'));
+      expect(Object.values<any>(accountJson.Resources).filter(r => r.Type === 'AWS::ECR::PullThroughCacheRule')).toHaveLength(4);
       const assets = JSON.parse(fs.readFileSync(path.join(outdir, `${stack.artifactId}.assets.json`), 'utf8'));
       const sources = Object.values<any>(assets.files).map(f => f.source.path);
       expect(sources).toContain(stack.accountStack.templateFile);

@@ -128,7 +128,9 @@ export function pullThroughCacheRule(cache: IConstruct, id: string, method: stri
 export const METRIC_RULE_ID = 'PullFailureMetricRule';
 
 /** The `MatchedEvents` of the cache's failure rule (created on first use), Sum over 5 minutes. */
-export function pullFailureMetric(cache: IConstruct, prefixes: string[], props: cloudwatch.MetricOptions = {}, cacheEnvironment?: EnvironmentValues): cloudwatch.Metric {
+export function pullFailureMetric(
+  cache: IConstruct, prefixes: string[], props: cloudwatch.MetricOptions = {}, cacheEnvironment?: EnvironmentValues,
+): cloudwatch.Metric {
   const existing = cache.node.tryFindChild(METRIC_RULE_ID);
   const rule = existing instanceof events.Rule ? existing : pullThroughCacheRule(cache, METRIC_RULE_ID, 'metricPullFailures', {
     prefixes,
