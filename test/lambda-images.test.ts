@@ -1,10 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, AspectPriority, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { cachedPrefixOf, flatten } from '../src/private/lambda-images';
+import { cachedPrefixOf, flatten, LambdaImageGuard } from '../src/private/lambda-images';
 
 const WARNING = 'cdk-pull-through-cache:lambdaImageInCache';
 const ENV = { account: '111122223333', region: 'eu-west-1' };
@@ -124,5 +124,13 @@ describe('cachedPrefixOf (pure)', () => {
   test('flatten', () => {
     expect(flatten({ 'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.x/', { Ref: 'Repo' }]] })).toBe('{AWS::AccountId}.x/{?}');
     expect(flatten(42)).toBeUndefined();
+  });
+});
+
+describe('the check is an aspect the cache adds to its stack', () => {
+  test('read-only priority: it runs after ImageRedirect and every other mutating aspect', () => {
+    const { stack } = build();
+    const applied = Aspects.of(stack).applied.filter(a => a.aspect instanceof LambdaImageGuard);
+    expect(applied.map(a => a.priority)).toEqual([AspectPriority.READONLY]);
   });
 });
