@@ -46,6 +46,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'cdk-nag@^3.0.2',
     'fast-check@^4.10.2',
+    // The StackSets example (examples/stacksets.ts): cdklabs' StackSet construct; its peer range
+    // (aws-cdk-lib ^2.108.0) accepts the pinned aws-cdk-lib.
+    'cdk-stacksets@^0.0.153',
   ],
 
   // The top-level dev tsconfig covers src/, test/, examples/ and .projenrc.ts.
@@ -195,6 +198,7 @@ project.addTask('example:multi-region', {
 
 project.addTask('eslint:fix', {
   description: 'Fix what eslint can fix',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false' },
   exec: 'eslint --ext .ts,.tsx --fix --no-error-on-unmatched-pattern src test examples scripts projenrc .projenrc.ts',
 });
 
@@ -260,5 +264,14 @@ project.addTask('test:all', {
 for (const path of ['/.venv/', '/consumers/', '/scripts/', '/examples/', '/rosetta/', '/.ci/']) {
   project.addPackageIgnore(path);
 }
+
+// The StackSets example: a cache in every account of some OUs (examples/stacksets.ts).
+project.addTask('example:stacksets', {
+  description: 'Synthesize the StackSets example (a cache in every account of some OUs, service-managed)',
+  env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/stacksets.ts" --output examples/cdk.out.stacksets --no-notices --no-version-reporting --path-metadata false',
+});
+
+project.gitignore.exclude('examples/cdk.out.stacksets/');
 
 project.synth();

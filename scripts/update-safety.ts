@@ -7,6 +7,8 @@
 // changes, when a create-only property changes, or when a create-only property refers (Ref,
 // Fn::GetAtt, Fn::Sub) to a resource that is itself replaced (its new physical ID changes the
 // value). A replaced pull-through cache rule empties the cache: that is what this report guards.
+// A changed repository creation template is listed under NOTES: ECR applies a template only when it
+// creates a repository, so the repositories already cached keep their settings until deleted.
 // Exit code: 0 when nothing is replaced, 2 when something is, 1 on a usage error.
 import * as fs from 'fs';
 
@@ -74,6 +76,11 @@ export interface UpdateSafetyReport {
   /** Updated in place: a property that is not create-only, or an attribute (DependsOn, ...), changed. */
   readonly updated: ResourceChange[];
   readonly unchanged: number;
+  /**
+   * What the report cannot show as a resource change: a repository creation template that changes
+   * (or is added over existing rules) applies only to repositories ECR creates after the change.
+   */
+  readonly notes: string[];
 }
 
 /** Resource attributes whose change is an in-place update (Metadata is ignored: it changes nothing). */
@@ -215,7 +222,44 @@ export function analyzeUpdate(before: CfnTemplate, after: CfnTemplate): UpdateSa
     added: added.sort(byId),
     updated: [...updated.values()].sort(byId),
     unchanged: total - added.length - [...replaced.keys()].filter(id => id in next).length - updated.size,
+    notes: templateNotes(old, next),
   };
+}
+
+const TEMPLATE_TYPE = 'AWS::ECR::RepositoryCreationTemplate';
+const RULE_TYPE = 'AWS::ECR::PullThroughCacheRule';
+/** The ECR user guide: a template's settings apply when ECR creates a repository, never later. */
+export const TEMPLATE_DOC = 'https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html';
+
+/**
+ * A note per repository creation template whose properties change, or that is new while the
+ * rules it covers already existed: ECR applies a template only when it creates a repository, so
+ * the repositories the cache already created keep their old settings.
+ */
+function templateNotes(old: Record<string, CfnResourceJson>, next: Record<string, CfnResourceJson>): string[] {
+  const rulePrefixes = new Set(Object.values(old)
+    .filter(r => r.Type === RULE_TYPE && typeof r.Properties?.EcrRepositoryPrefix === 'string')
+    .map(r => String(r.Properties!.EcrRepositoryPrefix).replace(/\/$/, '')));
+  const notes: string[] = [];
+  for (const [id, resource] of Object.entries(next)) {
+    if (resource.Type !== TEMPLATE_TYPE) {
+      continue;
+    }
+    const prefix = typeof resource.Properties?.Prefix === 'string' ? resource.Properties.Prefix : undefined;
+    const isRoot = prefix === 'ROOT';
+    const which = isRoot ? 'every prefix (a ROOT template)' : prefix !== undefined ? `prefix ${prefix}` : 'its prefix';
+    const reapply = `delete the cached repositories of ${which} to re-apply`;
+    const previous = old[id];
+    if (previous !== undefined && previous.Type === TEMPLATE_TYPE) {
+      const changed = changedProperties(previous, resource);
+      if (changed.length > 0) {
+        notes.push(`${id} (${TEMPLATE_TYPE}): ${changed.join(', ')} changed: applies only to repositories created after the change; ${reapply} (${TEMPLATE_DOC})`);
+      }
+    } else if (isRoot ? rulePrefixes.size > 0 : prefix !== undefined && rulePrefixes.has(prefix.replace(/\/$/, ''))) {
+      notes.push(`${id} (${TEMPLATE_TYPE}): new template over an existing rule: applies only to repositories created after the change; ${reapply} (${TEMPLATE_DOC})`);
+    }
+  }
+  return notes.sort();
 }
 
 /** The report as text: one section per kind of change, one line per resource. */
@@ -231,6 +275,12 @@ export function formatReport(report: UpdateSafetyReport): string {
   section('ADDED', report.added);
   section('UPDATED IN PLACE', report.updated);
   lines.push(`UNCHANGED (${report.unchanged})`);
+  if (report.notes.length > 0) {
+    lines.push(`NOTES (${report.notes.length})`);
+    for (const note of report.notes) {
+      lines.push(`  ${note}`);
+    }
+  }
   lines.push(report.replaced.length > 0
     ? `UNSAFE: ${report.replaced.length} resource(s) would be replaced or deleted`
     : 'SAFE: no resource would be replaced or deleted');

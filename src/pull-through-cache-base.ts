@@ -1,15 +1,19 @@
-import { AspectPriority, Aspects, IResource, Resource, Token } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, IResource, Resource, ResourceProps, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { ContainerdNodeScriptOptions } from './containerd-node-script';
 import { PullThroughCacheImage } from './private/container-image';
 import { containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
+import { pullFailureMetric, pullThroughCacheRule } from './private/events';
 import { grantPullThrough } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
+import { LambdaImageGuard } from './private/lambda-images';
 import { renderContainerdNodeScript } from './private/node-script';
 import { UpstreamRegistry } from './upstream-registry';
 
@@ -112,6 +116,29 @@ export interface IPullThroughCache extends IResource {
    * @param options where containerd reads the files from, how often the token is refreshed
    */
   containerdNodeScript(options?: ContainerdNodeScriptOptions): string;
+
+  /**
+   * An EventBridge rule for every pull-through cache action of the cache's prefixes.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   */
+  onPullThroughCacheAction(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /**
+   * An EventBridge rule for the failed pull-through cache actions of the cache's prefixes.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   */
+  onPullFailure(id: string, options?: events.OnEventOptions): events.Rule;
+
+  /**
+   * The number of failed pull-through cache actions of the cache's prefixes.
+   *
+   * @param props change the statistic, period, label, ...
+   */
+  metricPullFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -123,6 +150,13 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   public abstract readonly registryDomain: string;
   public abstract readonly upstreams: CacheUpstream[];
   public abstract readonly repositoryTemplateHasResourceTags: boolean;
+
+  constructor(scope: Construct, id: string, props: ResourceProps = {}) {
+    super(scope, id, props);
+    // Lambda functions of the stack whose image points into the cache get a warning: a function
+    // image must stay in ECR, and the cache's lifecycle rules may expire it (see the README).
+    Aspects.of(Stack.of(this)).add(new LambdaImageGuard(this), { priority: AspectPriority.READONLY });
+  }
 
   public get prefixes(): string[] {
     return this.upstreams.map(u => u.prefix);
@@ -266,5 +300,57 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
     return renderContainerdNodeScript({
       where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
     }, options);
+  }
+
+  /**
+   * An EventBridge rule for every pull-through cache action of the cache's prefixes, successful or
+   * not: ECR sends an `ECR Pull Through Cache Action` event (source `aws.ecr`) for each attempt to
+   * cache an image, and the rule matches those whose `detail.ecr-repository-prefix` is one of the
+   * cache's.
+   *
+   * Like `ecr.Repository.onImageScanCompleted`: `options.eventPattern` is merged into the
+   * pattern, `options.target` is added. The rule is created under the cache, on the default event
+   * bus of its stack's account and region; ECR sends the events to the cache's own account and
+   * region, so for a cache imported from another account or region this is an error.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+   */
+  public onPullThroughCacheAction(id: string, options?: events.OnEventOptions): events.Rule {
+    return pullThroughCacheRule(this, id, 'onPullThroughCacheAction', { prefixes: this.prefixes, failedOnly: false, options, cacheEnvironment: this.env });
+  }
+
+  /**
+   * An EventBridge rule for the failed pull-through cache actions of the cache's prefixes: an
+   * expired upstream token, an upstream that is down, a secret without its `username` or
+   * `accessToken`.
+   *
+   * The rule matches the cache's `ECR Pull Through Cache Action` events whose
+   * `detail.sync-status` is anything but `SUCCESS` (the only value the ECR user guide documents);
+   * `detail.failure-code` and `detail.failure-reason` say what went wrong. Options as
+   * `onPullThroughCacheAction`.
+   *
+   * @param id the construct id of the rule, under the cache
+   * @param options the rule's options: target, description, rule name, more event pattern
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+   */
+  public onPullFailure(id: string, options?: events.OnEventOptions): events.Rule {
+    return pullThroughCacheRule(this, id, 'onPullFailure', { prefixes: this.prefixes, failedOnly: true, options, cacheEnvironment: this.env });
+  }
+
+  /**
+   * The number of failed pull-through cache actions of the cache's prefixes: the `MatchedEvents`
+   * metric (namespace `AWS/Events`) of a failure rule the cache creates for it on the first call
+   * (construct id `PullFailureMetricRule`, no target), `Sum` over 5 minutes.
+   *
+   * EventBridge publishes no data point while nothing matches: alarm with
+   * `treatMissingData: TreatMissingData.NOT_BREACHING`.
+   *
+   * @param props change the statistic, period, label, ...
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+   */
+  public metricPullFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return pullFailureMetric(this, this.prefixes, props, this.env);
   }
 }

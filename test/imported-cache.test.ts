@@ -129,7 +129,8 @@ describe('fromPullThroughCacheAttributes across accounts and regions', () => {
     const stack = newStack({ env: CONSUMER });
     const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', 'arn:aws:iam::111122223333:role/ptc');
     const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
-      account: CENTRAL.account, region: CENTRAL.region,
+      account: CENTRAL.account,
+      region: CENTRAL.region,
       upstreams: [{ registry: UpstreamRegistry.ecr({ role, region: 'us-west-2' }) }],
     });
     expect(cache.upstreams[0].registry.url).toBe(`${CENTRAL.account}.dkr.ecr.us-west-2.amazonaws.com`);

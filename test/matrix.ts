@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { CentralCacheStack, ConsumerStack } from '../examples/consumer-account-stacks';
 import { RegionalCacheStage } from '../examples/multi-region-stage';
 import { ReferenceStack } from '../examples/reference-stack';
+import { OrganizationCacheStack } from '../examples/stacksets-stack';
 import {
   CrossAccountAccess,
   PullThroughCache,
@@ -343,6 +344,15 @@ export function buildMatrix(appProps: AppProps = {}): App {
       crossAccountAccess: { organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] },
     });
   }
+
+  // The StackSets example: the administrator stack (the stack set) and the stack it deploys to
+  // every account of the OUs (a StackSetStack: its template is an asset of the first).
+  new OrganizationCacheStack(app, 'OrganizationStackSet', {
+    env: MATRIX_ENV,
+    organizationalUnits: ['ou-abcd-11111111'],
+    regions: ['us-east-1', 'eu-west-1'],
+    operationsEventBusArn: 'arn:aws:events:us-east-1:999999999999:event-bus/operations',
+  });
 
   return app;
 }

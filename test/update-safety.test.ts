@@ -64,7 +64,7 @@ const before = synth();
 describe('update-safety report on real before/after pairs', () => {
   test('the same template: nothing changes', () => {
     const report = analyzeUpdate(before, synth());
-    expect(report).toEqual({ replaced: [], added: [], updated: [], unchanged: Object.keys(before.Resources!).length });
+    expect(report).toEqual({ replaced: [], added: [], updated: [], unchanged: Object.keys(before.Resources!).length, notes: [] });
   });
 
   test('reordering the upstreams replaces nothing (and changes nothing)', () => {
@@ -136,6 +136,31 @@ describe('update-safety report on real before/after pairs', () => {
     expect(report.updated[0].reasons).toEqual([
       'Description changed', 'EncryptionConfiguration changed', 'ImageTagMutability changed', 'LifecyclePolicy changed',
     ]);
+    // The change reaches only repositories ECR creates from now on: the report says so.
+    expect(report.notes).toEqual([
+      `${report.updated[0].logicalId} (AWS::ECR::RepositoryCreationTemplate): Description, EncryptionConfiguration, ImageTagMutability, `
+      + 'LifecyclePolicy changed: applies only to repositories created after the change; delete the cached repositories of '
+      + 'every prefix (a ROOT template) to re-apply (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html)',
+    ]);
+    expect(formatReport(report)).toMatch(/\nNOTES \(1\)\n {2}\S+ \(AWS::ECR::RepositoryCreationTemplate\): Description, /);
+  });
+
+  test('a per-upstream template change names its prefix', () => {
+    const perUpstream = synth({ repositoryTemplate: { scope: TemplateScope.PER_UPSTREAM } });
+    const report = analyzeUpdate(perUpstream, synth({
+      repositoryTemplate: { scope: TemplateScope.PER_UPSTREAM, imageTagMutability: ecr.TagMutability.IMMUTABLE },
+    }));
+    expect(report.replaced).toEqual([]);
+    expect(report.notes).toHaveLength(4);
+    expect(report.notes.map(n => /delete the cached repositories of prefix (\S+) to re-apply/.exec(n)?.[1]).sort())
+      .toEqual(['dockercache', 'ghcrcache', 'k8scache', 'quaycache']);
+    expect(report.notes.every(n => n.includes('ImageTagMutability changed: applies only to repositories created after the change'))).toBe(true);
+  });
+
+  test('changes that do not touch a template add no note', () => {
+    expect(analyzeUpdate(before, synth({ order: [3, 1, 0, 2] })).notes).toEqual([]);
+    expect(analyzeUpdate(before, synth({ extra: () => [{ registry: UpstreamRegistry.ecrPublic() }] })).notes).toEqual([]);
+    expect(formatReport(analyzeUpdate(before, synth()))).not.toContain('NOTES');
   });
 
   test('adding resource tags adds the template role and updates the template (and grants) in place', () => {
@@ -156,6 +181,9 @@ describe('update-safety report on real before/after pairs', () => {
     expect(report.added.map(c => c.type)).toEqual(Array(4).fill('AWS::ECR::RepositoryCreationTemplate'));
     // The rules now depend on their own template: an attribute change, in place.
     expect(typesOf(report.updated)).toEqual(['AWS::ECR::PullThroughCacheRule']);
+    // The new templates cover prefixes whose repositories the ROOT template already created.
+    expect(report.notes).toHaveLength(4);
+    expect(report.notes.every(n => /new template over an existing rule: applies only to repositories created after the change; delete the cached repositories of prefix \w+ to re-apply/.test(n))).toBe(true);
   });
 });
 

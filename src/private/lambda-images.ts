@@ -1,0 +1,134 @@
+import { Annotations, IAspect, Stack, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { prefixPath } from './rules';
+
+export const WARNING_LAMBDA_IMAGE_IN_CACHE = 'cdk-pull-through-cache:lambdaImageInCache';
+
+/**
+ * What the AWS Lambda developer guide says of function images: build the image and upload it to
+ * an Amazon ECR repository in the function's Region, then give that repository's URI. It does not
+ * list pull-through cache repositories as a source, Lambda does not pull through the cache (an
+ * image that was never pulled through it does not exist yet), and a function whose image is later
+ * deleted (e.g. expired by a lifecycle rule of the cache's creation template) fails with
+ * `ImageDeleted`.
+ */
+export const LAMBDA_IMAGES_DOC = 'https://docs.aws.amazon.com/lambda/latest/dg/images-create.html';
+
+const REASON = 'Lambda does not pull through a pull-through cache: the image must already exist in ECR when the function '
+  + 'is created or updated and stay there while the function uses it, but a cached image exists only after a first '
+  + 'pull through the cache and can be expired by the lifecycle rules of the cache\'s repository creation template '
+  + '(the function then fails with ImageDeleted). Push the image to a repository you own (e.g. DockerImageCode.fromImageAsset '
+  + `or a repository your pipeline pushes to) instead; see ${LAMBDA_IMAGES_DOC}`;
+
+/** A cache as the guard sees it. */
+export interface GuardedCache {
+  readonly node: IConstruct['node'];
+  readonly prefixes: string[];
+  readonly registryDomain: string;
+}
+
+/**
+ * Warns on every Lambda function of a stack whose image URI points into one of a cache's
+ * prefixes (`cdk-pull-through-cache:lambdaImageInCache`).
+ *
+ * An aspect rather than a check at `PullThroughCache` construction: functions are usually added
+ * to the stack after the cache, and an aspect of priority READONLY sees each `CfnFunction` once
+ * its code is final (after mutating aspects such as `ImageRedirect`, which never touches Lambda).
+ * A warning, not an error: the function deploys while the image happens to be cached, and AWS
+ * does not document pull-through cache repositories as unsupported, only the conditions above.
+ */
+export class LambdaImageGuard implements IAspect {
+  private readonly visited = new WeakSet<IConstruct>();
+
+  constructor(private readonly cache: GuardedCache) {}
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof lambda.CfnFunction) || this.visited.has(node)) {
+      return;
+    }
+    this.visited.add(node);
+    const code = node.code as lambda.CfnFunction.CodeProperty | undefined;
+    if (code === undefined || Token.isUnresolved(code) || code.imageUri === undefined) {
+      return;
+    }
+    const stack = Stack.of(node);
+    const prefix = cachedPrefixOf(flatten(stack.resolve(code.imageUri)), flatten(stack.resolve(this.cache.registryDomain)), this.cache.prefixes);
+    if (prefix === undefined) {
+      return;
+    }
+    const parent = node.node.scope;
+    const target = parent instanceof lambda.Function && parent.node.defaultChild === node ? parent : node;
+    Annotations.of(target).addWarningV2(WARNING_LAMBDA_IMAGE_IN_CACHE,
+      `the function's image '${String(code.imageUri)}' is in prefix '${prefix}' of the pull-through cache at '${this.cache.node.path}': ${REASON}`,
+    );
+  }
+}
+
+/** Pseudo parameters that may appear in a registry domain, as placeholders. */
+const URL_SUFFIX = '{AWS::URLSuffix}';
+
+/**
+ * A resolved CloudFormation value as one string: literals kept, `Ref`s of pseudo parameters as
+ * `{AWS::...}`, anything else as `{?}`; `undefined` when it is not a string expression.
+ */
+export function flatten(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const ref = (value as any).Ref;
+    if (typeof ref === 'string') {
+      return ref.startsWith('AWS::') ? `{${ref}}` : '{?}';
+    }
+    const join = (value as any)['Fn::Join'];
+    if (Array.isArray(join) && join.length === 2 && Array.isArray(join[1])) {
+      const parts = join[1].map(flatten);
+      return parts.every((p: string | undefined) => p !== undefined) ? parts.join(String(join[0])) : undefined;
+    }
+    return '{?}';
+  }
+  return undefined;
+}
+
+const ECR_DOMAIN = /^([^/]+)\.dkr\.ecr\.([^/]+?)\.(amazonaws\.com\.cn|amazonaws\.com|\{AWS::URLSuffix\})$/;
+
+/** The registry domain with its URL suffix written one way, or undefined when it is not ECR's. */
+function normalizeDomain(domain: string): string | undefined {
+  const match = ECR_DOMAIN.exec(domain);
+  return match ? `${match[1]}.dkr.ecr.${match[2]}.${URL_SUFFIX}` : undefined;
+}
+
+/**
+ * The cache prefix an image URI points into, or undefined. Both are flattened (see `flatten`).
+ *
+ * The URI's registry must be the cache's (same account and region; the URL suffix may be a
+ * literal or `AWS::URLSuffix`). When the cache's account or region is unknown at synth (an
+ * environment-agnostic stack), a literal ECR domain could be the cache's, and counts too.
+ */
+export function cachedPrefixOf(imageUri: string | undefined, cacheDomain: string | undefined, prefixes: string[]): string | undefined {
+  if (imageUri === undefined || cacheDomain === undefined) {
+    return undefined;
+  }
+  const slash = imageUri.indexOf('/');
+  if (slash < 0) {
+    return undefined;
+  }
+  const domain = normalizeDomain(imageUri.slice(0, slash));
+  const ours = normalizeDomain(cacheDomain);
+  if (domain === undefined || ours === undefined) {
+    return undefined;
+  }
+  const cacheUnknown = ours.replace(URL_SUFFIX, '').includes('{');
+  const uriLiteral = !domain.replace(URL_SUFFIX, '').includes('{');
+  if (domain !== ours && !(cacheUnknown && uriLiteral)) {
+    return undefined;
+  }
+  const path = imageUri.slice(slash + 1);
+  const matching = prefixes
+    .filter(p => !Token.isUnresolved(p))
+    .map(prefixPath)
+    .filter(p => path.startsWith(`${p}/`));
+  // The longest prefix is the rule ECR applies.
+  return matching.sort((a, b) => b.length - a.length)[0];
+}
