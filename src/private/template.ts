@@ -67,11 +67,22 @@ export function templateProblems(options: RepositoryTemplateOptions): string[] {
     }
   }
 
-  for (const error of options.repositoryPolicy?.validateForResourcePolicy() ?? []) {
+  for (const error of options.repositoryPolicy ? validateRepositoryPolicy(options.repositoryPolicy) : []) {
     problems.push(`repositoryPolicy: ${error}`);
   }
   problems.push(...lifecyclePolicy(options.lifecycleRules ?? []).problems);
   return problems;
+}
+
+/**
+ * Check a repository policy as a resource-based policy whose statements name no resource (the
+ * repository is the resource), as `ecr.Repository` does. aws-cdk-lib 2.257 checks no resource;
+ * newer releases do unless told to skip it, with an option 2.257's signature does not have: the
+ * option is passed through a wider signature and ignored by the old release.
+ */
+function validateRepositoryPolicy(policy: iam.PolicyDocument): string[] {
+  const validate = policy.validateForResourcePolicy.bind(policy) as (options?: { skipResourceValidation?: boolean }) => string[];
+  return validate({ skipResourceValidation: true });
 }
 
 /** Legal template options that are likely not what a cache wants. */
