@@ -57,8 +57,6 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
- * import { PullThroughCacheSecret } from 'cdk-pull-through-cache';
- *
  * const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
