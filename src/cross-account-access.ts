@@ -3,7 +3,7 @@
  *
  * Give `accounts`, `organizationId` or both. The cache then adds two things:
  *
- * - statements to the registry policy (`RegistryPolicy.of(stack)`) that let those principals
+ * - statements to the registry policy (`RegistryPolicy.getOrCreate(stack)`) that let those principals
  *   make ECR create a cached repository and import the upstream image into it
  *   (`ecr:CreateRepository`, `ecr:BatchImportUpstreamImage`), on the cache's prefixes only;
  * - statements to the repository policy of its repository creation templates that let them pull

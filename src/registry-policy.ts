@@ -14,7 +14,7 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * (`AWS::ECR::RegistryPolicy`), shared by everything in the stack that needs it.
  *
  * A registry has exactly one registry policy, so this construct is a singleton: get it with
- * `RegistryPolicy.of(scope)`, which creates it at the root of the stack on first use, and add
+ * `RegistryPolicy.getOrCreate(scope)`, which creates it at the root of the stack on first use, and add
  * statements to it. The policy is rendered when the app is synthesized, with every statement
  * added until then. A nested stack shares its parent's.
  *
@@ -24,7 +24,7 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * known environments.
  *
  * @example
- * RegistryPolicy.of(this).addStatements(new iam.PolicyStatement({
+ * RegistryPolicy.getOrCreate(this).addStatements(new iam.PolicyStatement({
  *   principals: [new iam.AccountPrincipal('444455556666')],
  *   actions: ['ecr:ReplicateImage'],
  *   resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'shared/*' })],
@@ -34,12 +34,13 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  */
 export class RegistryPolicy extends Construct {
   /**
-   * The registry policy of the scope's stack (of the outermost stack, for a nested stack),
-   * created on first use.
+   * The registry policy of the scope's stack (of the outermost stack, for a nested stack):
+   * the one there, or a new one. Named like aws-cdk-lib's find-or-create methods
+   * (`CustomResourceProvider.getOrCreate`): calling it can add a resource to the stack.
    *
    * @param scope any construct in the stack
    */
-  public static of(scope: IConstruct): RegistryPolicy {
+  public static getOrCreate(scope: IConstruct): RegistryPolicy {
     return registrySingleton(scope, REGISTRY_POLICY_ID, 'RegistryPolicy',
       (c): c is RegistryPolicy => c instanceof RegistryPolicy, stack => new RegistryPolicy(stack, REGISTRY_POLICY_ID));
   }
@@ -60,7 +61,7 @@ export class RegistryPolicy extends Construct {
       'cdk-pull-through-cache:registryPolicySingleton',
       `This stack owns the ECR registry policy of ${env} (AWS::ECR::RegistryPolicy, one per registry): `
       + 'deploying it replaces any registry policy set outside this stack, and deleting the stack deletes it. '
-      + 'No other stack deployed to the same account and region may own one; add every statement here with RegistryPolicy.of(scope).addStatements().',
+      + 'No other stack deployed to the same account and region may own one; add every statement here with RegistryPolicy.getOrCreate(scope).addStatements().',
     );
 
     this.node.addValidation({

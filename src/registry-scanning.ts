@@ -71,7 +71,7 @@ export interface ScanningOptions {
  * (`AWS::ECR::RegistryScanningConfiguration`), shared by everything in the stack that needs it.
  *
  * A registry has exactly one scanning configuration, so this construct is a singleton: get it
- * with `RegistryScanning.of(scope)`, which creates it at the root of the stack on first use, and
+ * with `RegistryScanning.getOrCreate(scope)`, which creates it at the root of the stack on first use, and
  * add wildcard repository filters to it. It renders at most two rules, one per frequency, each
  * with at most 100 filters, when the app is synthesized. A nested stack shares its parent's.
  *
@@ -81,7 +81,7 @@ export interface ScanningOptions {
  * one: synthesis fails when the app holds two such stacks with known environments.
  *
  * @example
- * RegistryScanning.of(this).addWildcardFilters(['team-a/*'], {
+ * RegistryScanning.getOrCreate(this).addWildcardFilters(['team-a/*'], {
  *   scanType: ScanType.ENHANCED,
  *   frequency: ScanFrequency.CONTINUOUS_SCAN,
  * });
@@ -91,11 +91,12 @@ export interface ScanningOptions {
 export class RegistryScanning extends Construct {
   /**
    * The scanning configuration of the scope's stack (of the outermost stack, for a nested
-   * stack), created on first use.
+   * stack): the one there, or a new one (a find-or-create, named like aws-cdk-lib's
+   * `CustomResourceProvider.getOrCreate`).
    *
    * @param scope any construct in the stack
    */
-  public static of(scope: IConstruct): RegistryScanning {
+  public static getOrCreate(scope: IConstruct): RegistryScanning {
     return registrySingleton(scope, REGISTRY_SCANNING_ID, 'RegistryScanning',
       (c): c is RegistryScanning => c instanceof RegistryScanning, stack => new RegistryScanning(stack, REGISTRY_SCANNING_ID));
   }
@@ -145,7 +146,7 @@ export class RegistryScanning extends Construct {
       `This stack owns the ECR registry scanning configuration of ${env} (AWS::ECR::RegistryScanningConfiguration, one per registry): `
       + 'deploying it replaces any scanning configuration set outside this stack (console, CLI, an Amazon Inspector delegated administrator), '
       + 'and repositories that match none of its filters are no longer scanned automatically. '
-      + 'No other stack deployed to the same account and region may own one; add every filter here with RegistryScanning.of(scope).addWildcardFilters().',
+      + 'No other stack deployed to the same account and region may own one; add every filter here with RegistryScanning.getOrCreate(scope).addWildcardFilters().',
     );
 
     this.node.addValidation({

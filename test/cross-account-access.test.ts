@@ -207,8 +207,8 @@ describe('RegistryPolicy', () => {
 
   test('of() returns one instance per stack, at its root, with a fixed id', () => {
     const stack = newStack();
-    const a = RegistryPolicy.of(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }));
-    expect(RegistryPolicy.of(stack)).toBe(a);
+    const a = RegistryPolicy.getOrCreate(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(RegistryPolicy.getOrCreate(stack)).toBe(a);
     expect(a.node.path).toBe('Stack/EcrRegistryPolicy');
     a.addStatements(statement());
     Template.fromStack(stack).resourceCountIs('AWS::ECR::RegistryPolicy', 1);
@@ -217,25 +217,25 @@ describe('RegistryPolicy', () => {
   test('statements are rendered lazily: added after a cache, they are still in the policy', () => {
     const stack = newStack();
     cache(stack, { accounts: ['444455556666'] });
-    RegistryPolicy.of(stack).addStatements(statement());
+    RegistryPolicy.getOrCreate(stack).addStatements(statement());
     expect(registryStatements(stack).map(s => s.Action)).toEqual([REGISTRY_ACTIONS, 'ecr:ReplicateImage']);
   });
 
   test('a nested stack shares its parent\'s', () => {
     const stack = newStack();
     const nested = new NestedStack(stack, 'Nested');
-    expect(RegistryPolicy.of(nested)).toBe(RegistryPolicy.of(stack));
+    expect(RegistryPolicy.getOrCreate(nested)).toBe(RegistryPolicy.getOrCreate(stack));
   });
 
   test('an empty policy fails synthesis', () => {
     const stack = newStack();
-    RegistryPolicy.of(stack);
+    RegistryPolicy.getOrCreate(stack);
     expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': no statement was added/);
   });
 
   test('a statement without a principal fails synthesis', () => {
     const stack = newStack();
-    RegistryPolicy.of(stack).addStatements(new iam.PolicyStatement({ actions: ['ecr:ReplicateImage'], resources: ['*'] }));
+    RegistryPolicy.getOrCreate(stack).addStatements(new iam.PolicyStatement({ actions: ['ecr:ReplicateImage'], resources: ['*'] }));
     expect(() => Template.fromStack(stack)).toThrow(/RegistryPolicy at 'Stack\/EcrRegistryPolicy': .*must specify at least one IAM principal/);
   });
 
@@ -250,11 +250,11 @@ describe('RegistryPolicy', () => {
     const fits = Array.from({ length: 200 }, (_, i) => i + 1).filter(n => length(n) <= 10240).pop()!;
 
     const ok = newStack();
-    RegistryPolicy.of(ok).addStatements(...statements(fits));
+    RegistryPolicy.getOrCreate(ok).addStatements(...statements(fits));
     expect(() => Template.fromStack(ok)).not.toThrow();
 
     const tooLong = newStack();
-    RegistryPolicy.of(tooLong).addStatements(...statements(fits + 1));
+    RegistryPolicy.getOrCreate(tooLong).addStatements(...statements(fits + 1));
     expect(() => Template.fromStack(tooLong)).toThrow(
       new RegExp(`RegistryPolicy at 'Stack/EcrRegistryPolicy': the policy renders to ${length(fits + 1)} characters; ECR allows a registry policy of at most 10240`),
     );
@@ -274,7 +274,7 @@ describe('RegistryPolicy', () => {
     const one = new Stack(app, 'One', { env });
     const two = new Stack(app, 'Two', { env });
     for (const stack of [one, two]) {
-      RegistryPolicy.of(stack).addStatements(statement());
+      RegistryPolicy.getOrCreate(stack).addStatements(statement());
     }
     expect(() => Template.fromStack(one)).toThrow(/'Two\/EcrRegistryPolicy' owns the registry policy of the same account and region/);
   });
@@ -289,20 +289,20 @@ describe('RegistryPolicy', () => {
       new Stack(app, 'Agnostic'),
     ];
     for (const stack of stacks) {
-      RegistryPolicy.of(stack).addStatements(statement());
+      RegistryPolicy.getOrCreate(stack).addStatements(statement());
     }
     expect(() => Template.fromStack(stacks[0])).not.toThrow();
   });
 
   test('the warning names the account and region when they are known', () => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '111122223333', region: 'eu-west-1' } });
-    RegistryPolicy.of(stack).addStatements(statement());
+    RegistryPolicy.getOrCreate(stack).addStatements(statement());
     Annotations.fromStack(stack).hasWarning('/Stack/EcrRegistryPolicy', Match.stringLikeRegexp('account 111122223333 in eu-west-1'));
   });
 
   test('a foreign construct with the id is reported', () => {
     const stack = newStack();
     new iam.Role(stack, 'EcrRegistryPolicy', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => RegistryPolicy.of(stack)).toThrow(/the id 'EcrRegistryPolicy' at the root of the stack is taken by another construct/);
+    expect(() => RegistryPolicy.getOrCreate(stack)).toThrow(/the id 'EcrRegistryPolicy' at the root of the stack is taken by another construct/);
   });
 });

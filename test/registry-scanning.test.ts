@@ -120,14 +120,14 @@ describe('scanning the cached repositories', () => {
 describe('RegistryScanning', () => {
   test('of() returns one instance per stack, at its root', () => {
     const stack = newStack();
-    const scanning = RegistryScanning.of(stack);
-    expect(RegistryScanning.of(stack)).toBe(scanning);
+    const scanning = RegistryScanning.getOrCreate(stack);
+    expect(RegistryScanning.getOrCreate(stack)).toBe(scanning);
     expect(scanning.node.path).toBe('Stack/EcrRegistryScanning');
   });
 
   test('filters can be added directly; duplicates are dropped', () => {
     const stack = newStack();
-    const scanning = RegistryScanning.of(stack);
+    const scanning = RegistryScanning.getOrCreate(stack);
     scanning.addWildcardFilters(['team-a/*', 'team-b/*']);
     scanning.addWildcardFilters(['team-a/*']);
     expect(scanning.scanType).toBe(ScanType.BASIC);
@@ -137,7 +137,7 @@ describe('RegistryScanning', () => {
   });
 
   test('at most 100 filters per rule', () => {
-    const scanning = RegistryScanning.of(newStack());
+    const scanning = RegistryScanning.getOrCreate(newStack());
     scanning.addWildcardFilters(Array.from({ length: 100 }, (_, i) => `team${i}/*`));
     expect(() => scanning.addWildcardFilters(['one-more/*']))
       .toThrow(/RegistryScanning at 'Stack\/EcrRegistryScanning': adding filters is invalid:\n {2}- filters: the SCAN_ON_PUSH rule would have 101 repository filters; ECR allows at most 100 per rule/);
@@ -145,24 +145,24 @@ describe('RegistryScanning', () => {
 
   test('caches count toward the 100 filters of a rule', () => {
     const stack = newStack();
-    RegistryScanning.of(stack).addWildcardFilters(Array.from({ length: 99 }, (_, i) => `team${i}/*`));
+    RegistryScanning.getOrCreate(stack).addWildcardFilters(Array.from({ length: 99 }, (_, i) => `team${i}/*`));
     expect(() => cache(stack, {})).toThrow(/PullThroughCache at 'Stack\/Cache' is invalid:\n {2}- scanning\.filters: the SCAN_ON_PUSH rule would have 101/);
   });
 
   test('each frequency has its own 100 filters', () => {
-    const scanning = RegistryScanning.of(newStack());
+    const scanning = RegistryScanning.getOrCreate(newStack());
     const enhanced = { scanType: ScanType.ENHANCED };
     scanning.addWildcardFilters(Array.from({ length: 100 }, (_, i) => `team${i}/*`), enhanced);
     expect(() => scanning.addWildcardFilters(['one-more/*'], { ...enhanced, frequency: ScanFrequency.CONTINUOUS_SCAN })).not.toThrow();
   });
 
   test.each([['uppercase', 'UPPER/*'], ['two separators', 'a//b'], ['empty', ''], ['256 characters', 'a'.repeat(256)]])('rejects a filter: %s', (_what, filter) => {
-    expect(() => RegistryScanning.of(newStack()).addWildcardFilters([filter])).toThrow(/is invalid; a filter is 1 to 255 characters/);
+    expect(() => RegistryScanning.getOrCreate(newStack()).addWildcardFilters([filter])).toThrow(/is invalid; a filter is 1 to 255 characters/);
   });
 
   test('an empty configuration fails synthesis', () => {
     const stack = newStack();
-    RegistryScanning.of(stack);
+    RegistryScanning.getOrCreate(stack);
     expect(() => Template.fromStack(stack)).toThrow(/RegistryScanning at 'Stack\/EcrRegistryScanning': no repository filter was added/);
   });
 
@@ -171,8 +171,8 @@ describe('RegistryScanning', () => {
     const env = { account: '111122223333', region: 'eu-west-1' };
     const one = new Stack(app, 'One', { env });
     const two = new Stack(app, 'Two', { env });
-    RegistryScanning.of(one).addWildcardFilters(['a/*']);
-    RegistryScanning.of(two).addWildcardFilters(['b/*']);
+    RegistryScanning.getOrCreate(one).addWildcardFilters(['a/*']);
+    RegistryScanning.getOrCreate(two).addWildcardFilters(['b/*']);
     expect(() => Template.fromStack(one)).toThrow(/'Two\/EcrRegistryScanning' owns the scanning configuration of the same account and region/);
   });
 });

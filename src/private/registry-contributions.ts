@@ -14,9 +14,9 @@ export function contributeToRegistry(
   cache: IConstruct, prefixes: string[], crossAccountAccess?: CrossAccountAccess, scanning?: ScanningOptions,
 ): void {
   if (scanning) {
-    RegistryScanning.of(cache).addWildcardFilters(prefixes.map(repositoryPattern), scanning);
+    RegistryScanning.getOrCreate(cache).addWildcardFilters(prefixes.map(repositoryPattern), scanning);
   }
   if (crossAccountAccess) {
-    RegistryPolicy.of(cache).addStatements(...registryPolicyStatements(cache, crossAccountAccess, prefixes));
+    RegistryPolicy.getOrCreate(cache).addStatements(...registryPolicyStatements(cache, crossAccountAccess, prefixes));
   }
 }

@@ -28,7 +28,7 @@ export function registrySingleton<T extends IConstruct>(
   if (!isKind(existing)) {
     throw new Error(
       `${kind} at '${stack.node.path}/${id}': the id '${id}' at the root of the stack is taken by another construct; `
-      + `${kind}.of() needs it for the registry's one ${kind}`,
+      + `${kind}.getOrCreate() needs it for the registry's one ${kind}`,
     );
   }
   return existing;
