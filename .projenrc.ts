@@ -216,10 +216,18 @@ const consumers = project.addTask('test:consumers', {
   steps: [{ exec: 'bash scripts/consumers/all.sh' }, { spawn: 'test:consumers:dotnet' }],
 });
 
+// Every README snippet and @example as jsii-rosetta translated it, checked against the packages
+// test:consumers built: Python (mypy, synth), Java (javac), Go (parsed, compiled, counted apart).
+const translations = project.addTask('test:translations', {
+  description: 'Check the rosetta translations of every README snippet and @example (Python mypy + synth, Java javac, Go build)',
+  env: goEnv,
+  exec: 'bash scripts/translations/check.sh',
+});
+
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, then the consumer apps in every language',
-  steps: [{ spawn: 'test' }, { spawn: consumers.name }],
+  description: 'Everything: the test task, the consumer apps in every language, then the snippet translations',
+  steps: [{ spawn: 'test' }, { spawn: consumers.name }, { spawn: translations.name }],
 });
 
 // What the npm package (and so every jsii package, which embeds it) must not carry.
