@@ -48,6 +48,9 @@ const REDIRECTED = new WeakMap<ecs.CfnTaskDefinition, Set<number>>();
  * Kubernetes manifests and Helm values are not rewritten (see the README).
  *
  * @example
+ * import { AspectPriority, Aspects } from 'aws-cdk-lib';
+ * import { ImageRedirect, PullThroughCache } from 'cdk-pull-through-cache';
+ *
  * declare const cache: PullThroughCache;
  *
  * // Every ECS container image of the stack from Docker Hub, GHCR, ... goes through the cache.

@@ -84,6 +84,7 @@ const WHITESPACE_REGEXP = /\s/;
  * reference with neither tag nor digest gets the tag `latest`.
  *
  * @example
+ * import { ImageReference } from 'cdk-pull-through-cache';
  *
  * const ref = ImageReference.parse('alpine:3');
  * // ref.domain === 'docker.io', ref.repository === 'library/alpine', ref.tag === '3'

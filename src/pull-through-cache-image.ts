@@ -14,6 +14,9 @@ import type { PullThroughCache } from './pull-through-cache';
  * `repository/<prefix>/*`, and `ecr:GetAuthorizationToken` on `*`.
  *
  * @example
+ * import * as ecs from 'aws-cdk-lib/aws-ecs';
+ * import { PullThroughCache, PullThroughCacheImage } from 'cdk-pull-through-cache';
+ *
  * declare const cache: PullThroughCache;
  *
  * const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task');

@@ -53,6 +53,8 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
+ * import { PullThroughCacheSecret } from 'cdk-pull-through-cache';
+ *
  * const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',

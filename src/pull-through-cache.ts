@@ -149,6 +149,10 @@ export interface PullThroughCacheAttributes {
  * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
  *
  * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+ * import { PullThroughCache, TemplateScope, UpstreamRegistry } from 'cdk-pull-through-cache';
+ *
  * declare const dockerSecret: secretsmanager.ISecret;
  * declare const ghcrSecret: secretsmanager.ISecret;
  * declare const taskRole: iam.IRole;

@@ -24,6 +24,10 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * known environments.
  *
  * @example
+ * import { Stack } from 'aws-cdk-lib';
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import { RegistryPolicy } from 'cdk-pull-through-cache';
+ *
  * RegistryPolicy.of(this).addStatements(new iam.PolicyStatement({
  *   principals: [new iam.AccountPrincipal('444455556666')],
  *   actions: ['ecr:ReplicateImage'],

@@ -75,6 +75,8 @@ export interface ScanningOptions {
  * one: synthesis fails when the app holds two such stacks with known environments.
  *
  * @example
+ * import { RegistryScanning, ScanFrequency, ScanType } from 'cdk-pull-through-cache';
+ *
  * RegistryScanning.of(this).addWildcardFilters(['team-a/*'], {
  *   scanType: ScanType.ENHANCED,
  *   frequency: ScanFrequency.CONTINUOUS_SCAN,

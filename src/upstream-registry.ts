@@ -66,6 +66,8 @@ export interface EcrUpstreamOptions {
  * repository prefix used when an upstream is given none.
  *
  * @example
+ * import { UpstreamRegistry } from 'cdk-pull-through-cache';
+ *
  * const dockerHub = UpstreamRegistry.dockerHub();
  * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
  *
