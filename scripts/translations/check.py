@@ -384,24 +384,43 @@ def check_python(snippets: List[Snippet], work: Path, python: str, types: PyType
             runnable.append(idx)
         else:
             results[idx] = Result(True)
-    # Self-contained snippets: run the module, which synthesizes the app.
-    for idx in runnable:
-        p, _ = files[idx]
+    # Self-contained snippets: run each module, which synthesizes its app, in one Python process
+    # (one jsii kernel: starting one costs seconds), each in its own namespace.
+    if runnable:
         t0 = time.time()
+        runner = d / "_synth_all.py"
+        runner.write_text(SYNTH_RUNNER)
         try:
-            proc = run([python, str(p)], cwd=d, timeout=300,
-                       env={**os.environ, "CDK_OUTDIR": str(d / f"cdk.out.{idx:02d}")})
-        except subprocess.TimeoutExpired:
-            results[idx] = Result(False, "synth: timed out")
-            continue
-        if proc.returncode == 0:
-            results[idx] = Result(True)
-        else:
-            err = [l for l in proc.stderr.splitlines() if re.match(r"^\w*(Error|Exception)\b", l)]
-            results[idx] = Result(False, "synth: " + (err[-1] if err else first_line(proc.stderr[-2000:])))
-        print(f"  synth snippet{idx:02d}.py: {time.time() - t0:.0f}s "
-              f"{'ok' if results[idx].ok else 'FAILED'}", flush=True)
+            proc = run([python, str(runner)] + [str(files[i][0]) for i in runnable], cwd=d, timeout=900)
+            out = proc.stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            proc = None
+        done = {}
+        for line in out.splitlines():
+            m = re.match(r"^RESULT snippet(\d+)\.py (ok|FAILED)(?: (.*))?$", line)
+            if m:
+                done[int(m.group(1))] = Result(m.group(2) == "ok", "synth: " + (m.group(3) or ""))
+        for idx in runnable:
+            results[idx] = done.get(idx, Result(False, "synth: did not run (" + (
+                first_line(proc.stderr[-2000:]) if proc else "timed out") + ")"))
+        print(f"  synth of {len(runnable)} self-contained modules: {time.time() - t0:.0f}s", flush=True)
     return results
+
+
+SYNTH_RUNNER = """
+import os, runpy, sys, traceback
+for path in sys.argv[1:]:
+    name = os.path.basename(path)
+    os.environ["CDK_OUTDIR"] = path[:-3] + ".cdk.out"
+    try:
+        runpy.run_path(path, run_name="__main__")
+        print(f"RESULT {name} ok", flush=True)
+    except BaseException as e:  # noqa: BLE001 - report and go on
+        last = (str(e).strip().splitlines() or [""])[-1]
+        print(f"RESULT {name} FAILED {type(e).__name__}: {last}", flush=True)
+        traceback.print_exc()
+"""
 
 
 JAVAC_ERR_RE = re.compile(r"^(.*?)(Snippet(\d+))\.java:(\d+): error: (.*)$")
@@ -487,27 +506,50 @@ def check_go(snippets: List[Snippet], work: Path, gomod_template: Path, gosum: P
             m = re.search(r":(\d+):(\d+): (.*)", proc.stderr)
             results[idx] = Result(False, f"go/parser: {where(first, int(m.group(1)))}: {m.group(3)}"
                                   if m else "go/parser: " + first_line(proc.stderr))
-    ok = [idx for idx in files if parsed[idx]]
-    if ok:
-        t0 = time.time()
-        pkgs = [f"./snippet{idx:02d}" for idx in ok]
-        proc = run(["go", "build", "-o", os.devnull] + pkgs if len(pkgs) == 1 else ["go", "build"] + pkgs,
-                   cwd=d, timeout=900)
-        print(f"  go build over {len(ok)} packages: {time.time() - t0:.0f}s", flush=True)
+    # An import no module of go.mod provides (rosetta writes `github.com/aws/aws-cdk-go/awscdk`
+    # for every aws-cdk-lib module) would make `go build` look it up and fail for every package.
+    modules = re.findall(r"^\s*(?:require\s+)?([\w.\-]+\.[\w.\-]+/\S+)\s+v\S+", mod, re.M)
+    ok = []
+    for idx in [i for i in files if parsed[i]]:
+        text = files[idx][0].read_text()
+        paths = re.findall(r'^import\s+(?:\w+\s+)?"([^"]+)"', text, re.M)
+        bad = [p for p in paths if "." in p.split("/")[0]
+               and not any(p == m or p.startswith(m + "/") for m in modules)]
+        if bad:
+            line = next(n for n, l in enumerate(text.splitlines(), 1) if f'"{bad[0]}"' in l)
+            results[idx] = Result(False, f"go: {where(files[idx][1], line)}: import \"{bad[0]}\" is in no module of go.mod")
+        else:
+            ok.append(idx)
+
+    def build(indexes: List[int]) -> Tuple[subprocess.CompletedProcess, Dict[int, List[str]]]:
+        proc = run(["go", "build"] + [f"./snippet{i:02d}" for i in indexes], cwd=d, timeout=900)
         errs: Dict[int, List[str]] = {}
         for line in (proc.stdout + proc.stderr).splitlines():
             m = re.match(r"^(?:\./)?snippet(\d+)/snippet\.go:(\d+):(\d+): (.*)$", line)
             if m:
                 errs.setdefault(int(m.group(1)), []).append(f"{m.group(2)}:{m.group(4)}")
+        return proc, errs
+
+    if ok:
+        t0 = time.time()
+        proc, errs = build(ok)
+        unexplained = proc.returncode != 0 and not errs
         for idx in ok:
+            if unexplained:  # e.g. a module error: build each package alone to tell them apart
+                p1, e1 = build([idx])
+                if p1.returncode == 0:
+                    results[idx] = Result(True)
+                elif idx in e1:
+                    errs[idx] = e1[idx]
+                else:
+                    results[idx] = Result(False, "go build: " + first_line(p1.stderr))
             if idx in errs:
                 line, msg = errs[idx][0].split(":", 1)
                 results[idx] = Result(False, f"go build: {where(files[idx][1], int(line))}: "
                                       f"{msg.strip()}" + (f" (+{len(errs[idx]) - 1} more)" if len(errs[idx]) > 1 else ""))
-            elif proc.returncode != 0 and len(ok) > 0 and not errs:
-                results[idx] = Result(False, "go build: " + first_line(proc.stderr))
-            else:
+            elif idx not in results:
                 results[idx] = Result(True)
+        print(f"  go build over {len(ok)} packages: {time.time() - t0:.0f}s", flush=True)
     return results, parsed
 
 
