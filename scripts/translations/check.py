@@ -171,6 +171,28 @@ class PyTypes:
         return f"{alias}.{'.'.join(rest)}"
 
 
+TEMPLATE_RE = re.compile(r"`((?:[^`\\]|\\.)*)`", re.S)
+
+
+def python_template_problems(ts: str) -> List[str]:
+    """What rosetta's Python gets wrong in the snippet's template literals, which neither mypy (a
+    declared name may be Any) nor a synth (the string is just different) notices: it copies each
+    `${...}` expression verbatim into the f-string (`mirror.upstreamHost`), and doubles backslashes
+    (`\\n` becomes a backslash and an n)."""
+    problems = []
+    for m in TEMPLATE_RE.finditer(ts):
+        body = m.group(1)
+        line = ts.count("\n", 0, m.start()) + 1
+        for expr in re.findall(r"\$\{([^}]*)\}", body):
+            if snake(expr.strip()) != expr.strip():
+                problems.append(f"TS line {line}: template literal expression ${{{expr}}} is copied as it is "
+                                f"into the Python f-string (should be {snake(expr.strip())}): concatenate instead")
+        if "\\" in re.sub(r"\$\{[^}]*\}", "", body):
+            problems.append(f"TS line {line}: escape sequence in a template literal: rosetta's Python doubles "
+                            "the backslash; pass separate strings instead")
+    return problems
+
+
 def snake(name: str) -> str:
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
@@ -376,7 +398,11 @@ def check_python(snippets: List[Snippet], work: Path, python: str, types: PyType
     runnable = []
     for idx, (p, first) in files.items():
         errs = errors.get(f"{idx:02d}", [])
-        if errs:
+        lint = python_template_problems(by_index[idx].ts)
+        if lint:
+            results[idx] = Result(False, "template literal: " + lint[0]
+                                  + (f" (+{len(lint) - 1} more)" if len(lint) > 1 else ""))
+        elif errs:
             line, col, msg = errs[0].split(":", 2)
             results[idx] = Result(False, f"mypy: {where(first, int(line))}: {msg.strip()}"
                                   + (f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""))
