@@ -49,12 +49,12 @@ const REDIRECTED = new WeakMap<ecs.CfnTaskDefinition, Set<number>>();
  *
  * @example
  * import { AspectPriority, Aspects } from 'aws-cdk-lib';
- * import { ImageRedirect, PullThroughCache } from 'cdk-pull-through-cache';
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * declare const cache: PullThroughCache;
+ * declare const cache: ptc.PullThroughCache;
  *
  * // Every ECS container image of the stack from Docker Hub, GHCR, ... goes through the cache.
- * Aspects.of(this).add(new ImageRedirect(cache), { priority: AspectPriority.MUTATING });
+ * Aspects.of(this).add(new ptc.ImageRedirect(cache), { priority: AspectPriority.MUTATING });
  */
 export class ImageRedirect implements IAspect {
   private readonly cache: PullThroughCache;

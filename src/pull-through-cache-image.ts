@@ -15,14 +15,14 @@ import type { PullThroughCache } from './pull-through-cache';
  *
  * @example
  * import * as ecs from 'aws-cdk-lib/aws-ecs';
- * import { PullThroughCache, PullThroughCacheImage } from 'cdk-pull-through-cache';
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * declare const cache: PullThroughCache;
+ * declare const cache: ptc.PullThroughCache;
  *
  * const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task');
  * taskDefinition.addContainer('web', {
  *   // <account>.dkr.ecr.<region>.amazonaws.com/dockercache/library/nginx:1.27
- *   image: PullThroughCacheImage.fromCache(cache, 'nginx:1.27'),
+ *   image: ptc.PullThroughCacheImage.fromCache(cache, 'nginx:1.27'),
  * });
  */
 export class PullThroughCacheImage extends ecs.ContainerImage {

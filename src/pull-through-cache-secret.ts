@@ -53,9 +53,9 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
- * import { PullThroughCacheSecret } from 'cdk-pull-through-cache';
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * const dockerSecret = new PullThroughCacheSecret(this, 'DockerHubSecret', {
+ * const dockerSecret = new ptc.PullThroughCacheSecret(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
  * });

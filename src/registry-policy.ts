@@ -26,9 +26,9 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * @example
  * import { Stack } from 'aws-cdk-lib';
  * import * as iam from 'aws-cdk-lib/aws-iam';
- * import { RegistryPolicy } from 'cdk-pull-through-cache';
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * RegistryPolicy.of(this).addStatements(new iam.PolicyStatement({
+ * ptc.RegistryPolicy.of(this).addStatements(new iam.PolicyStatement({
  *   principals: [new iam.AccountPrincipal('444455556666')],
  *   actions: ['ecr:ReplicateImage'],
  *   resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'shared/*' })],

@@ -66,9 +66,9 @@ export interface EcrUpstreamOptions {
  * repository prefix used when an upstream is given none.
  *
  * @example
- * import { UpstreamRegistry } from 'cdk-pull-through-cache';
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * const dockerHub = UpstreamRegistry.dockerHub();
+ * const dockerHub = ptc.UpstreamRegistry.dockerHub();
  * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html

@@ -193,6 +193,22 @@ def python_template_problems(ts: str) -> List[str]:
     return problems
 
 
+def python_import_problems(sn: "Snippet") -> List[str]:
+    """rosetta's Python adds a `from <module> import A, A, B` line for the structs a snippet builds
+    from object literals, one name per literal, unless their module is imported as a namespace
+    (`import * as ptc from 'cdk-pull-through-cache'`): valid, but not what a user should copy."""
+    problems = []
+    for line in sn.translations.get("python", "").splitlines():
+        m = re.match(r"^from\s+([\w.]+)\s+import\s+(.+)$", line)
+        if m:
+            names = [n.strip() for n in m.group(2).split(",")]
+            dups = sorted({n for n in names if names.count(n) > 1})
+            if dups:
+                problems.append(f"the import line `{line[:90]}` repeats {', '.join(dups)}: import the module "
+                                "of those structs as a namespace (import * as x from '...')")
+    return problems
+
+
 def snake(name: str) -> str:
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
@@ -398,9 +414,9 @@ def check_python(snippets: List[Snippet], work: Path, python: str, types: PyType
     runnable = []
     for idx, (p, first) in files.items():
         errs = errors.get(f"{idx:02d}", [])
-        lint = python_template_problems(by_index[idx].ts)
+        lint = python_template_problems(by_index[idx].ts) + python_import_problems(by_index[idx])
         if lint:
-            results[idx] = Result(False, "template literal: " + lint[0]
+            results[idx] = Result(False, "rosetta-unfriendly TypeScript: " + lint[0]
                                   + (f" (+{len(lint) - 1} more)" if len(lint) > 1 else ""))
         elif errs:
             line, col, msg = errs[0].split(":", 2)
