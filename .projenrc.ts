@@ -121,11 +121,13 @@ project.addTask('example', {
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 const docsCheck = project.addTask('test:docs', {
-  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example',
+  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example, check Construct Hub readiness',
   steps: [
     { spawn: 'compile' },
     { exec: 'bash scripts/check-api-md.sh' },
     { exec: 'jsii-rosetta extract --strict --compile' },
+    // Construct Hub: jsii-docgen renders the Python and Go pages; package.json and README metadata.
+    { exec: 'bash scripts/check-construct-hub.sh' },
   ],
 });
 project.testTask.spawn(docsCheck);
