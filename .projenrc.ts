@@ -135,11 +135,13 @@ project.addTask('example', {
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 const docsCheck = project.addTask('test:docs', {
-  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example',
+  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example, check Construct Hub readiness',
   steps: [
     { spawn: 'compile' },
     { exec: 'bash scripts/check-api-md.sh' },
     { exec: 'jsii-rosetta extract --strict --compile' },
+    // Construct Hub: jsii-docgen renders the Python and Go pages; package.json and README metadata.
+    { exec: 'bash scripts/check-construct-hub.sh' },
   ],
 });
 project.testTask.spawn(docsCheck);
@@ -254,10 +256,18 @@ const newestCdk = project.addTask('test:newest-cdk', {
   exec: 'bash scripts/test-newest-cdk.sh',
 });
 
+// Every README snippet and @example as jsii-rosetta translated it, checked against the packages
+// test:consumers built: Python (mypy, synth), Java (javac), Go (parsed, compiled, counted apart).
+const translations = project.addTask('test:translations', {
+  description: 'Check the rosetta translations of every README snippet and @example (Python mypy + synth, Java javac, Go build)',
+  env: goEnv,
+  exec: 'bash scripts/translations/check.sh',
+});
+
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, then the consumer apps in every language',
-  steps: [{ spawn: 'test' }, { spawn: newestCdk.name }, { spawn: nodeE2e.name }, { spawn: consumers.name }],
+  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, then the snippet translations',
+  steps: [{ spawn: 'test' }, { spawn: newestCdk.name }, { spawn: nodeE2e.name }, { spawn: consumers.name }, { spawn: translations.name }],
 });
 
 // What the npm package (and so every jsii package, which embeds it) must not carry.

@@ -82,8 +82,9 @@ const WHITESPACE_REGEXP = /\s/;
  * reference with neither tag nor digest gets the tag `latest`.
  *
  * @example
+ * import * as ptc from 'cdk-pull-through-cache';
  *
- * const ref = ImageReference.parse('alpine:3');
+ * const ref = ptc.ImageReference.parse('alpine:3');
  * // ref.domain === 'docker.io', ref.repository === 'library/alpine', ref.tag === '3'
  */
 export class ImageReference {

@@ -57,7 +57,9 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
- * const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
+ * const dockerSecret = ptc.PullThroughCacheSecret.create(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
  * });

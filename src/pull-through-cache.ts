@@ -139,18 +139,22 @@ export interface PullThroughCacheAttributes {
  * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
  *
  * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
  * declare const dockerSecret: secretsmanager.ISecret;
  * declare const ghcrSecret: secretsmanager.ISecret;
  * declare const taskRole: iam.IRole;
  *
- * const cache = new PullThroughCache(this, 'Cache', {
+ * const cache = new ptc.PullThroughCache(this, 'Cache', {
  *   upstreams: [
- *     { registry: UpstreamRegistry.dockerHub(), prefix: 'dockercache', credentials: dockerSecret },
- *     { registry: UpstreamRegistry.githubContainerRegistry(), prefix: 'ghcrcache', credentials: ghcrSecret },
- *     { registry: UpstreamRegistry.kubernetes(), prefix: 'k8scache' },
- *     { registry: UpstreamRegistry.quay(), prefix: 'quaycache' },
+ *     { registry: ptc.UpstreamRegistry.dockerHub(), prefix: 'dockercache', credentials: dockerSecret },
+ *     { registry: ptc.UpstreamRegistry.githubContainerRegistry(), prefix: 'ghcrcache', credentials: ghcrSecret },
+ *     { registry: ptc.UpstreamRegistry.kubernetes(), prefix: 'k8scache' },
+ *     { registry: ptc.UpstreamRegistry.quay(), prefix: 'quaycache' },
  *   ],
- *   repositoryTemplate: { scope: TemplateScope.ANY_PREFIX },
+ *   repositoryTemplate: { scope: ptc.TemplateScope.ANY_PREFIX },
  * });
  * cache.grantPull(taskRole);
  *

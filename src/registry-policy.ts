@@ -24,7 +24,11 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * known environments.
  *
  * @example
- * RegistryPolicy.getOrCreate(this).addStatements(new iam.PolicyStatement({
+ * import { Stack } from 'aws-cdk-lib';
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
+ * ptc.RegistryPolicy.getOrCreate(this).addStatements(new iam.PolicyStatement({
  *   principals: [new iam.AccountPrincipal('444455556666')],
  *   actions: ['ecr:ReplicateImage'],
  *   resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'shared/*' })],

@@ -81,9 +81,11 @@ export interface ScanningOptions {
  * one: synthesis fails when the app holds two such stacks with known environments.
  *
  * @example
- * RegistryScanning.getOrCreate(this).addWildcardFilters(['team-a/*'], {
- *   scanType: ScanType.ENHANCED,
- *   frequency: ScanFrequency.CONTINUOUS_SCAN,
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
+ * ptc.RegistryScanning.getOrCreate(this).addWildcardFilters(['team-a/*'], {
+ *   scanType: ptc.ScanType.ENHANCED,
+ *   frequency: ptc.ScanFrequency.CONTINUOUS_SCAN,
  * });
  *
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-registryscanningconfiguration.html

@@ -66,7 +66,9 @@ export interface EcrUpstreamOptions {
  * repository prefix used when an upstream is given none.
  *
  * @example
- * const dockerHub = UpstreamRegistry.dockerHub();
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
+ * const dockerHub = ptc.UpstreamRegistry.dockerHub();
  * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
