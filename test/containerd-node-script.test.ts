@@ -95,10 +95,10 @@ describe('containerdNodeScript', () => {
   });
 
   test.each<[string, ContainerdNodeScriptOptions, string]>([
-    ['a refresh interval under 5 minutes', { refreshInterval: Duration.minutes(1) }, 'refreshInterval 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours'],
-    ['a refresh interval over 11 hours', { refreshInterval: Duration.hours(12) }, 'refreshInterval 12 hours must be between 5 minutes and 11 hours'],
+    ['a refresh interval under 5 minutes', { refreshInterval: Duration.minutes(1) }, 'refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours'],
+    ['a refresh interval over 11 hours', { refreshInterval: Duration.hours(12) }, 'refreshInterval (Python: refresh_interval) 12 hours must be between 5 minutes and 11 hours'],
     ['a relative directory', { configDirectory: 'etc/certs.d' }, "configDirectory 'etc/certs.d' must be an absolute path"],
-    ['a directory with a quote', { configDirectory: "/etc/it's" }, "configDirectory '/etc/it's' must be an absolute path of letters, digits and '/._-'"],
+    ['a directory with a quote', { configDirectory: "/etc/it's" }, "configDirectory (Python: config_directory) '/etc/it's' must be an absolute path of letters, digits and '/._-'"],
   ])('%s is an error', (_name, options, message) => {
     const cache = smallCache(newEnvStack());
     expect(() => cache.containerdNodeScript(options)).toThrow(message);
@@ -110,7 +110,7 @@ describe('containerdNodeScript', () => {
       { refreshInterval: Duration.minutes(1) },
     )).toThrow(new Error([
       "PullThroughCache at 'Stack/Cache': containerdNodeScript is invalid:",
-      '  - refreshInterval 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours',
+      '  - refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours',
       "  - the cache's account '12' must be 12 digits",
       "  - the cache's region 'Europe' is not a region name",
       '  - no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped)',

@@ -359,10 +359,10 @@ const mistake: fc.Arbitrary<Mistake> = fc.tuple(validUpstreams(1, 4), optionalTe
   fc.oneof(alnum(1, 4), fc.constantFrom('my-registry', 'my_registry', 'a'.repeat(51))).map((azureName): Mistake => ({
     upstreams: [...upstreams, { kind: 'azure', prefix: FRESH, credentials: 'pullThroughCacheSecret', azureName }],
     template,
-    names: `upstream '${FRESH}': registry: registryName '${azureName}'`,
+    names: `upstream '${FRESH}': registry: registryName (Python: registry_name) '${azureName}'`,
   })),
-  fc.constantFrom<[string, string]>(['account', '1234'], ['region', 'mars-1'], ['repositoryPrefix', 'Bad Prefix']).map(([field, value]): Mistake => ({
-    upstreams: [...upstreams, { kind: 'ecr', prefix: FRESH, credentials: 'none', ecr: { region: 'us-west-2', [field]: value } }],
+  fc.constantFrom<[string, string]>(['account', '1234'], ['region', 'mars-1'], ['repositoryPrefix (Python: repository_prefix)', 'Bad Prefix']).map(([field, value]): Mistake => ({
+    upstreams: [...upstreams, { kind: 'ecr', prefix: FRESH, credentials: 'none', ecr: { region: 'us-west-2', [field.split(' ')[0]]: value } }],
     template,
     names: `upstream '${FRESH}': registry: ${field} '${value}'`,
   })),

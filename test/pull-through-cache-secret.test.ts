@@ -54,7 +54,7 @@ describe('PullThroughCacheSecret', () => {
   test.each(['', 'docker hub', 'a:b', 'é', 'a'.repeat(492)])('registryName %j is rejected', registryName => {
     const stack = newStack();
     expect(() => PullThroughCacheSecret.create(stack, 'Secret', { registryName, username: 'me' }))
-      .toThrow(`PullThroughCacheSecret at 'Stack/Secret' is invalid:\n  - registryName '${registryName}' is invalid`);
+      .toThrow(`PullThroughCacheSecret at 'Stack/Secret' is invalid:\n  - registryName (Python: registry_name) '${registryName}' is invalid`);
     expect(Template.fromStack(stack).toJSON().Resources).toBeUndefined();
   });
 
@@ -74,13 +74,13 @@ describe('PullThroughCacheSecret', () => {
     const stack = newStack();
     const team = new Construct(stack, 'Team');
     expect(() => PullThroughCacheSecret.create(team, 'Docker', { registryName: 'a b', username: 'me' }))
-      .toThrow("PullThroughCacheSecret at 'Stack/Team/Docker' is invalid:\n  - registryName 'a b' is invalid");
+      .toThrow("PullThroughCacheSecret at 'Stack/Team/Docker' is invalid:\n  - registryName (Python: registry_name) 'a b' is invalid");
   });
 
   test('both problems are listed in one Error, and no secret is created', () => {
     const stack = newStack();
     expect(() => PullThroughCacheSecret.create(stack, 'Secret', { registryName: 'a b', username: '' }))
-      .toThrow(/is invalid:\n {2}- registryName 'a b' is invalid.*\n {2}- username is empty/);
+      .toThrow(/is invalid:\n {2}- registryName \(Python: registry_name\) 'a b' is invalid.*\n {2}- username is empty/);
     expect(Template.fromStack(stack).toJSON().Resources).toBeUndefined();
   });
 

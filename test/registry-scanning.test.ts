@@ -112,7 +112,7 @@ describe('scanning the cached repositories', () => {
     cache(stack, { scanType: ScanType.BASIC });
     const before = stack.node.findAll().filter(c => c instanceof CfnResource).length;
     expect(() => cache(stack, { scanType: ScanType.ENHANCED }, 'Other', [{ registry: UpstreamRegistry.ecrPublic() }]))
-      .toThrow(/PullThroughCache at 'Stack\/Other' is invalid:\n {2}- scanning\.scanType: 'ENHANCED' differs from 'BASIC'/);
+      .toThrow(/PullThroughCache at 'Stack\/Other' is invalid:\n {2}- scanning\.scanType \(Python: scanning\.scan_type\): 'ENHANCED' differs from 'BASIC'/);
     expect(stack.node.findAll().filter(c => c instanceof CfnResource).length).toBe(before);
   });
 });

@@ -12,6 +12,7 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
+import { withPythonSpelling } from '../src/private/diagnostics';
 
 /** Where every cache of these tests lives. */
 const PATH = 'Stack/Team/Cache';
@@ -142,7 +143,7 @@ const CASES: Case[] = [
   ['an ECR upstream with a bad region', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), region: 'Frankfurt' }) }] }),
     ["upstream 'ecrcache'", "region 'Frankfurt'", "an AWS region name such as 'us-east-1'"]],
   ['an ECR upstream with a bad repository prefix', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), repositoryPrefix: 'Team_A' }) }] }),
-    ["upstream 'ecrcache'", "repositoryPrefix 'Team_A' is invalid", 'ROOT or 2 to 30 characters']],
+    ["upstream 'ecrcache'", "repositoryPrefix (Python: repository_prefix) 'Team_A' is invalid", 'ROOT or 2 to 30 characters']],
 
   // Template options
   ['exclusion filters with MUTABLE', withTemplate({
@@ -393,5 +394,24 @@ describe('edge values that are valid', () => {
     const { stack, scope } = newScope();
     new PullThroughCache(scope, 'Cache', { upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(scope), region: 'us-west-2', repositoryPrefix: 'ROOT' }) }] });
     Template.fromStack(stack).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { UpstreamRepositoryPrefix: 'ROOT' });
+  });
+});
+
+describe('errors name fields as every language spells them', () => {
+  test('a camelCase field also gets its Python spelling; Java, Go and .NET read the TypeScript one', () => {
+    const { scope } = newScope();
+    expect(() => new PullThroughCache(scope, 'Cache', {
+      upstreams: [k8s()],
+      repositoryTemplate: { description: 'd'.repeat(257) },
+    })).toThrow(/- repositoryTemplate\.description \(Python: repository_template\.description\): 257 characters/);
+  });
+
+  test.each([
+    ['upstream \'x\': registry: repositoryPrefix \'A\' is invalid', 'upstream \'x\': registry: repositoryPrefix (Python: repository_prefix) \'A\' is invalid'],
+    ['repositoryTemplate.lifecycleRules[0]: no', 'repositoryTemplate.lifecycleRules[0] (Python: repository_template.lifecycle_rules[0]): no'],
+    ['upstream \'dockercache\': credentials are missing', 'upstream \'dockercache\': credentials are missing'],
+    ['upstreams: the list is empty', 'upstreams: the list is empty'],
+  ])('%s', (problem, expected) => {
+    expect(withPythonSpelling(problem)).toBe(expected);
   });
 });

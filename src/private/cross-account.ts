@@ -37,7 +37,7 @@ export function crossAccountProblems(access: CrossAccountAccess): string[] {
     );
   }
   if (accounts.length === 0 && organizationId === undefined) {
-    problems.push('give accounts, organizationId or both; the access is empty');
+    problems.push('accounts: none given, and no organizationId; give accounts, organizationId or both');
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ContainerdMirror } from '../containerd-mirror';
 import type { ContainerdNodeScriptOptions } from '../containerd-node-script';
+import { throwIfInvalid } from './diagnostics';
 
 /** The name of the systemd service and timer, and of the program they run. */
 export const NODE_AUTH_UNIT = 'ecr-pull-through-cache-auth';
@@ -109,9 +110,7 @@ export function nodeScriptParts(input: NodeScriptInput, options: ContainerdNodeS
       }
     }
   }
-  if (problems.length > 0) {
-    throw new Error(`${context} is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
-  }
+  throwIfInvalid(context, problems);
 
   const program = renderProgram(input);
   const service = renderService();
