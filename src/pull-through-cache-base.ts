@@ -15,6 +15,7 @@ import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
 import { renderContainerdNodeScript } from './private/node-script';
+import { prefixPath } from './private/rules';
 import { UpstreamRegistry } from './upstream-registry';
 
 /**
@@ -185,7 +186,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    */
   public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
     const prefixes = this.prefixes;
-    if (!Token.isUnresolved(prefix) && !prefixes.includes(prefix)) {
+    // `quaycache/` and `quaycache` are one prefix to ECR.
+    if (!Token.isUnresolved(prefix) && !prefixes.some(p => prefixPath(p) === prefixPath(prefix))) {
       throw new Error(
         `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
       );

@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,7 +9,7 @@ import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { contributeToRegistry } from './private/registry-contributions';
-import { comparePrefixes, ROOT_PREFIX } from './private/rules';
+import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
 import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from './pull-through-cache-base';
 import { ScanningOptions } from './registry-scanning';
@@ -17,11 +17,12 @@ import { RepositoryTemplateOptions, TemplateScope } from './repository-template'
 import { UpstreamRegistry } from './upstream-registry';
 
 /**
- * One upstream registry the cache pulls through.
+ * An upstream of a cache defined elsewhere: what importing it needs (no credentials, no role).
  */
-export interface UpstreamDefinition {
+export interface UpstreamAttributes {
   /**
-   * The upstream registry, from one of `UpstreamRegistry`'s factories.
+   * The upstream registry, from one of `UpstreamRegistry`'s factories. To import an ECR
+   * upstream, `UpstreamRegistry.ecr()` needs no `role`.
    */
   readonly registry: UpstreamRegistry;
 
@@ -44,10 +45,14 @@ export interface UpstreamDefinition {
    * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
    */
   readonly prefix?: string;
+}
 
+/**
+ * One upstream registry the cache pulls through.
+ */
+export interface UpstreamDefinition extends UpstreamAttributes {
   /**
    * The Secrets Manager secret with the upstream registry's `username` and `accessToken`.
-   * Ignored by `fromPullThroughCacheAttributes`: importing a cache needs no credentials.
    *
    * Required by Docker Hub, GitHub, GitLab, Azure and Chainguard; not taken by the others. Its
    * name must start with `ecr-pullthroughcache/`, it must be encrypted with the AWS managed key,
@@ -118,9 +123,9 @@ export interface PullThroughCacheAttributes {
 
   /**
    * The upstreams of the cache, as the cache was given them: each registry, with its prefix when
-   * it is not the registry's default. Credentials are not needed and are not checked.
+   * it is not the registry's default. No credentials, and no role for an ECR upstream.
    */
-  readonly upstreams: UpstreamDefinition[];
+  readonly upstreams: UpstreamAttributes[];
 
   /**
    * Whether the cache's repository creation templates set resource tags: the first pull then
@@ -179,11 +184,17 @@ export class PullThroughCache extends PullThroughCacheBase {
     const stack = Stack.of(scope);
     const location = { account: attrs.account ?? stack.account, region: attrs.region ?? stack.region };
     const problems: string[] = [];
-    if (!Token.isUnresolved(location.account) && !/^\d{12}$/.test(location.account)) {
+    if (!Token.isUnresolved(location.account) && !ACCOUNT_ID_PATTERN.test(location.account)) {
       problems.push(`account: '${location.account}' is not a 12-digit AWS account ID`);
     }
-    if (!Token.isUnresolved(location.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(location.region)) {
+    if (!Token.isUnresolved(location.region) && !REGION_PATTERN.test(location.region)) {
       problems.push(`region: '${location.region}' is not an AWS region name such as 'eu-west-1'`);
+    }
+    const stackRegion = stack.region;
+    if (!Token.isUnresolved(location.region) && !Token.isUnresolved(stackRegion) && REGION_PATTERN.test(location.region)
+      && RegionInfo.get(location.region).partition !== RegionInfo.get(stackRegion).partition) {
+      problems.push(`region: '${location.region}' is in partition ${RegionInfo.get(location.region).partition}, this stack's region '${stackRegion}' in `
+        + `${RegionInfo.get(stackRegion).partition}; IAM principals cannot be granted across partitions`);
     }
     const plan = planUpstreams(scope, location, attrs.upstreams, false);
     throwIfInvalid(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
@@ -259,6 +270,19 @@ export class PullThroughCache extends PullThroughCacheBase {
     }
     this.rules = plan.upstreams.map(u => rules.get(u)!);
     this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
+  }
+
+  /**
+   * Apply a removal policy to the rules, the templates and the template role. Deleting a rule
+   * does not delete the repositories it cached.
+   *
+   * @param policy the removal policy
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    for (const resource of new Set<CfnResource>([...this.rules, ...this.templates])) {
+      resource.applyRemovalPolicy(policy);
+    }
+    this.templateRole?.applyRemovalPolicy(policy);
   }
 }
 

@@ -2,7 +2,7 @@ import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
-import { PREFIX_MAX_LENGTH, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
+import { ACCOUNT_ID_PATTERN, PREFIX_MAX_LENGTH, REGION_PATTERN, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
 
 /**
  * Whether an upstream registry takes a Secrets Manager secret with credentials.
@@ -24,6 +24,8 @@ export enum UpstreamAuthentication {
 export interface EcrUpstreamOptions {
   /**
    * The IAM role ECR assumes to pull from the upstream registry (the rule's `CustomRoleArn`).
+   * Required for a cache this app creates; not needed to import one
+   * (`PullThroughCache.fromPullThroughCacheAttributes`).
    *
    * It must be in the cache's account, trust `pullthroughcache.ecr.amazonaws.com`, and allow
    * `ecr:GetAuthorizationToken`, `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
@@ -31,9 +33,10 @@ export interface EcrUpstreamOptions {
    * `ecr:UploadLayerPart`, `ecr:CompleteLayerUpload` and `ecr:PutImage`. Across accounts, the
    * upstream registry's policy must also allow the pull.
    *
+   * @default - none: a cache created with this upstream reports it missing
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private.html
    */
-  readonly role: iam.IRole;
+  readonly role?: iam.IRole;
 
   /**
    * The account of the upstream private registry.
@@ -196,10 +199,10 @@ export class UpstreamRegistry {
       problems.push('neither account nor region is given, so the upstream would be the cache\'s own registry; '
         + 'an ECR upstream is a registry in another account and/or region');
     }
-    if (options.account !== undefined && !Token.isUnresolved(options.account) && !/^\d{12}$/.test(options.account)) {
+    if (options.account !== undefined && !Token.isUnresolved(options.account) && !ACCOUNT_ID_PATTERN.test(options.account)) {
       problems.push(`account '${options.account}' is not a 12-digit AWS account ID`);
     }
-    if (options.region !== undefined && !Token.isUnresolved(options.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) {
+    if (options.region !== undefined && !Token.isUnresolved(options.region) && !REGION_PATTERN.test(options.region)) {
       problems.push(`region '${options.region}' is not an AWS region name such as 'us-east-1'`);
     }
     const upstreamPrefix = options.repositoryPrefix;

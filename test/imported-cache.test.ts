@@ -85,7 +85,7 @@ describe('fromPullThroughCacheAttributes across accounts and regions', () => {
   });
 
   test('the partition and domain suffix come from the cache\'s region (China)', () => {
-    const stack = newStack({ env: { account: '123456789012', region: 'us-east-1' } });
+    const stack = newStack({ env: { account: '123456789012', region: 'cn-northwest-1' } });
     const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
       account: '111122223333', region: 'cn-north-1', upstreams: [{ registry: UpstreamRegistry.kubernetes() }],
     });
@@ -146,6 +146,32 @@ describe('fromPullThroughCacheAttributes across accounts and regions', () => {
     expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', attrs))
       .toThrow(`PullThroughCache.fromPullThroughCacheAttributes at 'Stack/Shared' is invalid:\n  - ${message}`);
     expect(stack.node.tryFindChild('Shared')).toBeUndefined();
+  });
+
+  test('a cache of another partition is rejected: IAM grants cannot cross partitions', () => {
+    const stack = newStack({ env: { account: '123456789012', region: 'us-east-1' } });
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
+      account: '111122223333', region: 'cn-north-1', upstreams: [{ registry: UpstreamRegistry.quay() }],
+    })).toThrow("region: 'cn-north-1' is in partition aws-cn, this stack's region 'us-east-1' in aws; IAM principals cannot be granted across partitions");
+  });
+
+  test('an ECR upstream is imported without its role; a created cache needs it', () => {
+    const stack = newStack({ env: CONSUMER });
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
+      account: CENTRAL.account, region: CENTRAL.region,
+      upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+    });
+    expect(imported.imageUri('444455556666.dkr.ecr.us-west-2.amazonaws.com/app:1')).toBe(`${CENTRAL_DOMAIN}/app:1`);
+    expect(() => new PullThroughCache(newStack(), 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-west-2' }) }],
+    })).toThrow("upstream 'ecrcache': registry: role is missing: a cache created with an ECR upstream needs the IAM role");
+  });
+
+  test('the European Sovereign Cloud\'s region name is a region', () => {
+    const stack = newStack();
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
+      account: '111122223333', region: 'eusc-de-east-1', upstreams: [{ registry: UpstreamRegistry.quay() }],
+    })).not.toThrow();
   });
 
   test('credentials are not needed to import a Docker Hub upstream', () => {

@@ -1,4 +1,4 @@
-import { App, Aws, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -861,5 +861,30 @@ describe('misc', () => {
       return { stack: s };
     })();
     Template.fromStack(stack).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
+  });
+});
+
+describe('Resource behaviour', () => {
+  test('applyRemovalPolicy reaches the rules, the templates and the template role', () => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes() }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    cache.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const template = Template.fromStack(stack);
+    for (const type of ['AWS::ECR::PullThroughCacheRule', 'AWS::ECR::RepositoryCreationTemplate', 'AWS::IAM::Role']) {
+      const resources = Object.values<any>(template.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      expect(resources.every(r => r.DeletionPolicy === 'Retain')).toBe(true);
+    }
+  });
+
+  test('grantPullFromUpstream takes a prefix with or without its trailing slash', () => {
+    const stack = newStack();
+    const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quay/' }] });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => cache.grantPullFromUpstream(role, 'quay')).not.toThrow();
+    expect(() => cache.grantPullFromUpstream(role, 'quay/')).not.toThrow();
   });
 });

@@ -107,3 +107,17 @@ describe('a ROOT rule of an ECR upstream (registry-wide mirror)', () => {
     expect(cache.imageUri(`${UPSTREAM}/app:1`)).toBe(`${DOMAIN}/app:1`);
   });
 });
+
+describe('a ROOT rule with crossAccountAccess, scanning and the registry policy', () => {
+  test('warns that the ROOT template opens other rules\' repositories, and covers them with repository/* alone', () => {
+    const stack = newEnvStack();
+    rootCache(stack);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('crossAccountAccess with a ROOT repository creation template'));
+    const template = Template.fromStack(stack);
+    // One resource, not repository/* next to repository/dockercache/*.
+    template.hasResourceProperties('AWS::ECR::RegistryPolicy', { PolicyText: { Statement: [Match.objectLike({ Resource: arn('*') })] } });
+    template.hasResourceProperties('AWS::ECR::RegistryScanningConfiguration', {
+      Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: '*', FilterType: 'WILDCARD' }] }],
+    });
+  });
+});

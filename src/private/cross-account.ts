@@ -2,12 +2,9 @@ import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { CrossAccountAccess } from '../cross-account-access';
-import { TemplateScope } from '../repository-template';
 import { Warning } from './diagnostics';
-import { comparePrefixes, repositoryPattern } from './rules';
+import { ACCOUNT_ID_PATTERN, comparePrefixes, coveringPrefixes, repositoryPattern, ROOT_PREFIX } from './rules';
 
-/** An AWS account ID. */
-export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
 /** An AWS Organizations organization ID. */
 export const ORGANIZATION_ID_PATTERN = /^o-[a-z0-9]{10,32}$/;
 
@@ -43,14 +40,15 @@ export function crossAccountProblems(access: CrossAccountAccess): string[] {
 }
 
 /** Legal cross-account choices that likely grant more than meant. */
-export function crossAccountWarnings(access: CrossAccountAccess | undefined, scope: TemplateScope | undefined): Warning[] {
-  if (access === undefined || scope !== TemplateScope.ANY_PREFIX) {
+export function crossAccountWarnings(access: CrossAccountAccess | undefined, templatePrefixes: string[]): Warning[] {
+  if (access === undefined || !templatePrefixes.includes(ROOT_PREFIX)) {
     return [];
   }
   return [{
     id: 'crossAccountAnyPrefix',
-    message: 'crossAccountAccess with repositoryTemplate.scope ANY_PREFIX: the ROOT template gives its repository policy to every repository '
-      + 'any pull-through cache rule of the registry creates, so the other accounts may also pull images cached by rules this construct does not manage',
+    message: 'crossAccountAccess with a ROOT repository creation template (repositoryTemplate.scope ANY_PREFIX, or an upstream with the prefix ROOT): '
+      + 'the ROOT template gives its repository policy to every repository any pull-through cache rule of the registry creates without a template of its own, '
+      + 'so the other accounts may also pull images cached by rules this construct does not manage',
   }];
 }
 
@@ -73,7 +71,7 @@ function principalGroups(access: CrossAccountAccess): iam.IPrincipal[][] {
 
 /** The registry policy statements: first-pull permissions on the prefixes' repositories only. */
 export function registryPolicyStatements(scope: IConstruct, access: CrossAccountAccess, prefixes: string[]): iam.PolicyStatement[] {
-  const resources = [...prefixes].sort(comparePrefixes)
+  const resources = coveringPrefixes(prefixes).sort(comparePrefixes)
     .map(prefix => Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: repositoryPattern(prefix) }));
   return principalGroups(access).map(principals => new iam.PolicyStatement({
     principals,

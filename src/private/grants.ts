@@ -2,7 +2,7 @@ import { Arn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
-import { comparePrefixes, repositoryPattern, ROOT_PREFIX } from './rules';
+import { comparePrefixes, coveringPrefixes, repositoryPattern } from './rules';
 
 /**
  * What a principal needs to pull an image through the cache, the first pull included: reading the
@@ -50,7 +50,7 @@ export function grantPullThrough(
   scope: IConstruct, location: RegistryLocation, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate: boolean,
 ): iam.Grant {
   // A ROOT rule's repositories are every repository: `repository/*` covers the other prefixes too.
-  const granted = prefixes.includes(ROOT_PREFIX) ? [ROOT_PREFIX] : [...new Set(prefixes)];
+  const granted = coveringPrefixes(prefixes);
   const pull = iam.Grant.addToPrincipal({
     grantee,
     // A template with resource tags makes the first pull tag the new repository as the caller.

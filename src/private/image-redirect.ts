@@ -1,13 +1,11 @@
-import { Annotations, IAspect, Token } from 'aws-cdk-lib';
+import { IAspect, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { GrantingCache } from './container-image';
+import { warn } from './diagnostics';
 import { decideImage, DIGEST_FIRST_PULL } from './image-uri';
 
-const WARNING_NOT_CACHED = 'cdk-pull-through-cache:imageNotCached';
-const WARNING_NOT_REDIRECTED = 'cdk-pull-through-cache:imageNotRedirected';
-const WARNING_ROLE_NOT_GRANTED = 'cdk-pull-through-cache:executionRoleNotGranted';
 
 const PINNED_BY_DIGEST = `the image is pinned by digest, and ${DIGEST_FIRST_PULL}; `
   + 'pin it by tag, or pre-warm the cache by pulling the tag through it once and use cache.containerImage()';
@@ -108,7 +106,7 @@ export class ImageRedirect implements IAspect {
     }
     const decision = decideImage(this.cache, image);
     if (decision.kind === 'uncached') {
-      Annotations.of(warnOn).addWarningV2(WARNING_NOT_CACHED,
+      warn(warnOn, 'imageNotCached',
         `image '${String(image)}' is not pulled through the cache at '${this.cache.node.path}': ${decision.reason}`,
       );
       return undefined;
@@ -124,7 +122,7 @@ export class ImageRedirect implements IAspect {
     const why = blocker ?? (decision.image.reference.digest !== undefined ? PINNED_BY_DIGEST : undefined);
     if (why !== undefined) {
       const where = warnOn === resource ? `ContainerDefinitions[${index}] ` : '';
-      Annotations.of(warnOn).addWarningV2(WARNING_NOT_REDIRECTED,
+      warn(warnOn, 'imageNotRedirected',
         `${where}image '${String(image)}' was not redirected to the pull-through cache at '${this.cache.node.path}': ${why}`,
       );
       return undefined;
@@ -143,7 +141,7 @@ export class ImageRedirect implements IAspect {
   }
 
   private warnNotGranted(where: IConstruct, why: string, prefixes: string[]): void {
-    Annotations.of(where).addWarningV2(WARNING_ROLE_NOT_GRANTED,
+    warn(where, 'executionRoleNotGranted',
       `images were redirected to the pull-through cache but ${why}: grant it the pull yourself `
       + `(cache.grantPull(role), or grantPullFromUpstream for ${[...new Set(prefixes)].map(p => `'${p}'`).join(', ')})`,
     );

@@ -1,7 +1,8 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ImageReference } from '../image-reference';
 import type { UpstreamRegistry } from '../upstream-registry';
+import { warn } from './diagnostics';
 import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from './rules';
 
 /** What the image mapping needs of an upstream of the cache: the shape of `UpstreamView`. */
@@ -16,7 +17,6 @@ export interface ImageCache extends IConstruct {
   readonly upstreams: UpstreamView[];
 }
 
-const WARNING_DIGEST_FIRST_PULL = 'cdk-pull-through-cache:digestFirstPull';
 
 /** ECR's limit on a repository name (the cached repository is `<prefix>/<path>`). */
 const REPOSITORY_NAME_MAX_LENGTH = 256;
@@ -176,7 +176,7 @@ export function cachedImage(cache: ImageCache, reference: string): CachedImage {
   if (decision.kind === 'cached') {
     if (decision.image.reference.digest !== undefined) {
       // Annotations drops a message the cache already has: one warning per reference.
-      Annotations.of(cache).addWarningV2(WARNING_DIGEST_FIRST_PULL,
+      warn(cache, 'digestFirstPull',
         `image '${reference}' is pinned by digest: ${DIGEST_FIRST_PULL}. Pre-warm the cache by pulling the tag `
         + 'through it once before the first deployment, or pin the image by tag',
       );

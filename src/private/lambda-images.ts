@@ -1,9 +1,8 @@
-import { Annotations, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { warn } from './diagnostics';
 import { prefixPath } from './rules';
-
-export const WARNING_LAMBDA_IMAGE_IN_CACHE = 'cdk-pull-through-cache:lambdaImageInCache';
 
 /**
  * What the AWS Lambda developer guide says of function images: build the image and upload it to
@@ -53,14 +52,15 @@ export class LambdaImageGuard implements IAspect {
       return;
     }
     const stack = Stack.of(node);
-    const prefix = cachedPrefixOf(flatten(stack.resolve(code.imageUri)), flatten(stack.resolve(this.cache.registryDomain)), this.cache.prefixes);
+    const imageUri = flatten(stack.resolve(code.imageUri));
+    const prefix = cachedPrefixOf(imageUri, flatten(stack.resolve(this.cache.registryDomain)), this.cache.prefixes);
     if (prefix === undefined) {
       return;
     }
     const parent = node.node.scope;
     const target = parent instanceof lambda.Function && parent.node.defaultChild === node ? parent : node;
-    Annotations.of(target).addWarningV2(WARNING_LAMBDA_IMAGE_IN_CACHE,
-      `the function's image '${String(code.imageUri)}' is in prefix '${prefix}' of the pull-through cache at '${this.cache.node.path}': ${REASON}`,
+    warn(target, 'lambdaImageInCache',
+      `the function's image '${imageUri}' is in prefix '${prefix}' of the pull-through cache at '${this.cache.node.path}': ${REASON}`,
     );
   }
 }

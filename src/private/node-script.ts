@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { ContainerdMirror } from '../containerd-mirror';
 import type { ContainerdNodeScriptOptions } from '../containerd-node-script';
 import { throwIfInvalid } from './diagnostics';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from './rules';
 
 /** The name of the systemd service and timer, and of the program they run. */
 export const NODE_AUTH_UNIT = 'ecr-pull-through-cache-auth';
@@ -94,10 +95,12 @@ export function nodeScriptParts(input: NodeScriptInput, options: ContainerdNodeS
   if (directory !== undefined && !Token.isUnresolved(directory) && !/^\/[A-Za-z0-9/._-]*$/.test(directory)) {
     problems.push(`configDirectory '${directory}' must be an absolute path of letters, digits and '/._-'`);
   }
-  if (!Token.isUnresolved(input.account) && !/^\d{12}$/.test(input.account)) {
+  // The account and region go into the script as shell words: checked here too (an owned cache's
+  // come from its stack's env, which nothing else checks).
+  if (!Token.isUnresolved(input.account) && !ACCOUNT_ID_PATTERN.test(input.account)) {
     problems.push(`the cache's account '${input.account}' must be 12 digits`);
   }
-  if (!Token.isUnresolved(input.region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(input.region)) {
+  if (!Token.isUnresolved(input.region) && !REGION_PATTERN.test(input.region)) {
     problems.push(`the cache's region '${input.region}' is not a region name`);
   }
   if (input.mirrors.length === 0) {

@@ -15,12 +15,13 @@ import {
   PREFIX_RULE,
   PULL_THROUGH_CACHE_SECRET_PREFIX,
   ROOT_PREFIX,
+  coveringPrefixes,
   prefixPath,
   repositoryPattern,
 } from './rules';
 import { templateProblems, templateWarnings } from './template';
 
-/** An upstream as given: the shape of `UpstreamDefinition`. */
+/** An upstream as given: the shape of `UpstreamDefinition` (and of `UpstreamAttributes`, without credentials). */
 export interface UpstreamInput {
   readonly registry: UpstreamRegistry;
   readonly prefix?: string;
@@ -50,11 +51,11 @@ export interface UpstreamsPlan {
 }
 
 /**
- * Validate the upstreams of a cache (owned, or imported when `checkCredentials` is false) and
+ * Validate the upstreams of a cache (owned, or imported when `creating` is false) and
  * decide their prefixes and construct IDs. Problems name the upstream by its prefix.
  */
 export function planUpstreams(
-  cache: IConstruct, location: CacheLocation, definitions: UpstreamInput[], checkCredentials: boolean,
+  cache: IConstruct, location: CacheLocation, definitions: UpstreamInput[], creating: boolean,
 ): UpstreamsPlan {
   const problems: string[] = [];
   const warnings: Warning[] = [];
@@ -85,14 +86,18 @@ export function planUpstreams(
       } else {
         seen.set(prefixPath(prefix), index);
       }
-    } else {
+    } else if (creating) {
+      // An import creates no rule: its position decides nothing.
       warnings.push({
         id: 'tokenPrefix',
         message: `upstreams[${index}] has an unresolved prefix: its resources' logical IDs follow its position in the list, so reordering the upstreams replaces its rule`,
       });
     }
-    if (checkCredentials) {
+    if (creating) {
       problems.push(...credentialProblems(registry, definition.credentials).map(p => `${name}: ${p}`));
+      if (registry.authentication === UpstreamAuthentication.IAM_ROLE && !registry.role) {
+        problems.push(`${name}: registry: role is missing: a cache created with an ECR upstream needs the IAM role ECR assumes to pull from it (the rule's CustomRoleArn)`);
+      }
     }
     upstreams.push({
       registry,
@@ -130,15 +135,16 @@ export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
   const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
   problems.push(...inField('repositoryTemplate', templateProblems(options)));
   warnings.push(...templateWarnings(options));
+  const templatePrefixes = scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix);
   if (props.crossAccountAccess !== undefined) {
     problems.push(...inField('crossAccountAccess', crossAccountProblems(props.crossAccountAccess)));
-    warnings.push(...crossAccountWarnings(props.crossAccountAccess, scope));
+    warnings.push(...crossAccountWarnings(props.crossAccountAccess, templatePrefixes));
   }
   if (props.scanning !== undefined) {
     // Each prefix's filter first, named by its upstream; then the options and the registry's
     // configuration with the filters that are valid.
     const filters: string[] = [];
-    for (const upstream of upstreams) {
+    for (const upstream of upstreams.filter(u => coveringPrefixes(upstreams.map(v => v.prefix)).includes(u.prefix))) {
       const filter = repositoryPattern(upstream.prefix);
       const filterProblems = RegistryScanning._filterProblems(filter);
       problems.push(...filterProblems.map(p => `upstream '${upstream.prefix}': scanning: ${p}`));
@@ -159,7 +165,7 @@ export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
     upstreams,
     problems,
     warnings,
-    templatePrefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix),
+    templatePrefixes,
   };
 }
 

@@ -3,7 +3,7 @@ import { CrossAccountAccess } from '../cross-account-access';
 import { RegistryPolicy } from '../registry-policy';
 import { RegistryScanning, ScanningOptions } from '../registry-scanning';
 import { registryPolicyStatements } from './cross-account';
-import { repositoryPattern } from './rules';
+import { coveringPrefixes, repositoryPattern } from './rules';
 
 /**
  * Add what the cache needs to the registry-wide singletons of its stack: the cross-account
@@ -14,7 +14,7 @@ export function contributeToRegistry(
   cache: IConstruct, prefixes: string[], crossAccountAccess?: CrossAccountAccess, scanning?: ScanningOptions,
 ): void {
   if (scanning) {
-    RegistryScanning.getOrCreate(cache).addWildcardFilters(prefixes.map(repositoryPattern), scanning);
+    RegistryScanning.getOrCreate(cache).addWildcardFilters(coveringPrefixes(prefixes).map(repositoryPattern), scanning);
   }
   if (crossAccountAccess) {
     RegistryPolicy.getOrCreate(cache).addStatements(...registryPolicyStatements(cache, crossAccountAccess, prefixes));

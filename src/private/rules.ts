@@ -7,6 +7,15 @@ import { Token } from 'aws-cdk-lib';
  * AWS::ECR::RepositoryCreationTemplate, and the ECR service quotas.
  */
 
+/** An AWS account ID: 12 digits. */
+export const ACCOUNT_ID_PATTERN = /^[0-9]{12}$/;
+
+/**
+ * An AWS region name: `us-east-1`, `cn-north-1`, `us-gov-west-1`, `eusc-de-east-1` (the European
+ * Sovereign Cloud's partition prefix has four letters).
+ */
+export const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
+
 /** The name prefix ECR requires of every pull-through cache secret. */
 export const PULL_THROUGH_CACHE_SECRET_PREFIX = 'ecr-pullthroughcache/';
 
@@ -37,6 +46,14 @@ export const ROOT_PREFIX = 'ROOT';
 /** A prefix without its optional trailing `/`: ECR puts a `/` after the prefix either way. */
 export function prefixPath(prefix: string): string {
   return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+}
+
+/**
+ * The prefixes whose repositories a grant, policy or filter must cover: all of them, or ROOT alone
+ * when one is ROOT (`repository/*` covers every other prefix).
+ */
+export function coveringPrefixes(prefixes: string[]): string[] {
+  return prefixes.includes(ROOT_PREFIX) ? [ROOT_PREFIX] : [...new Set(prefixes)];
 }
 
 /** The wildcard name of every repository under a prefix: `<prefix>/*`, or `*` for ROOT. */
