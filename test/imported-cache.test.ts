@@ -158,7 +158,8 @@ describe('fromPullThroughCacheAttributes across accounts and regions', () => {
   test('an ECR upstream is imported without its role; a created cache needs it', () => {
     const stack = newStack({ env: CONSUMER });
     const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
-      account: CENTRAL.account, region: CENTRAL.region,
+      account: CENTRAL.account,
+      region: CENTRAL.region,
       upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
     });
     expect(imported.imageUri('444455556666.dkr.ecr.us-west-2.amazonaws.com/app:1')).toBe(`${CENTRAL_DOMAIN}/app:1`);
