@@ -128,6 +128,9 @@ func newFargateServiceStack(scope constructs.Construct, id string, cache ptc.IPu
 		TaskDefinition: taskDefinition,
 		DesiredCount:   jsii.Number(1),
 		AssignPublicIp: jsii.Bool(true),
+		// Start the new task before stopping the old one, and roll back a deployment whose tasks fail.
+		MinHealthyPercent: jsii.Number(100),
+		CircuitBreaker:    &awsecs.DeploymentCircuitBreaker{Rollback: jsii.Bool(true)},
 	})
 	return stack
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
@@ -341,10 +342,31 @@ func TestOtherStacksLeaveTheReferenceTemplateUnchanged(t *testing.T) {
 	}
 }
 
+func TestEveryStackSynthesizesWithoutWarnings(t *testing.T) {
+	app := newApp(t.TempDir())
+	for _, name := range []string{stackName, fargateStackName, consumerStackName} {
+		stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(name)))
+		// HasNoWarning panics (a jsii error) when the stack has a warning.
+		msg := func() (msg any) {
+			defer func() { msg = recover() }()
+			assertions.Annotations_FromStack(stack).HasNoWarning(jsii.String("*"), assertions.Match_AnyValue())
+			return nil
+		}()
+		if msg != nil {
+			t.Errorf("%s: %v", name, msg)
+		}
+	}
+}
+
 func TestFargateServiceRunsTheCacheImage(t *testing.T) {
 	tpl := stackTemplate(t, fargateStackName)
-	if launchType := only(t, tpl, "AWS::ECS::Service")["LaunchType"]; launchType != "FARGATE" {
+	service := only(t, tpl, "AWS::ECS::Service")
+	if launchType := service["LaunchType"]; launchType != "FARGATE" {
 		t.Errorf("want LaunchType FARGATE, got %v", launchType)
+	}
+	breaker := service["DeploymentConfiguration"].(map[string]any)["DeploymentCircuitBreaker"]
+	if !reflect.DeepEqual(breaker, map[string]any{"Enable": true, "Rollback": true}) {
+		t.Errorf("want a circuit breaker with rollback, got %v", breaker)
 	}
 	only(t, tpl, "AWS::ECS::Cluster")
 	only(t, tpl, "AWS::EC2::VPC")

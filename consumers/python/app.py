@@ -136,6 +136,9 @@ class FargateServiceStack(cdk.Stack):
             task_definition=self.task_definition,
             desired_count=1,
             assign_public_ip=True,
+            # Start the new task before stopping the old one, and roll back a deployment whose tasks fail.
+            min_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
         )
 
 

@@ -160,10 +160,17 @@ def test_the_other_stacks_leave_the_reference_template_unchanged(stacks, tmp_pat
     assert stacks[consumer.STACK_NAME] == assertions.Template.from_stack(alone).to_json()
 
 
+def test_every_stack_synthesizes_without_warnings(tmp_path):
+    app = consumer.build(str(tmp_path))
+    for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME):
+        assertions.Annotations.from_stack(app.node.find_child(name)).has_no_warning("*", assertions.Match.any_value())
+
+
 def test_fargate_service_runs_the_cache_image(stacks):
     template = stacks[consumer.FARGATE_STACK_NAME]
     service = only(template, "AWS::ECS::Service")
     assert service["LaunchType"] == "FARGATE"
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert len(of_type(template, "AWS::ECS::Cluster")) == 1 and len(of_type(template, "AWS::EC2::VPC")) == 1
     [container] = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
     # Environment-agnostic: ${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/dockercache/...
