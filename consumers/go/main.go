@@ -1,9 +1,18 @@
-// The reference use case of cdk-pull-through-cache, written in Go against the jsii-generated module.
-//
-// Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io
-// and Quay without, one repository creation template for any prefix, and a role that may pull.
+// cdk-pull-through-cache from Go: an example app, built against the jsii-generated module.
 //
 //	go run . [OUTDIR]    synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
+//
+// Three stacks:
+//
+//   - newReferenceStack (PullThroughCacheGo): the reference use case. Docker Hub and GitHub Container
+//     Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io and Quay without, one
+//     repository creation template for any prefix, a role that may pull, and cache.ImageUri().
+//   - newFargateServiceStack (PullThroughCacheGoFargate): an ECS Fargate service in the same account and
+//     region whose image is cache.ContainerImage("nginx:1.27").
+//   - newConsumerAccountStack (PullThroughCacheGoConsumerAccount): another account (444455556666,
+//     eu-central-1) imports a central cache (111122223333, eu-west-1) with
+//     PullThroughCache_FromPullThroughCacheAttributes, grants an EC2 node role the pull, runs
+//     cache.ContainerdNodeScript() in a launch template's user data and a Fargate task on the cache.
 package main
 
 import (
@@ -14,13 +23,26 @@ import (
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
-const stackName = "PullThroughCacheGo"
+// The stack names.
+const (
+	stackName         = "PullThroughCacheGo"
+	fargateStackName  = "PullThroughCacheGoFargate"
+	consumerStackName = "PullThroughCacheGoConsumerAccount"
+)
+
+// The central account that owns the cache, and a workload account that pulls through it from another region.
+var (
+	central  = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}
+	consumer = &awscdk.Environment{Account: jsii.String("444455556666"), Region: jsii.String("eu-central-1")}
+)
 
 // alpinePath is what cache.ImageUri("alpine:3") maps Alpine to, after the registry domain.
 const alpinePath = "/dockercache/library/alpine:3"
@@ -76,12 +98,107 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	return stack, cache
 }
 
-// synth synthesizes the app into outdir and returns the path of the stack's template.
-func synth(outdir string) string {
+// newFargateServiceStack builds an ECS Fargate service whose image is pulled through a cache of the
+// same account and region.
+func newFargateServiceStack(scope constructs.Construct, id string, cache ptc.IPullThroughCache, props *awscdk.StackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+
+	// Public subnets only: the tasks reach ECR through the internet gateway, no NAT gateway to pay for.
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		MaxAzs:      jsii.Number(2),
+		NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC},
+		},
+	})
+	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{Vpc: vpc})
+
+	taskDefinition := awsecs.NewFargateTaskDefinition(stack, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:            jsii.Number(256),
+		MemoryLimitMiB: jsii.Number(512),
+	})
+	// nginx:1.27 is docker.io/library/nginx:1.27, pulled as <registry>/dockercache/library/nginx:1.27.
+	// Binding the image grants the execution role the pull through that upstream, first pull included.
+	taskDefinition.AddContainer(jsii.String("web"), &awsecs.ContainerDefinitionOptions{
+		Image:        cache.ContainerImage(jsii.String("nginx:1.27")),
+		PortMappings: &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(80)}},
+	})
+	awsecs.NewFargateService(stack, jsii.String("Service"), &awsecs.FargateServiceProps{
+		Cluster:        cluster,
+		TaskDefinition: taskDefinition,
+		DesiredCount:   jsii.Number(1),
+		AssignPublicIp: jsii.Bool(true),
+		// Start the new task before stopping the old one, and roll back a deployment whose tasks fail.
+		MinHealthyPercent: jsii.Number(100),
+		CircuitBreaker:    &awsecs.DeploymentCircuitBreaker{Rollback: jsii.Bool(true)},
+	})
+	return stack
+}
+
+// newConsumerAccountStack builds a workload account's stack that pulls through the central account's
+// cache, from another region, and returns the stack and the imported cache.
+//
+// The central account must open the cache to this one (CrossAccountAccess, see the README's
+// "Cross-account and organization access"); this side writes its own principals' policies.
+func newConsumerAccountStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.IPullThroughCache) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{Env: consumer})
+
+	// The upstreams as the central stack names them; credentials are neither needed nor checked here.
+	cache := ptc.PullThroughCache_FromPullThroughCacheAttributes(stack, jsii.String("SharedCache"), &ptc.PullThroughCacheAttributes{
+		Account: central.Account,
+		Region:  central.Region,
+		Upstreams: &[]*ptc.UpstreamDefinition{
+			{Registry: ptc.UpstreamRegistry_DockerHub(), Prefix: jsii.String("dockercache")},
+			{Registry: ptc.UpstreamRegistry_Quay(), Prefix: jsii.String("quaycache")},
+		},
+	})
+
+	// EC2 (or EKS) nodes whose containerd pulls through the cache: the script fetches an ECR token
+	// from the cache's registry and region with the node role, which therefore needs GrantPull.
+	nodeRole := awsiam.NewRole(stack, jsii.String("NodeRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+	})
+	cache.GrantPull(nodeRole)
+	userData := awsec2.UserData_ForLinux(nil)
+	userData.AddCommands(cache.ContainerdNodeScript(nil))
+	awsec2.NewLaunchTemplate(stack, jsii.String("NodeTemplate"), &awsec2.LaunchTemplateProps{
+		MachineImage: awsec2.MachineImage_LatestAmazonLinux2023(nil),
+		Role:         nodeRole,
+		UserData:     userData,
+	})
+
+	// An ECS task of this account, its image pulled from the central registry.
+	taskDefinition := awsecs.NewFargateTaskDefinition(stack, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:            jsii.Number(256),
+		MemoryLimitMiB: jsii.Number(512),
+	})
+	taskDefinition.AddContainer(jsii.String("web"), &awsecs.ContainerDefinitionOptions{
+		Image: cache.ContainerImage(jsii.String("nginx:1.27")),
+	})
+
+	awscdk.NewCfnOutput(stack, jsii.String("NginxImageUri"), &awscdk.CfnOutputProps{
+		Value: cache.ImageUri(jsii.String("nginx:1.27")),
+	})
+	return stack, cache
+}
+
+// newApp builds the app: the reference stack, a Fargate service on its cache, and a consumer account.
+func newApp(outdir string) awscdk.App {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
-	newReferenceStack(app, stackName, nil)
-	assembly := app.Synth(nil)
-	return filepath.Join(*assembly.Directory(), *assembly.GetStackByName(jsii.String(stackName)).TemplateFile())
+	_, cache := newReferenceStack(app, stackName, nil)
+	newFargateServiceStack(app, fargateStackName, cache, nil)
+	newConsumerAccountStack(app, consumerStackName)
+	return app
+}
+
+// synth synthesizes the app into outdir and returns the path of each stack's template, by stack name.
+func synth(outdir string) map[string]string {
+	assembly := newApp(outdir).Synth(nil)
+	paths := map[string]string{}
+	for _, stack := range *assembly.Stacks() {
+		paths[*stack.StackName()] = filepath.Join(*assembly.Directory(), *stack.TemplateFile())
+	}
+	return paths
 }
 
 // template is the part of a CloudFormation template the summary and the tests read.
@@ -129,7 +246,8 @@ func main() {
 	fmt.Printf("ImageReference_Parse(\"alpine:3\") -> %s (domain=%s, repository=%s, tag=%s, isDockerHub=%t)\n",
 		*ref.ToString(), *ref.Domain(), *ref.Repository(), *ref.Tag(), *ref.IsDockerHub())
 
-	path := synth(outdir)
+	paths := synth(outdir)
+	path := paths[stackName]
 	t, err := readTemplate(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -151,5 +269,23 @@ func main() {
 	if len(rules) != len(expectedUpstreams) || len(prefixes) != 1 || prefixes[0] != "ROOT" {
 		fmt.Fprintln(os.Stderr, "unexpected rules or templates")
 		os.Exit(1)
+	}
+
+	for _, name := range []string{fargateStackName, consumerStackName} {
+		other, err := readTemplate(paths[name])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		types := map[string]bool{}
+		for _, r := range other.Resources {
+			types[r.Type] = true
+		}
+		var sorted []string
+		for cfnType := range types {
+			sorted = append(sorted, cfnType)
+		}
+		sort.Strings(sorted)
+		fmt.Printf("synthesized %s: %v\n", name, sorted)
 	}
 }

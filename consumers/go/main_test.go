@@ -1,13 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
@@ -20,19 +25,31 @@ var pullActions = []string{
 	"ecr:GetDownloadUrlForLayer",
 }
 
-// synthesized is the template of the reference app, synthesized once for all tests.
-var synthesized *template
+// synthesized holds the template of every stack of the app, by stack name, synthesized once for all tests.
+var synthesized map[string]*template
+
+func stackTemplate(t *testing.T, name string) *template {
+	t.Helper()
+	if synthesized == nil {
+		synthesized = map[string]*template{}
+		for stack, path := range synth(t.TempDir()) {
+			tpl, err := readTemplate(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			synthesized[stack] = tpl
+		}
+	}
+	tpl, ok := synthesized[name]
+	if !ok {
+		t.Fatalf("no stack %s in the app", name)
+	}
+	return tpl
+}
 
 func referenceTemplate(t *testing.T) *template {
 	t.Helper()
-	if synthesized == nil {
-		tpl, err := readTemplate(synth(t.TempDir()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		synthesized = tpl
-	}
-	return synthesized
+	return stackTemplate(t, stackName)
 }
 
 // flatten renders an ARN (a string, or an Fn::Join of strings and Refs) as one string.
@@ -233,5 +250,207 @@ func TestBadImageReferencePanics(t *testing.T) {
 	msg := mustPanic(t, func() { ptc.ImageReference_Parse(jsii.String("Alpine:3")) })
 	if !strings.Contains(msg, "Invalid image reference 'Alpine:3'") {
 		t.Errorf("unexpected panic message: %s", msg)
+	}
+}
+
+// --- the other stacks of the app: ECS Fargate service, consumer account, containerd node script ---
+
+// only returns the properties of the template's one resource of a type.
+func only(t *testing.T, tpl *template, cfnType string) map[string]any {
+	t.Helper()
+	found := tpl.ofType(cfnType)
+	if len(found) != 1 {
+		t.Fatalf("want one %s, got %d", cfnType, len(found))
+	}
+	return found[0]
+}
+
+// roleStatements returns the statements of the policy attached to the role with that logical ID.
+func roleStatements(t *testing.T, tpl *template, roleID string) []map[string]any {
+	t.Helper()
+	var statements []map[string]any
+	for _, policy := range tpl.ofType("AWS::IAM::Policy") {
+		if !reflect.DeepEqual(policy["Roles"], []any{map[string]any{"Ref": roleID}}) {
+			continue
+		}
+		for _, s := range policy["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			statements = append(statements, s.(map[string]any))
+		}
+	}
+	if statements == nil {
+		t.Fatalf("no policy for role %s", roleID)
+	}
+	return statements
+}
+
+// importStatement returns the one statement that allows ecr:BatchImportUpstreamImage.
+func importStatement(t *testing.T, statements []map[string]any) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, s := range statements {
+		for _, action := range strings_(s["Action"]) {
+			if action == "ecr:BatchImportUpstreamImage" {
+				found = append(found, s)
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one statement with ecr:BatchImportUpstreamImage, got %v", statements)
+	}
+	if got := strings.Join(strings_(found[0]["Action"]), ","); got != strings.Join(pullActions, ",") {
+		t.Errorf("want the 5 pull actions, got %s", got)
+	}
+	return found[0]
+}
+
+// executionRoleID returns the logical ID of the (only) task definition's execution role.
+func executionRoleID(t *testing.T, tpl *template) string {
+	t.Helper()
+	arn := only(t, tpl, "AWS::ECS::TaskDefinition")["ExecutionRoleArn"].(map[string]any)
+	return arn["Fn::GetAtt"].([]any)[0].(string)
+}
+
+// image returns the image of the (only) task definition's only container.
+func image(t *testing.T, tpl *template) any {
+	t.Helper()
+	containers := only(t, tpl, "AWS::ECS::TaskDefinition")["ContainerDefinitions"].([]any)
+	if len(containers) != 1 {
+		t.Fatalf("want one container, got %v", containers)
+	}
+	return containers[0].(map[string]any)["Image"]
+}
+
+func TestOtherStacksLeaveTheReferenceTemplateUnchanged(t *testing.T) {
+	// The Fargate stack uses the reference stack's cache; it must not add exports to it.
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	newReferenceStack(app, stackName, nil)
+	assembly := app.Synth(nil)
+	alone := filepath.Join(*assembly.Directory(), *assembly.GetStackByName(jsii.String(stackName)).TemplateFile())
+	withOthers := synth(t.TempDir())[stackName]
+	var a, b any
+	for path, v := range map[string]*any{alone: &a, withOthers: &b} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("the reference template differs when the app has the other stacks")
+	}
+}
+
+func TestEveryStackSynthesizesWithoutWarnings(t *testing.T) {
+	app := newApp(t.TempDir())
+	for _, name := range []string{stackName, fargateStackName, consumerStackName} {
+		stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(name)))
+		// HasNoWarning panics (a jsii error) when the stack has a warning.
+		msg := func() (msg any) {
+			defer func() { msg = recover() }()
+			assertions.Annotations_FromStack(stack).HasNoWarning(jsii.String("*"), assertions.Match_AnyValue())
+			return nil
+		}()
+		if msg != nil {
+			t.Errorf("%s: %v", name, msg)
+		}
+	}
+}
+
+func TestFargateServiceRunsTheCacheImage(t *testing.T) {
+	tpl := stackTemplate(t, fargateStackName)
+	service := only(t, tpl, "AWS::ECS::Service")
+	if launchType := service["LaunchType"]; launchType != "FARGATE" {
+		t.Errorf("want LaunchType FARGATE, got %v", launchType)
+	}
+	breaker := service["DeploymentConfiguration"].(map[string]any)["DeploymentCircuitBreaker"]
+	if !reflect.DeepEqual(breaker, map[string]any{"Enable": true, "Rollback": true}) {
+		t.Errorf("want a circuit breaker with rollback, got %v", breaker)
+	}
+	only(t, tpl, "AWS::ECS::Cluster")
+	only(t, tpl, "AWS::EC2::VPC")
+	// Environment-agnostic: ${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/dockercache/...
+	want := "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/dockercache/library/nginx:1.27"
+	if got := flatten(t, image(t, tpl)); got != want {
+		t.Errorf("want image %s, got %s", want, got)
+	}
+}
+
+func TestFargateExecutionRoleMayImportUpstreamImages(t *testing.T) {
+	tpl := stackTemplate(t, fargateStackName)
+	pull := importStatement(t, roleStatements(t, tpl, executionRoleID(t, tpl)))
+	want := "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/dockercache/*"
+	if got := flatten(t, pull["Resource"]); got != want {
+		t.Errorf("want Resource %s, got %s", want, got)
+	}
+}
+
+func TestConsumerAccountStackIsInItsOwnEnvironment(t *testing.T) {
+	stack, cache := newConsumerAccountStack(awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())}), "Consumer")
+	if *stack.Account() != "444455556666" || *stack.Region() != "eu-central-1" {
+		t.Errorf("stack in %s/%s", *stack.Account(), *stack.Region())
+	}
+	if *cache.Env().Account != "111122223333" || *cache.Env().Region != "eu-west-1" {
+		t.Errorf("cache in %s/%s", *cache.Env().Account, *cache.Env().Region)
+	}
+}
+
+func TestConsumerAccountGrantPointsAtTheCentralRegistry(t *testing.T) {
+	tpl := stackTemplate(t, consumerStackName)
+	var roleID string
+	for id, r := range tpl.Resources {
+		if r.Type == "AWS::IAM::Role" && strings.HasPrefix(id, "NodeRole") {
+			roleID = id
+		}
+	}
+	pull := importStatement(t, roleStatements(t, tpl, roleID))
+	want := []string{
+		"arn:aws:ecr:eu-west-1:111122223333:repository/dockercache/*",
+		"arn:aws:ecr:eu-west-1:111122223333:repository/quaycache/*",
+	}
+	if got := strings_(pull["Resource"]); !reflect.DeepEqual(got, want) {
+		t.Errorf("want Resource %v, got %v", want, got)
+	}
+}
+
+func TestConsumerAccountTaskPullsFromTheCentralRegistry(t *testing.T) {
+	tpl := stackTemplate(t, consumerStackName)
+	want := "111122223333.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/nginx:1.27"
+	if got := image(t, tpl); got != want {
+		t.Errorf("want image %s, got %v", want, got)
+	}
+	if got := tpl.Outputs["NginxImageUri"].Value; got != want {
+		t.Errorf("want output NginxImageUri %s, got %v", want, got)
+	}
+	pull := importStatement(t, roleStatements(t, tpl, executionRoleID(t, tpl)))
+	if got := pull["Resource"]; got != "arn:aws:ecr:eu-west-1:111122223333:repository/dockercache/*" {
+		t.Errorf("execution role: unexpected Resource %v", got)
+	}
+}
+
+func TestLaunchTemplateRunsTheContainerdNodeScript(t *testing.T) {
+	data := only(t, stackTemplate(t, consumerStackName), "AWS::EC2::LaunchTemplate")["LaunchTemplateData"].(map[string]any)
+	// Environment-bound stacks: the cache's region and registry id are literals, those of the central
+	// account, not the consumer stack's own.
+	script, ok := data["UserData"].(map[string]any)["Fn::Base64"].(string)
+	if !ok {
+		t.Fatalf("want the user data to be a literal string, got %#v", data["UserData"])
+	}
+	// (the script fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
+	for _, want := range []string{
+		"readonly region='eu-west-1'",
+		"readonly registry_id='111122223333'",
+		"111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the user data does not contain %q", want)
+		}
+	}
+	if strings.Contains(script, "444455556666") || strings.Contains(script, "eu-central-1") {
+		t.Errorf("the user data names the consumer account or region")
+	}
+	if _, ok := data["IamInstanceProfile"]; !ok {
+		t.Errorf("the launch template has no instance profile")
 	}
 }

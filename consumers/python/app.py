@@ -1,7 +1,16 @@
-"""The reference use case of cdk-pull-through-cache, written in Python against the jsii-built wheel.
+"""cdk-pull-through-cache from Python: an example app, built against the jsii-built wheel.
 
-Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io
-and Quay without, one repository creation template for any prefix, and a role that may pull.
+Three stacks:
+
+- ReferenceStack (PullThroughCachePython): the reference use case. Docker Hub and GitHub Container
+  Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io and Quay without, one
+  repository creation template for any prefix, a role that may pull, and cache.image_uri().
+- FargateServiceStack (PullThroughCachePythonFargate): an ECS Fargate service in the same account and
+  region whose image is cache.container_image("nginx:1.27").
+- ConsumerAccountStack (PullThroughCachePythonConsumerAccount): another account (444455556666,
+  eu-central-1) imports a central cache (111122223333, eu-west-1) with
+  PullThroughCache.from_pull_through_cache_attributes, grants an EC2 node role the pull, runs
+  cache.containerd_node_script() in a launch template's user data and a Fargate task on the cache.
 
     python app.py [OUTDIR]      synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 """
@@ -10,11 +19,14 @@ import os
 import sys
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk_pull_through_cache import (
     ImageReference,
+    IPullThroughCache,
     PullThroughCache,
     PullThroughCacheSecret,
     TemplateScope,
@@ -23,6 +35,12 @@ from cdk_pull_through_cache import (
 )
 
 STACK_NAME = "PullThroughCachePython"
+FARGATE_STACK_NAME = "PullThroughCachePythonFargate"
+CONSUMER_STACK_NAME = "PullThroughCachePythonConsumerAccount"
+
+# The central account that owns the cache, and a workload account that pulls through it from another region.
+CENTRAL = cdk.Environment(account="111122223333", region="eu-west-1")
+CONSUMER = cdk.Environment(account="444455556666", region="eu-central-1")
 
 # What cache.image_uri("alpine:3") maps Alpine to, after the registry domain.
 ALPINE_PATH = "/dockercache/library/alpine:3"
@@ -87,9 +105,91 @@ class ReferenceStack(cdk.Stack):
         )
 
 
+class FargateServiceStack(cdk.Stack):
+    """An ECS Fargate service whose image is pulled through a cache of the same account and region."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, cache: IPullThroughCache, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        # Public subnets only: the tasks reach ECR through the internet gateway, no NAT gateway to pay for.
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)],
+        )
+        cluster = ecs.Cluster(self, "Cluster", vpc=vpc)
+
+        self.task_definition = ecs.FargateTaskDefinition(self, "Task", cpu=256, memory_limit_mib=512)
+        # nginx:1.27 is docker.io/library/nginx:1.27, pulled as <registry>/dockercache/library/nginx:1.27.
+        # Binding the image grants the execution role the pull through that upstream, first pull included.
+        self.task_definition.add_container(
+            "web",
+            image=cache.container_image("nginx:1.27"),
+            port_mappings=[ecs.PortMapping(container_port=80)],
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=1,
+            assign_public_ip=True,
+            # Start the new task before stopping the old one, and roll back a deployment whose tasks fail.
+            min_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+        )
+
+
+class ConsumerAccountStack(cdk.Stack):
+    """A workload account that pulls through the central account's cache, from another region.
+
+    The central account must open the cache to this one (`cross_account_access`, see the README's
+    "Cross-account and organization access"); this side writes its own principals' policies.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, env=CONSUMER, **kwargs)
+
+        # The upstreams as the central stack names them; credentials are neither needed nor checked here.
+        self.cache = PullThroughCache.from_pull_through_cache_attributes(
+            self,
+            "SharedCache",
+            account=CENTRAL.account,
+            region=CENTRAL.region,
+            upstreams=[
+                UpstreamDefinition(registry=UpstreamRegistry.docker_hub(), prefix="dockercache"),
+                UpstreamDefinition(registry=UpstreamRegistry.quay(), prefix="quaycache"),
+            ],
+        )
+
+        # EC2 (or EKS) nodes whose containerd pulls through the cache: the script fetches an ECR token
+        # from the cache's registry and region with the node role, which therefore needs grant_pull.
+        self.node_role = iam.Role(self, "NodeRole", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+        self.cache.grant_pull(self.node_role)
+        user_data = ec2.UserData.for_linux()
+        user_data.add_commands(self.cache.containerd_node_script())
+        self.launch_template = ec2.LaunchTemplate(
+            self,
+            "NodeTemplate",
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            role=self.node_role,
+            user_data=user_data,
+        )
+
+        # An ECS task of this account, its image pulled from the central registry.
+        self.task_definition = ecs.FargateTaskDefinition(self, "Task", cpu=256, memory_limit_mib=512)
+        self.task_definition.add_container("web", image=self.cache.container_image("nginx:1.27"))
+
+        cdk.CfnOutput(self, "NginxImageUri", value=self.cache.image_uri("nginx:1.27"))
+
+
 def build(outdir: str) -> cdk.App:
     app = cdk.App(outdir=outdir)
-    ReferenceStack(app, STACK_NAME)
+    reference = ReferenceStack(app, STACK_NAME)
+    FargateServiceStack(app, FARGATE_STACK_NAME, cache=reference.cache)
+    ConsumerAccountStack(app, CONSUMER_STACK_NAME)
     return app
 
 
@@ -115,6 +215,11 @@ def main() -> int:
         print("unexpected rules or templates", file=sys.stderr)
         return 1
     json.dumps(template)  # the template is plain JSON
+
+    for name in (FARGATE_STACK_NAME, CONSUMER_STACK_NAME):
+        stack = assembly.get_stack_by_name(name)
+        types = sorted({r["Type"] for r in stack.template["Resources"].values()})
+        print(f"synthesized {name} ({stack.environment.name}): {', '.join(types)}")
     return 0
 
 

@@ -127,3 +127,101 @@ def test_bad_prefix_raises_a_python_exception():
 def test_bad_image_reference_raises_a_python_exception():
     with pytest.raises(RuntimeError, match=r"Invalid image reference 'Alpine:3'"):
         ImageReference.parse("Alpine:3")
+
+
+# --- the other stacks of the app: ECS Fargate service, consumer account, containerd node script ---
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    """The template of every stack of the app, by stack name."""
+    app = consumer.build(str(tmp_path_factory.mktemp("cdk.out")))
+    return {name: assertions.Template.from_stack(app.node.find_child(name)).to_json()
+            for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME)}
+
+
+def only(template, cfn_type):
+    found = of_type(template, cfn_type)
+    assert len(found) == 1, f"want one {cfn_type}, got {len(found)}"
+    return found[0]["Properties"]
+
+
+def execution_role_statements(template):
+    """The statements of the policy attached to the (only) task definition's execution role."""
+    role_id = only(template, "AWS::ECS::TaskDefinition")["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    policies = [p["Properties"] for p in of_type(template, "AWS::IAM::Policy")
+                if {"Ref": role_id} in p["Properties"]["Roles"]]
+    assert len(policies) == 1, policies
+    return policies[0]["PolicyDocument"]["Statement"]
+
+
+def test_the_other_stacks_leave_the_reference_template_unchanged(stacks, tmp_path):
+    # The Fargate stack uses the reference stack's cache; it must not add exports to it.
+    alone = consumer.ReferenceStack(cdk.App(outdir=str(tmp_path)), consumer.STACK_NAME)
+    assert stacks[consumer.STACK_NAME] == assertions.Template.from_stack(alone).to_json()
+
+
+def test_every_stack_synthesizes_without_warnings(tmp_path):
+    app = consumer.build(str(tmp_path))
+    for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME):
+        assertions.Annotations.from_stack(app.node.find_child(name)).has_no_warning("*", assertions.Match.any_value())
+
+
+def test_fargate_service_runs_the_cache_image(stacks):
+    template = stacks[consumer.FARGATE_STACK_NAME]
+    service = only(template, "AWS::ECS::Service")
+    assert service["LaunchType"] == "FARGATE"
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert len(of_type(template, "AWS::ECS::Cluster")) == 1 and len(of_type(template, "AWS::EC2::VPC")) == 1
+    [container] = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    # Environment-agnostic: ${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/dockercache/...
+    assert flatten(container["Image"]) == \
+        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/dockercache/library/nginx:1.27"
+
+
+def test_fargate_execution_role_may_import_upstream_images(stacks):
+    statements = execution_role_statements(stacks[consumer.FARGATE_STACK_NAME])
+    [pull] = [s for s in statements if "ecr:BatchImportUpstreamImage" in as_list(s["Action"])]
+    assert set(as_list(pull["Action"])) == PULL_ACTIONS
+    assert [flatten(r) for r in as_list(pull["Resource"])] == \
+        ["arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/dockercache/*"]
+
+
+def test_consumer_account_stack_is_in_its_own_environment(tmp_path):
+    stack = consumer.ConsumerAccountStack(cdk.App(outdir=str(tmp_path)), "Consumer")
+    assert (stack.account, stack.region) == ("444455556666", "eu-central-1")
+    assert (stack.cache.env.account, stack.cache.env.region) == ("111122223333", "eu-west-1")
+
+
+def test_consumer_account_grant_points_at_the_central_registry(stacks):
+    template = stacks[consumer.CONSUMER_STACK_NAME]
+    role_id = next(k for k, r in template["Resources"].items()
+                   if r["Type"] == "AWS::IAM::Role" and k.startswith("NodeRole"))
+    [policy] = [p["Properties"] for p in of_type(template, "AWS::IAM::Policy") if {"Ref": role_id} in p["Properties"]["Roles"]]
+    [pull] = [s for s in policy["PolicyDocument"]["Statement"] if set(as_list(s["Action"])) == PULL_ACTIONS]
+    assert sorted(pull["Resource"]) == [
+        "arn:aws:ecr:eu-west-1:111122223333:repository/dockercache/*",
+        "arn:aws:ecr:eu-west-1:111122223333:repository/quaycache/*",
+    ]
+
+
+def test_consumer_account_task_pulls_from_the_central_registry(stacks):
+    template = stacks[consumer.CONSUMER_STACK_NAME]
+    [container] = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    assert container["Image"] == "111122223333.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/nginx:1.27"
+    assert template["Outputs"]["NginxImageUri"]["Value"] == container["Image"]
+    [pull] = [s for s in execution_role_statements(template) if "ecr:BatchImportUpstreamImage" in as_list(s["Action"])]
+    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:111122223333:repository/dockercache/*"
+
+
+def test_launch_template_runs_the_containerd_node_script(stacks):
+    template = stacks[consumer.CONSUMER_STACK_NAME]
+    data = only(template, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
+    script = data["UserData"]["Fn::Base64"]
+    # Environment-bound stacks: the cache's region and registry id are literals, those of the central
+    # account, not the consumer stack's own.
+    assert isinstance(script, str), script
+    # (the script fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
+    assert "readonly region='eu-west-1'" in script and "readonly registry_id='111122223333'" in script
+    assert "111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache" in script
+    assert "444455556666" not in script and "eu-central-1" not in script
+    assert "IamInstanceProfile" in data

@@ -61,7 +61,10 @@ for lang in "${LANGS[@]}"; do
   status[$lang]="${status[$lang]} (passed=$p failed=$f)"
 done
 
-# The same app in every language must synthesize the same template (the stack name differs).
+# The same app in every language must synthesize the same reference template (the stack name
+# differs). Only the reference stack is compared: the apps' other stacks (Fargate service, consumer
+# account) have the stack name in logical IDs, task families and tags, and are asserted by each
+# language's tests instead.
 printf '\n######## cross-language ########\n'
 declare -A templates=(
   [python]="$ROOT/consumers/python/cdk.out/PullThroughCachePython.template.json"

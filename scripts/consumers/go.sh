@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Go consumer: generate the Go module with jsii-pacmak (code only: pacmak's own `go mod tidy` cannot
-# resolve here, see consumers/go/go.mod), then build the reference use case in consumers/go and
-# `go test` the synthesized template.
+# resolve here, see consumers/go/go.mod), then build the example app in consumers/go (the reference use
+# case, a Fargate service on ContainerImage, a consumer-account import with the containerd node
+# script) and `go test` the synthesized templates.
 set -euo pipefail
 CONSUMER=go
 # shellcheck source=lib.sh
@@ -38,16 +39,18 @@ log "check: go vet + go build (GONOSUMDB=$GONOSUMDB GOFLAGS=$GOFLAGS)"
 go vet ./... || die "go vet failed"
 
 passed=0 failed=0
-log "check: go run . synthesizes the reference use case"
+log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account)"
 if go run . "$DIR/cdk.out"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 # With cloud-assembly-schema-go replaced by v53.0.0 (go.mod), prove the assembly is one the CDK CLI
 # of this repository reads.
 log "check: the CDK CLI reads the Go app's cloud assembly (npx cdk ls --app consumers/go/cdk.out)"
-if (cd "$ROOT" && npx cdk ls --app "$DIR/cdk.out" --no-notices --no-version-reporting | grep -qx PullThroughCacheGo); then
-  passed=$((passed + 1)); echo "ok: PullThroughCacheGo listed"
+want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate"
+listed="$(cd "$ROOT" && npx cdk ls --app "$DIR/cdk.out" --no-notices --no-version-reporting | sort | xargs)" || listed=""
+if [[ "$listed" == "$want" ]]; then
+  passed=$((passed + 1)); echo "ok: $listed listed"
 else
-  failed=$((failed + 1)); echo "the CDK CLI cannot read $DIR/cdk.out" >&2
+  failed=$((failed + 1)); echo "the CDK CLI cannot read $DIR/cdk.out: listed '$listed', want '$want'" >&2
 fi
 
 log "check: go test ./... (template assertions, errors surface as panics)"

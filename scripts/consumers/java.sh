@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Java consumer: build the jar with jsii-pacmak (dist/java is a Maven repository), then run the
-# reference use case (consumers/java, `mvn exec:java`) and its JUnit 5 tests (surefire).
+# example app (consumers/java, `mvn exec:java`: the reference use case, a Fargate service on
+# containerImage, a consumer-account import with the containerd node script) and its JUnit 5 tests
+# (surefire).
 set -euo pipefail
 CONSUMER=java
 # shellcheck source=lib.sh
@@ -37,7 +39,7 @@ rm -rf "$M2_REPO/io/github/cdk-pull-through-cache/cdk-pull-through-cache"
 
 cd "$DIR"
 rm -rf target/surefire-reports target/cdk.out
-log "check: mvn test (JUnit 5) and mvn exec:java (the app synthesizes the reference use case)"
+log "check: mvn test (JUnit 5) and mvn exec:java (the example app synthesizes its three stacks)"
 set +e
 # Test failures are counted from surefire's reports below; the app runs either way.
 "${MVN[@]}" -Dlibrary.version="$VERSION" -Dmaven.test.failure.ignore=true test exec:java

@@ -10,7 +10,9 @@ import io.github.cdkpullthroughcache.UpstreamDefinition;
 import io.github.cdkpullthroughcache.UpstreamRegistry;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.CfnOutput;
@@ -23,14 +25,25 @@ import software.amazon.awscdk.services.secretsmanager.Secret;
 import software.constructs.Construct;
 
 /**
- * The reference use case of cdk-pull-through-cache, written in Java against the jsii-built jar.
+ * cdk-pull-through-cache from Java: an example app, built against the jsii-built jar.
+ * {@code mvn exec:java} synthesizes to target/cdk.out and prints a summary. Three stacks:
  *
- * <p>Docker Hub and GitHub Container Registry with credentials (PullThroughCacheSecret.create),
- * registry.k8s.io and Quay without, one repository creation template for any prefix, and a role
- * that may pull. {@code mvn exec:java} synthesizes to target/cdk.out and prints a summary.
+ * <ul>
+ *   <li>{@link ReferenceStack} ({@value #STACK_NAME}): the reference use case. Docker Hub and GitHub
+ *       Container Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io and Quay
+ *       without, one repository creation template for any prefix, a role that may pull, and
+ *       {@code cache.imageUri()}.</li>
+ *   <li>{@link FargateServiceStack} ({@value #FARGATE_STACK_NAME}): an ECS Fargate service in the same
+ *       account and region whose image is {@code cache.containerImage("nginx:1.27")}.</li>
+ *   <li>{@link ConsumerAccountStack} ({@value #CONSUMER_STACK_NAME}): another account (444455556666,
+ *       eu-central-1) imports a central cache (111122223333, eu-west-1), grants an EC2 node role the
+ *       pull, runs {@code cache.containerdNodeScript()} in a launch template and a Fargate task.</li>
+ * </ul>
  */
 public final class ReferenceApp {
     public static final String STACK_NAME = "PullThroughCacheJava";
+    public static final String FARGATE_STACK_NAME = "PullThroughCacheJavaFargate";
+    public static final String CONSUMER_STACK_NAME = "PullThroughCacheJavaConsumerAccount";
 
     /** What {@code cache.imageUri("alpine:3")} maps Alpine to, after the registry domain. */
     public static final String ALPINE_PATH = "/dockercache/library/alpine:3";
@@ -109,7 +122,9 @@ public final class ReferenceApp {
     /** Builds the app, synthesizing into {@code outdir}. */
     public static App build(final String outdir) {
         App app = new App(AppProps.builder().outdir(outdir).build());
-        new ReferenceStack(app, STACK_NAME);
+        ReferenceStack reference = new ReferenceStack(app, STACK_NAME);
+        new FargateServiceStack(app, FARGATE_STACK_NAME, reference.getCache());
+        new ConsumerAccountStack(app, CONSUMER_STACK_NAME);
         return app;
     }
 
@@ -139,6 +154,13 @@ public final class ReferenceApp {
         if (!rules.equals(EXPECTED_UPSTREAMS) || !templates.equals(List.of("ROOT"))) {
             System.err.println("unexpected rules or templates");
             System.exit(1);
+        }
+
+        for (String name : List.of(FARGATE_STACK_NAME, CONSUMER_STACK_NAME)) {
+            Map<String, Object> other = (Map<String, Object>) assembly.getStackByName(name).getTemplate();
+            Set<Object> types = new TreeSet<>();
+            ((Map<String, Map<String, Object>>) other.get("Resources")).values().forEach(r -> types.add(r.get("Type")));
+            System.out.printf("synthesized %s: %s%n", name, types);
         }
     }
 }

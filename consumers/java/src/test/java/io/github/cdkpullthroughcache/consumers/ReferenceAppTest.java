@@ -31,7 +31,7 @@ import software.amazon.jsii.JsiiException;
 
 @SuppressWarnings("unchecked")
 class ReferenceAppTest {
-    private static final Set<String> PULL_ACTIONS = Set.of(
+    static final Set<String> PULL_ACTIONS = Set.of(
             "ecr:BatchGetImage",
             "ecr:GetDownloadUrlForLayer",
             "ecr:BatchCheckLayerAvailability",
@@ -62,7 +62,7 @@ class ReferenceAppTest {
     }
 
     /** Renders an ARN (a string, or an Fn::Join of strings and Refs) as one string. */
-    private static String flatten(final Object value) {
+    static String flatten(final Object value) {
         if (value instanceof String s) {
             return s;
         }
@@ -78,7 +78,7 @@ class ReferenceAppTest {
         throw new AssertionError("unexpected ARN shape: " + value);
     }
 
-    private static List<Object> asList(final Object value) {
+    static List<Object> asList(final Object value) {
         return value instanceof List ? (List<Object>) value : List.of(value);
     }
 
