@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { IPullThroughCache, PullThroughCache, PullThroughCacheSecret, UpstreamDefinition, UpstreamRegistry } from '../src';
 
 /** The central account that owns the cache, and the region it is in. */
-export const CENTRAL = { account: '111122223333', region: 'eu-west-1' };
+export const CENTRAL = { account: '555566667777', region: 'eu-west-1' };
 /** A workload account that pulls through the central cache from another region. */
 export const CONSUMER = { account: '444455556666', region: 'eu-central-1' };
 

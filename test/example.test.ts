@@ -1,6 +1,10 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { expectLeastPrivilege } from './helpers';
+import { buildMatrix } from './matrix';
 import { FargateStack } from '../examples/fargate-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 
@@ -79,5 +83,12 @@ describe('the Fargate example app', () => {
       expect.arrayContaining(['ecr:GetAuthorizationToken']),
     );
     expectLeastPrivilege(template);
+  });
+});
+
+describe('the configuration matrix (cfn-lint and cdk-nag read it)', () => {
+  test('synthesizes as one app: its validations pass (one registry policy owner per account and region)', () => {
+    const app = buildMatrix({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'matrix-')) });
+    expect(() => app.synth()).not.toThrow();
   });
 });
