@@ -57,9 +57,10 @@ export interface PullThroughCacheSecretProps {
  * generates a new value and you put the token again.
  *
  * @example
+ * import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
  * import * as ptc from 'cdk-pull-through-cache';
  *
- * const dockerSecret = ptc.PullThroughCacheSecret.create(this, 'DockerHubSecret', {
+ * const dockerSecret: secretsmanager.ISecret = ptc.PullThroughCacheSecret.create(this, 'DockerHubSecret', {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
  * });

@@ -143,11 +143,11 @@ func newFargateServiceStack(scope constructs.Construct, id string, cache ptc.IPu
 func newConsumerAccountStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.IPullThroughCache) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{Env: consumer})
 
-	// The upstreams as the central stack names them; credentials are neither needed nor checked here.
+	// The upstreams as the central stack names them: registry and prefix, no credentials (UpstreamAttributes).
 	cache := ptc.PullThroughCache_FromPullThroughCacheAttributes(stack, jsii.String("SharedCache"), &ptc.PullThroughCacheAttributes{
 		Account: central.Account,
 		Region:  central.Region,
-		Upstreams: &[]*ptc.UpstreamDefinition{
+		Upstreams: &[]*ptc.UpstreamAttributes{
 			{Registry: ptc.UpstreamRegistry_DockerHub(), Prefix: jsii.String("dockercache")},
 			{Registry: ptc.UpstreamRegistry_Quay(), Prefix: jsii.String("quaycache")},
 		},

@@ -30,6 +30,7 @@ from cdk_pull_through_cache import (
     PullThroughCache,
     PullThroughCacheSecret,
     TemplateScope,
+    UpstreamAttributes,
     UpstreamDefinition,
     UpstreamRegistry,
 )
@@ -159,8 +160,8 @@ class ConsumerAccountStack(cdk.Stack):
             account=CENTRAL.account,
             region=CENTRAL.region,
             upstreams=[
-                UpstreamDefinition(registry=UpstreamRegistry.docker_hub(), prefix="dockercache"),
-                UpstreamDefinition(registry=UpstreamRegistry.quay(), prefix="quaycache"),
+                UpstreamAttributes(registry=UpstreamRegistry.docker_hub(), prefix="dockercache"),
+                UpstreamAttributes(registry=UpstreamRegistry.quay(), prefix="quaycache"),
             ],
         )
 

@@ -3,7 +3,7 @@ package io.github.cdkpullthroughcache.consumers;
 import io.github.cdkpullthroughcache.IPullThroughCache;
 import io.github.cdkpullthroughcache.PullThroughCache;
 import io.github.cdkpullthroughcache.PullThroughCacheAttributes;
-import io.github.cdkpullthroughcache.UpstreamDefinition;
+import io.github.cdkpullthroughcache.UpstreamAttributes;
 import io.github.cdkpullthroughcache.UpstreamRegistry;
 import java.util.List;
 import software.amazon.awscdk.CfnOutput;
@@ -47,8 +47,8 @@ public final class ConsumerAccountStack extends Stack {
                 .account(CENTRAL.getAccount())
                 .region(CENTRAL.getRegion())
                 .upstreams(List.of(
-                        UpstreamDefinition.builder().registry(UpstreamRegistry.dockerHub()).prefix("dockercache").build(),
-                        UpstreamDefinition.builder().registry(UpstreamRegistry.quay()).prefix("quaycache").build()))
+                        UpstreamAttributes.builder().registry(UpstreamRegistry.dockerHub()).prefix("dockercache").build(),
+                        UpstreamAttributes.builder().registry(UpstreamRegistry.quay()).prefix("quaycache").build()))
                 .build());
 
         // EC2 (or EKS) nodes whose containerd pulls through the cache: the script fetches an ECR token
