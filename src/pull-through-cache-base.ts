@@ -148,8 +148,13 @@ export interface IPullThroughCache extends IResource {
  * image redirect and containerd mirrors, for the cache's account and region.
  */
 export abstract class PullThroughCacheBase extends Resource implements IPullThroughCache {
+  /** The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`. */
   public abstract readonly registryDomain: string;
+
+  /** The upstreams of the cache with their prefixes, in the order they were given. */
   public abstract readonly upstreams: CacheUpstream[];
+
+  /** Whether the first pull tags the repository it creates, so grants add `ecr:TagResource`. */
   public abstract readonly repositoryTemplateHasResourceTags: boolean;
 
   constructor(scope: Construct, id: string, props: ResourceProps = {}) {
@@ -159,6 +164,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
     Aspects.of(Stack.of(this)).add(new LambdaImageGuard(this), { priority: AspectPriority.READONLY });
   }
 
+  /** The ECR repository prefixes of the cache's upstreams, in the order they were given. */
   public get prefixes(): string[] {
     return this.upstreams.map(u => u.prefix);
   }

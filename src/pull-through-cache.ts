@@ -201,8 +201,16 @@ export class PullThroughCache extends PullThroughCacheBase {
     return new ImportedPullThroughCache(scope, id, location, plan, attrs.repositoryTemplateHasResourceTags ?? false);
   }
 
+  /**
+   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`:
+   * literal in a stack with an account and a region, tokens otherwise.
+   */
   public readonly registryDomain: string;
+
+  /** The upstreams with their prefixes (defaults filled in), in the order they were given. */
   public readonly upstreams: CacheUpstream[];
+
+  /** Whether `repositoryTemplate.resourceTags` is set: the first pull then tags the repository. */
   public readonly repositoryTemplateHasResourceTags: boolean;
 
   /** The pull-through cache rules, in the order the upstreams were given. */
