@@ -41,14 +41,14 @@ export interface EcrUpstreamOptions {
   /**
    * The account of the upstream private registry.
    *
-   * @default - the account of the stack the cache is in
+   * @default - the cache's account: its stack's, or the imported cache's `account`
    */
   readonly account?: string;
 
   /**
    * The region of the upstream private registry.
    *
-   * @default - the region of the stack the cache is in
+   * @default - the cache's region: its stack's, or the imported cache's `region`
    */
   readonly region?: string;
 
