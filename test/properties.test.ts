@@ -325,9 +325,12 @@ interface Mistake {
 const FRESH = 'zz9fresh';
 
 const mistake: fc.Arbitrary<Mistake> = fc.tuple(validUpstreams(1, 4), optionalTemplate).chain(([upstreams, template]) => fc.oneof(
-  fc.tuple(fc.nat({ max: upstreams.length - 1 }), invalidPrefix).map(([i, prefix]): Mistake => ({
-    upstreams: upstreams.map((u, j) => (j === i ? { ...u, prefix } : u)), template, names: `prefix '${prefix}'`,
-  })),
+  fc.tuple(fc.nat({ max: upstreams.length - 1 }), invalidPrefix)
+    // ROOT is a valid prefix of an ECR upstream (a registry-wide rule), and only of one.
+    .filter(([i, prefix]) => !(prefix === 'ROOT' && upstreams[i].kind === 'ecr'))
+    .map(([i, prefix]): Mistake => ({
+      upstreams: upstreams.map((u, j) => (j === i ? { ...u, prefix } : u)), template, names: `prefix '${prefix}'`,
+    })),
   fc.constantFrom(...CREDENTIALED).map((kind): Mistake => ({
     upstreams: [...upstreams, { kind, prefix: FRESH, credentials: 'none', azureName: 'myregistry' }],
     template,
