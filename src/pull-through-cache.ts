@@ -8,6 +8,7 @@ import { CrossAccountAccess } from './cross-account-access';
 import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
+import { othersInSameRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
 import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
@@ -228,7 +229,13 @@ export class PullThroughCache extends PullThroughCacheBase {
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
-    const plan = planCache(this, props);
+    // The caches already in this registry (one whose constructor threw has no rules, and no resources).
+    const neighbours = othersInSameRegistry(this, (c): c is PullThroughCache => c instanceof PullThroughCache && c.rules !== undefined);
+    const plan = planCache(this, props, neighbours.map(other => ({
+      path: other.node.path,
+      rulePrefixes: other.rules.map(r => r.ecrRepositoryPrefix ?? ''),
+      templatePrefixes: other.templates.map(t => t.prefix),
+    })));
     throwIfInvalid(`PullThroughCache at '${this.node.path}'`, plan.problems);
     for (const warning of plan.warnings) {
       warn(this, warning.id, warning.message);

@@ -2,7 +2,7 @@ import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { otherOwnersInSameEnvironment, registrySingleton } from './private/registry';
+import { othersInSameRegistry, registrySingleton } from './private/registry';
 import { minimumRenderedLength } from './private/rendered-length';
 import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
 
@@ -85,7 +85,7 @@ export class RegistryPolicy extends Construct {
             + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}`,
           );
         }
-        for (const other of otherOwnersInSameEnvironment(this, c => c instanceof RegistryPolicy)) {
+        for (const other of othersInSameRegistry(this, (c): c is RegistryPolicy => c instanceof RegistryPolicy)) {
           errors.push(
             `RegistryPolicy at '${this.node.path}': '${other.node.path}' owns the registry policy of the same account and region; `
             + 'a registry has one policy, so the stacks would overwrite each other. Keep one owner and add the statements there',

@@ -34,6 +34,15 @@ import {
 /** An account and region for the stacks that are not environment-agnostic. */
 export const MATRIX_ENV = { account: '111122223333', region: 'eu-west-1' };
 
+/**
+ * Each environment-specific configuration is a deployment of its own, so it gets an account of its
+ * own in MATRIX_ENV's region: a registry holds one rule (and one template) per prefix, and one
+ * registry policy, and the library refuses two stacks that claim the same in one account and region.
+ */
+function ownEnv(account: string): StackProps['env'] {
+  return { account, region: MATRIX_ENV.region };
+}
+
 /** A complete secret ARN, as `Secret.fromSecretCompleteArn` needs (the 6-character suffix included). */
 export const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ecr-pullthroughcache/dockerio-AbCdEf';
 
@@ -116,7 +125,7 @@ export const MATRIX_CASES: MatrixCase[] = [
   {
     // ECR upstream in another account and region, limited to one upstream prefix.
     name: 'UpstreamEcrCrossAccount',
-    env: MATRIX_ENV,
+    env: ownEnv('111122220001'),
     upstreams: s => [{
       registry: UpstreamRegistry.ecr({
         role: ecrUpstreamRole(s, 'arn:aws:ecr:us-east-1:444455556666:repository/central/*'),
@@ -223,7 +232,7 @@ export const MATRIX_CASES: MatrixCase[] = [
   {
     // Every option at once, per upstream, in an environment-specific stack.
     name: 'TemplateEverything',
-    env: MATRIX_ENV,
+    env: ownEnv('111122220002'),
     upstreams: s => [
       { registry: UpstreamRegistry.dockerHub(), credentials: secret(s, 'dockerio') },
       ...k8sAndQuay(s),
@@ -259,7 +268,7 @@ export const MATRIX_CASES: MatrixCase[] = [
   // Organization scale: cross-account access (registry policy + template policy) and scanning.
   {
     name: 'CrossAccountPerUpstream',
-    env: MATRIX_ENV,
+    env: ownEnv('111122220003'),
     upstreams: k8sAndQuay,
     crossAccountAccess: { organizationId: 'o-a1b2c3d4e5', accounts: ['444455556666'] },
     scanning: { scanType: ScanType.BASIC },
@@ -314,7 +323,7 @@ export function buildMatrix(appProps: AppProps = {}): App {
   imported.grantPull(new iam.Role(shared, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
 
   // Workloads that pull through the cache: an ECS image from the cache, and a redirected one.
-  const workload = new Stack(app, 'EcsWorkload', { env: MATRIX_ENV });
+  const workload = new Stack(app, 'EcsWorkload', { env: ownEnv('111122220004') });
   const cache = new PullThroughCache(workload, 'Cache', {
     upstreams: [
       { registry: UpstreamRegistry.ecrPublic() },

@@ -1,4 +1,4 @@
-import { App, Aws, CfnParameter, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnParameter, Duration, Fn, Lazy, NestedStack, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import {
   PullThroughCache,
   PullThroughCacheProps,
   RepositoryTemplateOptions,
+  TemplateScope,
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
@@ -413,5 +414,71 @@ describe('errors name fields as every language spells them', () => {
     ['upstreams: the list is empty', 'upstreams: the list is empty'],
   ])('%s', (problem, expected) => {
     expect(withPythonSpelling(problem)).toBe(expected);
+  });
+});
+
+describe('two caches of one registry may not claim one prefix', () => {
+  const ENV = { account: '111122223333', region: 'eu-west-1' };
+
+  function twoStacks(first: StackProps['env'], second: StackProps['env']): [Stack, Stack] {
+    const app = new App();
+    return [new Stack(app, 'First', { env: first }), new Stack(app, 'Second', { env: second })];
+  }
+
+  test('a rule prefix of another stack in the same account and region is refused, before any resource of the second exists', () => {
+    const [first, second] = twoStacks(ENV, ENV);
+    new PullThroughCache(first, 'Cache', { upstreams: [k8s(), { registry: UpstreamRegistry.quay() }] });
+    expect(() => new PullThroughCache(second, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quaycache/' }, k8s('k8s2')] }))
+      .toThrow("PullThroughCache at 'Second/Cache' is invalid:\n"
+        + "  - upstream 'quaycache/': prefix 'quaycache/' is already the prefix of a rule of the PullThroughCache at 'First/Cache' "
+        + "in the same registry ('quaycache'); ECR allows one pull-through cache rule per prefix: give this upstream another prefix, or keep it in one cache");
+    expect(Template.fromStack(second).toJSON().Resources ?? {}).toEqual({});
+  });
+
+  test('two caches in one stack are one registry, even when the stack is environment-agnostic', () => {
+    const stack = new Stack(new App(), 'Stack');
+    new PullThroughCache(stack, 'A', { upstreams: [k8s()] });
+    expect(() => new PullThroughCache(stack, 'B', { upstreams: [k8s()] })).toThrow(/upstream 'k8scache': prefix 'k8scache' is already the prefix of a rule of the PullThroughCache at 'Stack\/A'/);
+  });
+
+  test('a nested stack deploys to its parent\'s registry', () => {
+    const parent = new Stack(new App(), 'Parent');
+    new PullThroughCache(parent, 'A', { upstreams: [k8s()] });
+    const nested = new NestedStack(parent, 'Nested');
+    expect(() => new PullThroughCache(nested, 'B', { upstreams: [k8s()] })).toThrow(/already the prefix of a rule of the PullThroughCache at 'Parent\/A'/);
+  });
+
+  test('one ROOT template per registry: two caches with TemplateScope.ANY_PREFIX are refused', () => {
+    const [first, second] = twoStacks(ENV, ENV);
+    new PullThroughCache(first, 'Cache', { upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    expect(() => new PullThroughCache(second, 'Cache', { upstreams: [k8s('other')], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }))
+      .toThrow(/- repositoryTemplate \(Python: repository_template\): the template for prefix 'ROOT' collides with a repository creation template of the PullThroughCache at 'First\/Cache' in the same registry \('ROOT'\); ECR allows one template per prefix: only one cache of a registry may use TemplateScope.ANY_PREFIX/);
+  });
+
+  test.each<[string, StackProps['env'], StackProps['env']]>([
+    ['another account', ENV, { ...ENV, account: '444455556666' }],
+    ['another region', ENV, { ...ENV, region: 'us-east-1' }],
+    ['an environment-agnostic stack (it could be deployed anywhere)', ENV, undefined],
+    ['two environment-agnostic stacks', undefined, undefined],
+  ])('the same prefix in %s is accepted', (_what, firstEnv, secondEnv) => {
+    const [first, second] = twoStacks(firstEnv, secondEnv);
+    new PullThroughCache(first, 'Cache', { upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    new PullThroughCache(second, 'Cache', { upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    Template.fromStack(second).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
+  });
+
+  test('an import is not a claim: it creates no rule', () => {
+    const [first, second] = twoStacks(ENV, ENV);
+    new PullThroughCache(first, 'Cache', { upstreams: [k8s()] });
+    PullThroughCache.fromPullThroughCacheAttributes(second, 'Shared', { upstreams: [k8s()] });
+    new PullThroughCache(second, 'Cache', { upstreams: [k8s('mine')] });
+    Template.fromStack(second).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
+  });
+
+  test('a cache whose constructor threw claims nothing', () => {
+    const [first, second] = twoStacks(ENV, ENV);
+    expect(() => new PullThroughCache(first, 'Cache', { upstreams: [k8s(), k8s('Bad')] })).toThrow(Error);
+    new PullThroughCache(second, 'Cache', { upstreams: [k8s()] });
+    Template.fromStack(second).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
   });
 });

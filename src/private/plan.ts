@@ -118,6 +118,16 @@ export interface CacheInput {
   readonly scanning?: ScanningOptions;
 }
 
+/** Another cache this app creates in the same registry, as far as its prefixes go. */
+export interface NeighbourCache {
+  /** Its construct path. */
+  readonly path: string;
+  /** The prefixes of its rules. */
+  readonly rulePrefixes: string[];
+  /** The prefixes of its repository creation templates. */
+  readonly templatePrefixes: string[];
+}
+
 export interface CachePlan extends UpstreamsPlan {
   /** The prefixes the repository creation templates cover: the upstreams' prefixes, or ROOT. */
   readonly templatePrefixes: string[];
@@ -127,7 +137,7 @@ export interface CachePlan extends UpstreamsPlan {
  * Validate every input of a cache this app creates, before any resource exists. Every problem is
  * collected; the caller throws one `Error` listing them all.
  */
-export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
+export function planCache(cache: IConstruct, props: CacheInput, neighbours: NeighbourCache[] = []): CachePlan {
   const stack = Stack.of(cache);
   const { upstreams, problems, warnings } = planUpstreams(cache, stack, props.upstreams, true);
 
@@ -154,6 +164,7 @@ export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
     }
     problems.push(...inField('scanning', RegistryScanning._problems(stack, filters, props.scanning)));
   }
+  problems.push(...neighbourProblems(upstreams, templatePrefixes, neighbours));
   if (upstreams.some(u => u.prefix === ROOT_PREFIX)) {
     warnings.push({
       id: 'rootRule',
@@ -167,6 +178,40 @@ export function planCache(cache: IConstruct, props: CacheInput): CachePlan {
     warnings,
     templatePrefixes,
   };
+}
+
+/**
+ * Prefixes another cache of the same registry already claims. ECR holds one pull-through cache
+ * rule and one repository creation template per prefix: the second stack to deploy would fail
+ * (or, in one stack, the deployment would), so say it at synth. Tokens are not compared.
+ */
+function neighbourProblems(upstreams: PlannedUpstream[], templatePrefixes: string[], neighbours: NeighbourCache[]): string[] {
+  const problems: string[] = [];
+  const claimed = (prefixes: string[]) => new Map(prefixes.filter(p => !Token.isUnresolved(p)).map(p => [prefixPath(p), p]));
+  for (const neighbour of neighbours) {
+    const rules = claimed(neighbour.rulePrefixes);
+    for (const upstream of upstreams) {
+      const taken = Token.isUnresolved(upstream.prefix) ? undefined : rules.get(prefixPath(upstream.prefix));
+      if (taken !== undefined) {
+        problems.push(
+          `upstream '${upstream.prefix}': prefix '${upstream.prefix}' is already the prefix of a rule of the PullThroughCache at '${neighbour.path}' `
+          + `in the same registry ('${taken}'); ECR allows one pull-through cache rule per prefix: give this upstream another prefix, or keep it in one cache`,
+        );
+      }
+    }
+    const templates = claimed(neighbour.templatePrefixes);
+    for (const prefix of new Set(templatePrefixes)) {
+      const taken = Token.isUnresolved(prefix) ? undefined : templates.get(prefixPath(prefix));
+      if (taken !== undefined && !(upstreams.some(u => u.prefix === prefix) && rules.has(prefixPath(prefix)))) {
+        problems.push(
+          `repositoryTemplate: the template for prefix '${prefix}' collides with a repository creation template of the PullThroughCache at `
+          + `'${neighbour.path}' in the same registry ('${taken}'); ECR allows one template per prefix`
+          + (prefix === ROOT_PREFIX ? ': only one cache of a registry may use TemplateScope.ANY_PREFIX' : ''),
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** What is wrong with a prefix for an upstream (nothing for a token). */

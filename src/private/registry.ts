@@ -35,20 +35,26 @@ export function registrySingleton<T extends IConstruct>(
 }
 
 /**
- * The other singletons of the same class in the app whose stacks are deployed to the same known
- * account and region as the singleton's. Stacks without a concrete environment are never
- * reported: they could be deployed anywhere.
+ * The other constructs of a kind in the app that live in the same registry as `construct`: in the
+ * same (outermost) stack, or in a stack deployed to the same known account and region. Stacks
+ * without a concrete environment are never matched with another stack: they could be deployed
+ * anywhere.
  */
-export function otherOwnersInSameEnvironment(singleton: IConstruct, isSameKind: (c: IConstruct) => boolean): IConstruct[] {
-  const env = environmentOf(singleton);
-  if (env === undefined) {
-    return [];
-  }
-  return singleton.node.root.node.findAll()
-    .filter(c => c !== singleton && isSameKind(c) && environmentOf(c) === env);
+export function othersInSameRegistry<T extends IConstruct>(construct: IConstruct, isKind: (c: IConstruct) => c is T): T[] {
+  const stack = registryStack(construct);
+  const env = environmentOf(stack);
+  return construct.node.root.node.findAll()
+    .filter(isKind)
+    .filter(c => {
+      if (c === construct) {
+        return false;
+      }
+      const other = registryStack(c);
+      return other === stack || (env !== undefined && environmentOf(other) === env);
+    });
 }
 
-function environmentOf(construct: IConstruct): string | undefined {
-  const stack = Stack.of(construct);
+/** Where a stack is deployed, when both its account and region are known. */
+export function environmentOf(stack: Stack): string | undefined {
   return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? undefined : `${stack.account}/${stack.region}`;
 }
