@@ -14,7 +14,7 @@ import { grantPullThrough } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
-import { renderContainerdNodeScript } from './private/node-script';
+import { EC2_USER_DATA_MAX_BYTES, renderContainerdNodeScript } from './private/node-script';
 import { prefixPath } from './private/rules';
 import { UpstreamRegistry } from './upstream-registry';
 
@@ -293,7 +293,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * that fetches an ECR authorization token with the instance role, from the cache's region and
    * registry (so a node of another account pulls through a central cache), and writes
    * `containerdMirrors()`' `hosts.toml` files with the token in the cache host's `Authorization`
-   * header; a systemd service that runs it at boot before containerd and kubelet, and a timer that
+   * header; a systemd service that runs it at boot before containerd and kubelet (and again every
+   * 5 minutes after a failure, until it succeeds), and a timer that
    * runs it every `refreshInterval`; then it runs the program once.
    *
    * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
@@ -305,9 +306,18 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    */
   public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
     const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
-    return renderContainerdNodeScript({
+    const script = renderContainerdNodeScript({
       where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
     }, options);
+    // Tokens (an environment-agnostic account or region) count as nothing: a lower bound.
+    const bytes = Buffer.byteLength(script.replace(/\$\{Token\[[^\]]*\]\}/g, ''));
+    if (bytes > EC2_USER_DATA_MAX_BYTES) {
+      warn(this, 'nodeScriptSize',
+        `containerdNodeScript: the script is ${bytes} bytes (${mirrors.length} mirrors); EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes `
+        + 'of user data (before base64), so an instance or node group with it fails to launch. Each mirror adds about 0.35 KB: '
+        + 'give the nodes a cache with fewer upstreams');
+    }
+    return script;
   }
 
   /**

@@ -52,7 +52,7 @@ describe('containerdNodeScript', () => {
     expect(script).toContain('chmod 0700 "$dir"');
   });
 
-  test('installs a service ordered before containerd and kubelet, a 6-hour timer, and runs the refresh once', () => {
+  test('installs a service ordered before containerd and kubelet and retried after a failure, a 6-hour timer, and runs the refresh once', () => {
     const parts = nodeScriptParts({ where: 'W', registryDomain: DOMAIN, account: ACCOUNT, region: REGION, mirrors: smallCache(newEnvStack()).containerdMirrors() });
     expect(parts.service).toContain('Before=containerd.service kubelet.service');
     expect(parts.service).toContain('After=network-online.target');
@@ -60,6 +60,9 @@ describe('containerdNodeScript', () => {
     expect(parts.service).toContain('WantedBy=multi-user.target');
     expect(parts.timer).toContain('OnActiveSec=21600s');
     expect(parts.timer).toContain('OnUnitActiveSec=21600s');
+    // A failed run is retried by systemd every 5 minutes until one succeeds.
+    expect(parts.service).toMatch(/\nRestart=on-failure\nRestartSec=300s\n/);
+    expect(parts.script).toMatch(/\nif ! \/usr\/local\/sbin\/ecr-pull-through-cache-auth; then\n[^\n]*\n  systemctl start --no-block ecr-pull-through-cache-auth.service\nfi\n/);
     expect(parts.script).toContain(`${parts.program.replace(/\n$/, '')}\nCDK_PULL_THROUGH_CACHE_PROGRAM`);
     expect(parts.script).toContain('systemctl enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer');
     expect(parts.script).toMatch(/systemctl start ecr-pull-through-cache-auth.timer\n[^\n]*\nif ! \/usr\/local\/sbin\/ecr-pull-through-cache-auth; then/);
@@ -125,6 +128,29 @@ describe('containerdNodeScript', () => {
     });
     expect(() => cache.containerdNodeScript()).toThrow('no upstream of the cache has a containerd mirror');
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('mirrorSkipped'));
+  });
+
+  test('a script over EC2\'s 16 KB of user data gets a warning with its size', () => {
+    const scriptOf = (mirrors: number) => {
+      const stack = newEnvStack();
+      // One mirror per registry host: ECR upstreams of distinct accounts.
+      const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+        upstreams: Array.from({ length: mirrors }, (_, i) => ({
+          registry: UpstreamRegistry.ecr({ account: String(444455550000 + i), region: 'us-east-1' }), prefix: `mirror${i}`,
+        })),
+      });
+      return { stack, script: cache.containerdNodeScript() };
+    };
+    const fits = scriptOf(30);
+    expect(Buffer.byteLength(fits.script)).toBeLessThanOrEqual(16384);
+    expect(Annotations.fromStack(fits.stack).findWarning('*', Match.stringLikeRegexp('nodeScriptSize'))).toEqual([]);
+
+    const tooBig = scriptOf(40);
+    const bytes = Buffer.byteLength(tooBig.script);
+    expect(bytes).toBeGreaterThan(16384);
+    Annotations.fromStack(tooBig.stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
+      `containerdNodeScript: the script is ${bytes} bytes \\(40 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
+    ));
   });
 
   test('tokens pass validation: a refresh interval and a directory from parameters', () => {

@@ -13,6 +13,9 @@ export const NODE_AUTH_PROGRAM = `/usr/local/sbin/${NODE_AUTH_UNIT}`;
 /** Where the boot script installs the systemd units. */
 export const SYSTEMD_UNIT_DIRECTORY = '/etc/systemd/system';
 
+/** EC2 takes at most 16 KB of user data, before base64 encoding (EC2 user guide, "Instance user data"). */
+export const EC2_USER_DATA_MAX_BYTES = 16 * 1024;
+
 /** How often the token is refreshed unless told otherwise: half its 12-hour lifetime. */
 export const DEFAULT_REFRESH_INTERVAL = Duration.hours(6);
 
@@ -23,6 +26,9 @@ const MIN_REFRESH_SECONDS = 5 * 60;
 /** Attempts of one refresh, 5, 10, 20 and 40 seconds apart. */
 const ATTEMPTS = 5;
 const FIRST_RETRY_DELAY_SECONDS = 5;
+
+/** After a failed refresh, systemd runs the service again this much later, until one succeeds. */
+const RETRY_AFTER_FAILURE_SECONDS = 300;
 
 /**
  * What may appear in a literal value of the script: quoted with `'` in bash and `"` in TOML, it
@@ -203,6 +209,12 @@ function renderService(): string {
     'Type=oneshot',
     `ExecStart=${NODE_AUTH_PROGRAM}`,
     'TimeoutStartSec=5min',
+    // A failed run (5 attempts) is retried by systemd until one succeeds: without it, a node that
+    // booted during an ECR outage would pull from the upstreams until the next timer run. The
+    // failed start job still completes, so containerd and kubelet are not held (systemd >= 244
+    // restarts a oneshot service).
+    'Restart=on-failure',
+    `RestartSec=${RETRY_AFTER_FAILURE_SECONDS}s`,
     `SyslogIdentifier=${NODE_AUTH_UNIT}`,
     '',
     '[Install]',
@@ -257,7 +269,8 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     `systemctl start ${NODE_AUTH_UNIT}.timer`,
     '# The first refresh, before kubelet pulls. Without a token containerd pulls from the upstream registries.',
     `if ! ${NODE_AUTH_PROGRAM}; then`,
-    `  echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.timer succeeds" >&2`,
+    `  echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.service succeeds (systemd retries it)" >&2`,
+    `  systemctl start --no-block ${NODE_AUTH_UNIT}.service`,
     'fi',
     ')',
     '',

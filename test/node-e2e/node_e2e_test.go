@@ -493,6 +493,33 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		}
 	})
 
+	t.Run("a boot without a token goes on, and leaves the retries to systemd", func(t *testing.T) {
+		hostsBefore := map[string][]byte{}
+		for _, u := range c.Upstreams {
+			hostsBefore[u.Host] = n.read(t, hostsPath(c, u))
+		}
+		n.failAWS(t, true)
+		defer n.failAWS(t, false)
+		out, code := n.run(t, "bash", script)
+		if code != 0 || !strings.Contains(out, "systemd retries it") {
+			t.Errorf("boot script without a token exited %d:\n%s", code, out)
+		}
+		if got := n.records(t, "aws"); len(got) != 5 {
+			t.Errorf("%d attempts, want 5", len(got))
+		}
+		n.records(t, "sleep")
+		// The service (Restart=on-failure) takes over: started without waiting for it.
+		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer", "start --no-block ecr-pull-through-cache-auth.service"}
+		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
+			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
+		}
+		for _, u := range c.Upstreams {
+			if !bytes.Equal(n.read(t, hostsPath(c, u)), hostsBefore[u.Host]) {
+				t.Errorf("%s changed", hostsPath(c, u))
+			}
+		}
+	})
+
 	checkFallback := func(t *testing.T, hostsDir string, wantECRAuthorization string) {
 		view := loopbackView(t, c, hostsDir, ecrHost, upstreamHost)
 		for _, u := range c.Upstreams {
