@@ -275,6 +275,64 @@ describe('containerdNodeScript', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  // Real systemd 252 (Debian 12's; Amazon Linux 2023 has 252 too), as a user service manager in a
+  // private mount namespace. Stand-ins: the program (fails twice, then succeeds), containerd and
+  // kubelet (they only log that they started). RestartSec is cut from 300 s to 1 s to keep the test short.
+  test('real systemd: a failed refresh does not hold containerd and kubelet, and is rerun until it succeeds', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-'));
+    const units = path.join(dir, 'config', 'systemd', 'user');
+    fs.mkdirSync(units, { recursive: true });
+    const log = path.join(dir, 'events');
+    const parts = nodeScriptParts({ where: 'W', registryDomain: DOMAIN, account: ACCOUNT, region: REGION, mirrors: smallCache(newEnvStack()).containerdMirrors() });
+    const program = path.join(dir, 'refresh');
+    fs.writeFileSync(program, [
+      '#!/bin/bash',
+      `n=$(( $(cat ${dir}/runs 2>/dev/null || echo 0) + 1 ))`,
+      `echo "$n" > ${dir}/runs`,
+      `if ((n < 3)); then echo "refresh $n failed" >> ${log}; exit 1; fi`,
+      `echo "refresh $n ok" >> ${log}`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const service = parts.service
+      .replace(`ExecStart=${NODE_AUTH_PROGRAM}`, `ExecStart=${program}`)
+      .replace('RestartSec=300s', 'RestartSec=1s');
+    expect(service).toContain(`ExecStart=${program}\n`);
+    expect(service).toContain('RestartSec=1s\n');
+    fs.writeFileSync(path.join(units, 'ecr-pull-through-cache-auth.service'), service);
+    for (const name of ['containerd', 'kubelet']) {
+      fs.writeFileSync(path.join(units, `${name}.service`),
+        `[Service]\nExecStart=/bin/bash -c 'echo "${name} started" >> ${log}; exec sleep 600'\n`);
+    }
+
+    const result = spawnSync('unshare', [
+      '-m', '--propagation', 'private', 'bash', path.join(__dirname, 'systemd', 'user-manager.sh'), path.join(dir, 'config'), dir,
+      'ecr-pull-through-cache-auth.service', 'containerd.service', 'kubelet.service',
+    ], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, WAIT_UNTIL: `grep -q 'refresh 3 ok' ${log}` } });
+    const output = `${result.stdout}${result.stderr}`;
+    expect({ status: result.status, output }).toEqual({ status: 0, output: expect.stringContaining('start: failed') });
+
+    // The start job of the refresh fails (systemctl says so) and containerd and kubelet start then,
+    // not when a refresh succeeds; systemd reruns the refresh until it does.
+    const events = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(events[0]).toBe('refresh 1 failed');
+    expect(events.filter(e => e.startsWith('refresh'))).toEqual(['refresh 1 failed', 'refresh 2 failed', 'refresh 3 ok']);
+    for (const name of ['containerd', 'kubelet']) {
+      expect(events.indexOf(`${name} started`)).toBeGreaterThan(0);
+      expect(events.indexOf(`${name} started`)).toBeLessThan(events.indexOf('refresh 2 failed'));
+    }
+    // `systemctl show`: a block of Key=Value lines per unit.
+    const states = Object.fromEntries(result.stdout.split('\n\n').map(block => {
+      const props = Object.fromEntries(block.split('\n').filter(l => l.includes('=')).map(l => l.split('=', 2)));
+      return [props.Id, `${props.ActiveState}/${props.SubState}/${props.Result}`];
+    }));
+    expect(states).toEqual({
+      'ecr-pull-through-cache-auth.service': 'inactive/dead/success',
+      'containerd.service': 'active/running/success',
+      'kubelet.service': 'active/running/success',
+    });
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('systemd-analyze verify passes on the units (ExecStart pointed at the written program)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-units-'));
     const parts = nodeScriptParts({ where: 'W', registryDomain: DOMAIN, account: ACCOUNT, region: REGION, mirrors: smallCache(newEnvStack()).containerdMirrors() });

@@ -212,7 +212,7 @@ function renderService(): string {
     // A failed run (5 attempts) is retried by systemd until one succeeds: without it, a node that
     // booted during an ECR outage would pull from the upstreams until the next timer run. The
     // failed start job still completes, so containerd and kubelet are not held (systemd >= 244
-    // restarts a oneshot service).
+    // restarts a oneshot service; test/containerd-node-script.test.ts shows both with systemd 252).
     'Restart=on-failure',
     `RestartSec=${RETRY_AFTER_FAILURE_SECONDS}s`,
     `SyslogIdentifier=${NODE_AUTH_UNIT}`,
