@@ -8,7 +8,7 @@ import { CrossAccountAccess } from './cross-account-access';
 import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
-import { othersInSameRegistry } from './private/registry';
+import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
 import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
@@ -229,12 +229,14 @@ export class PullThroughCache extends PullThroughCacheBase {
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
-    // The caches already in this registry (one whose constructor threw has no rules, and no resources).
-    const neighbours = othersInSameRegistry(this, (c): c is PullThroughCache => c instanceof PullThroughCache && c.rules !== undefined);
+    // The caches this app already creates in the same registry (recorded once complete: one
+    // whose constructor threw claims nothing).
+    const neighbours = othersInSameRegistry(this, 'PullThroughCache').map(c => c as PullThroughCache);
     const plan = planCache(this, props, neighbours.map(other => ({
       path: other.node.path,
-      rulePrefixes: other.rules.map(r => r.ecrRepositoryPrefix ?? ''),
-      templatePrefixes: other.templates.map(t => t.prefix),
+      where: sharedRegistry(this, other),
+      rulePrefixes: other.prefixes,
+      hasRootTemplate: other.templates.some(t => t.prefix === ROOT_PREFIX),
     })));
     throwIfInvalid(`PullThroughCache at '${this.node.path}'`, plan.problems);
     for (const warning of plan.warnings) {
@@ -285,6 +287,7 @@ export class PullThroughCache extends PullThroughCacheBase {
     }
     this.rules = plan.upstreams.map(u => rules.get(u)!);
     this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
+    recordInApp(this, 'PullThroughCache');
   }
 
   /**

@@ -2,7 +2,7 @@ import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { othersInSameRegistry, registrySingleton } from './private/registry';
+import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
 import { minimumRenderedLength } from './private/rendered-length';
 import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
 
@@ -68,6 +68,7 @@ export class RegistryPolicy extends Construct {
       + 'No other stack deployed to the same account and region may own one; add every statement here with RegistryPolicy.getOrCreate(scope).addStatements().',
     );
 
+    recordInApp(this, 'RegistryPolicy');
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
@@ -85,7 +86,7 @@ export class RegistryPolicy extends Construct {
             + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}`,
           );
         }
-        for (const other of othersInSameRegistry(this, (c): c is RegistryPolicy => c instanceof RegistryPolicy)) {
+        for (const other of othersInSameRegistry(this, 'RegistryPolicy')) {
           errors.push(
             `RegistryPolicy at '${this.node.path}': '${other.node.path}' owns the registry policy of the same account and region; `
             + 'a registry has one policy, so the stacks would overwrite each other. Keep one owner and add the statements there',

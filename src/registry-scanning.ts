@@ -2,7 +2,7 @@ import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
 import { throwIfInvalid } from './private/diagnostics';
-import { othersInSameRegistry, registrySingleton, registryStack } from './private/registry';
+import { othersInSameRegistry, recordInApp, registrySingleton, registryStack } from './private/registry';
 import { comparePrefixes } from './private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
@@ -151,13 +151,14 @@ export class RegistryScanning extends Construct {
       + 'No other stack deployed to the same account and region may own one; add every filter here with RegistryScanning.getOrCreate(scope).addWildcardFilters().',
     );
 
+    recordInApp(this, 'RegistryScanning');
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
         if (this.filters.size === 0) {
           errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with addWildcardFilters()`);
         }
-        for (const other of othersInSameRegistry(this, (c): c is RegistryScanning => c instanceof RegistryScanning)) {
+        for (const other of othersInSameRegistry(this, 'RegistryScanning')) {
           errors.push(
             `RegistryScanning at '${this.node.path}': '${other.node.path}' owns the scanning configuration of the same account and region; `
             + 'a registry has one, so the stacks would overwrite each other. Keep one owner and add the filters there',

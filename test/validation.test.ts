@@ -1,5 +1,5 @@
-import { App, Aws, CfnParameter, Duration, Fn, Lazy, NestedStack, Stack, StackProps } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Aws, CfnParameter, Duration, Fn, Lazy, NestedStack, Stack, StackProps, Stage } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -419,10 +419,15 @@ describe('errors name fields as every language spells them', () => {
 
 describe('two caches of one registry may not claim one prefix', () => {
   const ENV = { account: '111122223333', region: 'eu-west-1' };
+  const SHARE = 'or import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
 
   function twoStacks(first: StackProps['env'], second: StackProps['env']): [Stack, Stack] {
     const app = new App();
     return [new Stack(app, 'First', { env: first }), new Stack(app, 'Second', { env: second })];
+  }
+
+  function ecrRoot(scope: Construct): UpstreamDefinition {
+    return { registry: UpstreamRegistry.ecr({ role: role(scope), region: 'us-west-2' }), prefix: 'ROOT' };
   }
 
   test('a rule prefix of another stack in the same account and region is refused, before any resource of the second exists', () => {
@@ -431,28 +436,98 @@ describe('two caches of one registry may not claim one prefix', () => {
     expect(() => new PullThroughCache(second, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quaycache/' }, k8s('k8s2')] }))
       .toThrow("PullThroughCache at 'Second/Cache' is invalid:\n"
         + "  - upstream 'quaycache/': prefix 'quaycache/' is already the prefix of a rule of the PullThroughCache at 'First/Cache' "
-        + "in the same registry ('quaycache'); ECR allows one pull-through cache rule per prefix: give this upstream another prefix, or keep it in one cache");
+        + "(in the same account 111122223333 and region eu-west-1) (as 'quaycache'); a registry has one pull-through cache rule per prefix: "
+        + `give this upstream another prefix, ${SHARE}`);
     expect(Template.fromStack(second).toJSON().Resources ?? {}).toEqual({});
   });
 
   test('two caches in one stack are one registry, even when the stack is environment-agnostic', () => {
     const stack = new Stack(new App(), 'Stack');
     new PullThroughCache(stack, 'A', { upstreams: [k8s()] });
-    expect(() => new PullThroughCache(stack, 'B', { upstreams: [k8s()] })).toThrow(/upstream 'k8scache': prefix 'k8scache' is already the prefix of a rule of the PullThroughCache at 'Stack\/A'/);
+    expect(() => new PullThroughCache(stack, 'B', { upstreams: [k8s()] }))
+      .toThrow(/- upstream 'k8scache': prefix 'k8scache' is already the prefix of a rule of the PullThroughCache at 'Stack\/A' \(in the same stack\); /);
   });
 
   test('a nested stack deploys to its parent\'s registry', () => {
     const parent = new Stack(new App(), 'Parent');
     new PullThroughCache(parent, 'A', { upstreams: [k8s()] });
     const nested = new NestedStack(parent, 'Nested');
-    expect(() => new PullThroughCache(nested, 'B', { upstreams: [k8s()] })).toThrow(/already the prefix of a rule of the PullThroughCache at 'Parent\/A'/);
+    expect(() => new PullThroughCache(nested, 'B', { upstreams: [k8s()] }))
+      .toThrow(/already the prefix of a rule of the PullThroughCache at 'Parent\/A' \(in the same stack 'Parent' or a stack nested in it\)/);
   });
 
-  test('one ROOT template per registry: two caches with TemplateScope.ANY_PREFIX are refused', () => {
+  test('two Stages of one app deployed to the same account and region are one registry', () => {
+    const app = new App();
+    for (const name of ['Dev', 'Prod']) {
+      const stage = new Stage(app, name, { env: ENV });
+      const stack = new Stack(stage, 'Cache');
+      const create = () => new PullThroughCache(stack, 'Cache', { upstreams: [k8s()] });
+      if (name === 'Dev') {
+        create();
+      } else {
+        expect(create).toThrow(/prefix 'k8scache' is already the prefix of a rule of the PullThroughCache at 'Dev\/Cache\/Cache'/);
+      }
+    }
+  });
+
+  test.each<[string, (s: Construct) => PullThroughCacheProps, (s: Construct) => PullThroughCacheProps, string]>([
+    [
+      'both with TemplateScope.ANY_PREFIX',
+      () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      () => ({ upstreams: [k8s('other')], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      "  - repositoryTemplate.scope (Python: repository_template.scope): TemplateScope.ANY_PREFIX makes the registry's ROOT repository creation template, "
+        + "which the PullThroughCache at 'First/Cache' (in the same account 111122223333 and region eu-west-1) already has (its scope is TemplateScope.ANY_PREFIX); "
+        + `a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, ${SHARE}`,
+    ],
+    [
+      'ANY_PREFIX after a ROOT upstream',
+      s => ({ upstreams: [ecrRoot(s)] }),
+      () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      'already has (the template of its ROOT upstream); a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here',
+    ],
+    [
+      'a ROOT upstream after ANY_PREFIX',
+      () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      s => ({ upstreams: [ecrRoot(s)] }),
+      "  - upstream 'ROOT': its repository creation template is the registry's ROOT template, which the PullThroughCache at 'First/Cache' "
+        + `(in the same account 111122223333 and region eu-west-1) already has (its scope is TemplateScope.ANY_PREFIX); a registry has one ROOT template: ${SHARE}`,
+    ],
+  ])('one ROOT template per registry: %s is refused, naming the field that makes it', (_what, firstProps, secondProps, expected) => {
     const [first, second] = twoStacks(ENV, ENV);
-    new PullThroughCache(first, 'Cache', { upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
-    expect(() => new PullThroughCache(second, 'Cache', { upstreams: [k8s('other')], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }))
-      .toThrow(/- repositoryTemplate \(Python: repository_template\): the template for prefix 'ROOT' collides with a repository creation template of the PullThroughCache at 'First\/Cache' in the same registry \('ROOT'\); ECR allows one template per prefix: only one cache of a registry may use TemplateScope.ANY_PREFIX/);
+    new PullThroughCache(first, 'Cache', firstProps(first));
+    expect(() => new PullThroughCache(second, 'Cache', secondProps(second))).toThrow(expected);
+  });
+
+  test('two ROOT upstreams: one error, for the rule (the template follows it)', () => {
+    const [first, second] = twoStacks(ENV, ENV);
+    new PullThroughCache(first, 'Cache', { upstreams: [ecrRoot(first)] });
+    let message = '';
+    try {
+      new PullThroughCache(second, 'Cache', { upstreams: [ecrRoot(second)], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n').filter(l => l.startsWith('  - '))).toEqual([
+      expect.stringMatching(/^  - upstream 'ROOT': prefix 'ROOT' is already the prefix of a rule of the PullThroughCache at 'First\/Cache'/),
+    ]);
+  });
+
+  test('ECR\'s 50 rules per registry count every cache of the registry', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const many = (from: number, count: number) => Array.from({ length: count }, (_, i) => k8s(`k8s${from + i}`));
+    new PullThroughCache(stack, 'A', { upstreams: many(0, 30) });
+    expect(() => new PullThroughCache(stack, 'B', { upstreams: many(30, 21) }))
+      .toThrow("  - upstreams: with the rules of the PullThroughCache at 'Stack/A' (in the same stack), the registry would hold 51 pull-through cache rules; ECR allows at most 50 per registry");
+    new PullThroughCache(stack, 'C', { upstreams: many(30, 20) });
+  });
+
+  test('a prefix inside another cache\'s prefix is the nestedPrefix warning', () => {
+    const stack = new Stack(new App(), 'Stack');
+    new PullThroughCache(stack, 'A', { upstreams: [k8s('team')] });
+    new PullThroughCache(stack, 'B', { upstreams: [k8s('team/images')] });
+    Annotations.fromStack(stack).hasWarning('/Stack/B', Match.stringLikeRegexp(
+      "prefix 'team/images' is inside prefix 'team': .*; 'team' is a rule of the PullThroughCache at 'Stack/A' \\(in the same stack\\)",
+    ));
   });
 
   test.each<[string, StackProps['env'], StackProps['env']]>([
@@ -468,11 +543,11 @@ describe('two caches of one registry may not claim one prefix', () => {
   });
 
   test('an import is not a claim: it creates no rule', () => {
-    const [first, second] = twoStacks(ENV, ENV);
-    new PullThroughCache(first, 'Cache', { upstreams: [k8s()] });
-    PullThroughCache.fromPullThroughCacheAttributes(second, 'Shared', { upstreams: [k8s()] });
-    new PullThroughCache(second, 'Cache', { upstreams: [k8s('mine')] });
-    Template.fromStack(second).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { upstreams: [k8s()], account: '444455556666' });
+    PullThroughCache.fromPullThroughCacheAttributes(stack, 'Local', { upstreams: [k8s()] });
+    new PullThroughCache(stack, 'Cache', { upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } });
+    Template.fromStack(stack).resourceCountIs('AWS::ECR::PullThroughCacheRule', 1);
   });
 
   test('a cache whose constructor threw claims nothing', () => {

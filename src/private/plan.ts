@@ -122,10 +122,12 @@ export interface CacheInput {
 export interface NeighbourCache {
   /** Its construct path. */
   readonly path: string;
+  /** Where the registry the two share is, for messages: `in the same stack`, or its account and region. */
+  readonly where: string;
   /** The prefixes of its rules. */
   readonly rulePrefixes: string[];
-  /** The prefixes of its repository creation templates. */
-  readonly templatePrefixes: string[];
+  /** Whether it has the registry's ROOT repository creation template. */
+  readonly hasRootTemplate: boolean;
 }
 
 export interface CachePlan extends UpstreamsPlan {
@@ -164,7 +166,8 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
     }
     problems.push(...inField('scanning', RegistryScanning._problems(stack, filters, props.scanning)));
   }
-  problems.push(...neighbourProblems(upstreams, templatePrefixes, neighbours));
+  problems.push(...neighbourProblems(upstreams, scope, neighbours));
+  warnings.push(...neighbourWarnings(upstreams, neighbours));
   if (upstreams.some(u => u.prefix === ROOT_PREFIX)) {
     warnings.push({
       id: 'rootRule',
@@ -181,37 +184,77 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
 }
 
 /**
- * Prefixes another cache of the same registry already claims. ECR holds one pull-through cache
- * rule and one repository creation template per prefix: the second stack to deploy would fail
- * (or, in one stack, the deployment would), so say it at synth. Tokens are not compared.
+ * What other caches of the same registry already claim. ECR holds one pull-through cache rule per
+ * prefix, one repository creation template per prefix (so one ROOT template) and at most 50 rules
+ * per registry: a second claim fails only at deployment (of the second stack, or of the one stack),
+ * so say it at synth. `x` and `x/` count as one prefix: both rules would claim the repositories
+ * `x/*` (the check within one cache does the same). Tokens are not compared.
  */
-function neighbourProblems(upstreams: PlannedUpstream[], templatePrefixes: string[], neighbours: NeighbourCache[]): string[] {
+function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, neighbours: NeighbourCache[]): string[] {
   const problems: string[] = [];
-  const claimed = (prefixes: string[]) => new Map(prefixes.filter(p => !Token.isUnresolved(p)).map(p => [prefixPath(p), p]));
+  const share = 'or import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
   for (const neighbour of neighbours) {
-    const rules = claimed(neighbour.rulePrefixes);
-    for (const upstream of upstreams) {
-      const taken = Token.isUnresolved(upstream.prefix) ? undefined : rules.get(prefixPath(upstream.prefix));
+    const other = `the PullThroughCache at '${neighbour.path}' (${neighbour.where})`;
+    const rules = new Map(neighbour.rulePrefixes.filter(p => !Token.isUnresolved(p)).map(p => [prefixPath(p), p]));
+    let rootRuleTaken = false;
+    for (const upstream of upstreams.filter(u => !Token.isUnresolved(u.prefix))) {
+      const taken = rules.get(prefixPath(upstream.prefix));
       if (taken !== undefined) {
+        rootRuleTaken ||= upstream.prefix === ROOT_PREFIX;
         problems.push(
-          `upstream '${upstream.prefix}': prefix '${upstream.prefix}' is already the prefix of a rule of the PullThroughCache at '${neighbour.path}' `
-          + `in the same registry ('${taken}'); ECR allows one pull-through cache rule per prefix: give this upstream another prefix, or keep it in one cache`,
+          `upstream '${upstream.prefix}': prefix '${upstream.prefix}' is already the prefix of a rule of ${other}`
+          + (taken !== upstream.prefix ? ` (as '${taken}')` : '')
+          + `; a registry has one pull-through cache rule per prefix: give this upstream another prefix, ${share}`,
         );
       }
     }
-    const templates = claimed(neighbour.templatePrefixes);
-    for (const prefix of new Set(templatePrefixes)) {
-      const taken = Token.isUnresolved(prefix) ? undefined : templates.get(prefixPath(prefix));
-      if (taken !== undefined && !(upstreams.some(u => u.prefix === prefix) && rules.has(prefixPath(prefix)))) {
-        problems.push(
-          `repositoryTemplate: the template for prefix '${prefix}' collides with a repository creation template of the PullThroughCache at `
-          + `'${neighbour.path}' in the same registry ('${taken}'); ECR allows one template per prefix`
-          + (prefix === ROOT_PREFIX ? ': only one cache of a registry may use TemplateScope.ANY_PREFIX' : ''),
-        );
+    // Templates of other prefixes collide only where their rules do; the ROOT template is the one
+    // a cache can have without a ROOT rule (TemplateScope.ANY_PREFIX).
+    if (!neighbour.hasRootTemplate || rootRuleTaken) {
+      continue;
+    }
+    const theirs = neighbour.rulePrefixes.includes(ROOT_PREFIX) ? 'the template of its ROOT upstream' : 'its scope is TemplateScope.ANY_PREFIX';
+    if (scope === TemplateScope.ANY_PREFIX) {
+      problems.push(
+        `repositoryTemplate.scope: TemplateScope.ANY_PREFIX makes the registry's ROOT repository creation template, which ${other} already has (${theirs}); `
+        + `a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, ${share}`,
+      );
+    } else if (upstreams.some(u => u.prefix === ROOT_PREFIX)) {
+      problems.push(
+        `upstream 'ROOT': its repository creation template is the registry's ROOT template, which ${other} already has (${theirs}); `
+        + `a registry has one ROOT template: ${share}`,
+      );
+    }
+  }
+  const rules = upstreams.length + neighbours.reduce((sum, n) => sum + n.rulePrefixes.length, 0);
+  if (neighbours.length > 0 && rules > MAX_RULES_PER_REGISTRY) {
+    problems.push(
+      `upstreams: with the rules of ${neighbours.map(n => `the PullThroughCache at '${n.path}' (${n.where})`).join(', ')}, the registry would hold ${rules} `
+      + `pull-through cache rules; ECR allows at most ${MAX_RULES_PER_REGISTRY} per registry`,
+    );
+  }
+  return problems;
+}
+
+/** A prefix of this cache inside a prefix of another cache of the same registry, or around one. */
+function neighbourWarnings(upstreams: PlannedUpstream[], neighbours: NeighbourCache[]): Warning[] {
+  const literal = (prefixes: string[]) => prefixes.filter(p => !Token.isUnresolved(p)).map(prefixPath);
+  const mine = literal(upstreams.map(u => u.prefix));
+  const warnings: Warning[] = [];
+  for (const neighbour of neighbours) {
+    for (const theirs of literal(neighbour.rulePrefixes)) {
+      for (const prefix of mine) {
+        const [inner, outer] = theirs.startsWith(`${prefix}/`) ? [theirs, prefix] : prefix.startsWith(`${theirs}/`) ? [prefix, theirs] : [];
+        if (inner !== undefined && outer !== undefined) {
+          warnings.push({
+            id: 'nestedPrefix',
+            message: `${nestedPrefixMessage(inner, outer)}; '${theirs}' is a rule of the PullThroughCache at '${neighbour.path}' (${neighbour.where})`,
+          });
+        }
       }
     }
   }
-  return problems;
+  return warnings;
 }
 
 /** What is wrong with a prefix for an upstream (nothing for a token). */
@@ -294,12 +337,13 @@ function nestedPrefixWarnings(prefixes: string[]): Warning[] {
   for (const outer of prefixes.filter(p => p !== ROOT_PREFIX)) {
     for (const inner of prefixes) {
       if (inner !== outer && inner.startsWith(`${outer}/`)) {
-        warnings.push({
-          id: 'nestedPrefix',
-          message: `prefix '${inner}' is inside prefix '${outer}': an image under '${inner}/' could match either rule, and grants for '${outer}' cover '${inner}' too`,
-        });
+        warnings.push({ id: 'nestedPrefix', message: nestedPrefixMessage(inner, outer) });
       }
     }
   }
   return warnings;
+}
+
+function nestedPrefixMessage(inner: string, outer: string): string {
+  return `prefix '${inner}' is inside prefix '${outer}': an image under '${inner}/' could match either rule, and grants for '${outer}' cover '${inner}' too`;
 }

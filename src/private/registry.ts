@@ -34,27 +34,58 @@ export function registrySingleton<T extends IConstruct>(
   return existing;
 }
 
+/** Where each registry-wide construct of the app is recorded: a property of the app's root. */
+const RECORDS = Symbol.for('cdk-pull-through-cache.registryRecords');
+
+type RecordsHolder = { [RECORDS]?: Map<string, IConstruct[]> };
+
 /**
- * The other constructs of a kind in the app that live in the same registry as `construct`: in the
- * same (outermost) stack, or in a stack deployed to the same known account and region. Stacks
- * without a concrete environment are never matched with another stack: they could be deployed
- * anywhere.
+ * Record a construct of `kind` (a cache, a registry policy, ...) at the root of its app, so that
+ * `othersInSameRegistry` reads a list instead of walking the construct tree: walking it once per
+ * cache would grow with the square of the app's size. Call it once the construct is complete.
  */
-export function othersInSameRegistry<T extends IConstruct>(construct: IConstruct, isKind: (c: IConstruct) => c is T): T[] {
+export function recordInApp(construct: IConstruct, kind: string): void {
+  const root = construct.node.root as RecordsHolder;
+  if (root[RECORDS] === undefined) {
+    Object.defineProperty(root, RECORDS, { value: new Map<string, IConstruct[]>(), enumerable: false });
+  }
+  const records = root[RECORDS]!;
+  records.set(kind, [...(records.get(kind) ?? []), construct]);
+}
+
+/**
+ * The other recorded constructs of `kind` in the app that live in the same registry as
+ * `construct`: in the same (outermost) stack, or in a stack deployed to the same known account and
+ * region. Stacks without a concrete environment are never matched with another stack: they could
+ * be deployed anywhere.
+ */
+export function othersInSameRegistry(construct: IConstruct, kind: string): IConstruct[] {
   const stack = registryStack(construct);
   const env = environmentOf(stack);
-  return construct.node.root.node.findAll()
-    .filter(isKind)
-    .filter(c => {
-      if (c === construct) {
-        return false;
-      }
-      const other = registryStack(c);
-      return other === stack || (env !== undefined && environmentOf(other) === env);
-    });
+  return ((construct.node.root as RecordsHolder)[RECORDS]?.get(kind) ?? []).filter(c => {
+    if (c === construct) {
+      return false;
+    }
+    const other = registryStack(c);
+    return other === stack || (env !== undefined && environmentOf(other) === env);
+  });
+}
+
+/**
+ * Where `construct` and `other` share a registry, for messages: the same stack (or a stack and
+ * the stacks nested in it), or the known account and region of their stacks.
+ */
+export function sharedRegistry(construct: IConstruct, other: IConstruct): string {
+  const stack = registryStack(construct);
+  if (Stack.of(construct) === Stack.of(other)) {
+    return 'in the same stack';
+  }
+  return registryStack(other) === stack
+    ? `in the same stack '${stack.node.path}' or a stack nested in it`
+    : `in the same account ${stack.account} and region ${stack.region}`;
 }
 
 /** Where a stack is deployed, when both its account and region are known. */
-export function environmentOf(stack: Stack): string | undefined {
+function environmentOf(stack: Stack): string | undefined {
   return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? undefined : `${stack.account}/${stack.region}`;
 }
