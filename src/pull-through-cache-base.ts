@@ -294,8 +294,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * registry (so a node of another account pulls through a central cache), and writes
    * `containerdMirrors()`' `hosts.toml` files with the token in the cache host's `Authorization`
    * header; a systemd service that runs it at boot before containerd and kubelet (and again every
-   * 5 minutes after a failure, until it succeeds), and a timer that
-   * runs it every `refreshInterval`; then it runs the program once.
+   * 5 minutes after a failure, until it succeeds, on systemd 244 or newer), and a timer that runs
+   * it every `refreshInterval`; then it runs the program once.
    *
    * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
    * files (root only) and sent only to the cache, never to the upstream registry containerd falls
@@ -309,13 +309,16 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
     const script = renderContainerdNodeScript({
       where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
     }, options);
-    // Tokens (an environment-agnostic account or region) count as nothing: a lower bound.
-    const bytes = Buffer.byteLength(script.replace(/\$\{Token\[[^\]]*\]\}/g, ''));
+    // The fewest bytes the script renders to: an environment-agnostic account, region or URL
+    // suffix at its shortest (12, 9 and 13 characters), any other token as nothing.
+    const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 13]]);
+    const rendered = script.replace(/\$\{Token\[[^\]]*\]\}/g, token => 'x'.repeat(shortest.get(token) ?? 0));
+    const bytes = Buffer.byteLength(rendered);
     if (bytes > EC2_USER_DATA_MAX_BYTES) {
       warn(this, 'nodeScriptSize',
-        `containerdNodeScript: the script is ${bytes} bytes (${mirrors.length} mirrors); EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes `
-        + 'of user data (before base64), so an instance or node group with it fails to launch. Each mirror adds about 0.35 KB: '
-        + 'give the nodes a cache with fewer upstreams');
+        `containerdNodeScript: the script is ${rendered === script ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
+        + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
+        + 'so an instance or node group with it fails to launch. Each mirror adds 0.3 to 0.5 KB: give the nodes a cache with fewer upstreams');
     }
     return script;
   }

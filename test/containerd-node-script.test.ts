@@ -9,7 +9,8 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ContainerdNodeScriptOptions, PullThroughCache, UpstreamRegistry } from '../src';
 import { ACCOUNT, DOMAIN, newEnvStack, REGION } from './cache-fixtures';
-import { NODE_AUTH_PROGRAM, nodeScriptParts, renderContainerdNodeScript } from '../src/private/node-script';
+import { newStack } from './helpers';
+import { NODE_AUTH_PROGRAM, nodeScriptParts, renderContainerdNodeScript, RETRY_DROP_IN } from '../src/private/node-script';
 
 function smallCache(stack: Stack): PullThroughCache {
   return new PullThroughCache(stack, 'Cache', {
@@ -60,9 +61,21 @@ describe('containerdNodeScript', () => {
     expect(parts.service).toContain('WantedBy=multi-user.target');
     expect(parts.timer).toContain('OnActiveSec=21600s');
     expect(parts.timer).toContain('OnUnitActiveSec=21600s');
-    // A failed run is retried by systemd every 5 minutes until one succeeds.
-    expect(parts.service).toMatch(/\nRestart=on-failure\nRestartSec=300s\n/);
-    expect(parts.script).toMatch(/\nif ! \/usr\/local\/sbin\/ecr-pull-through-cache-auth; then\n[^\n]*\n  systemctl start --no-block ecr-pull-through-cache-auth.service\nfi\n/);
+    // A failed run is rerun by systemd every 5 minutes until one succeeds: a drop-in, installed on
+    // systemd 244 or newer only (older ones refuse a oneshot service with Restart=). The Go node
+    // e2e test runs both branches.
+    expect(parts.service).not.toContain('Restart');
+    expect(parts.retry).toBe('[Service]\nRestart=on-failure\nRestartSec=300s\n');
+    expect(parts.script).toContain([
+      'if [[ ${systemd_version:-0} -ge 244 ]]; then',
+      `  install_file '${RETRY_DROP_IN}' 0644 <<'CDK_PULL_THROUGH_CACHE_RETRY'`,
+      parts.retry + 'CDK_PULL_THROUGH_CACHE_RETRY',
+      'else',
+      `  rm -f '${RETRY_DROP_IN}'`,
+      'fi',
+      'systemctl daemon-reload',
+    ].join('\n'));
+    expect(parts.script).toMatch(/\nif ! \/usr\/local\/sbin\/ecr-pull-through-cache-auth; then\n  if \[\[ -e '[^']*retry.conf' \]\]; then\n[^\n]*\n    systemctl start --no-block ecr-pull-through-cache-auth.service\n  else\n/);
     expect(parts.script).toContain(`${parts.program.replace(/\n$/, '')}\nCDK_PULL_THROUGH_CACHE_PROGRAM`);
     expect(parts.script).toContain('systemctl enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer');
     expect(parts.script).toMatch(/systemctl start ecr-pull-through-cache-auth.timer\n[^\n]*\nif ! \/usr\/local\/sbin\/ecr-pull-through-cache-auth; then/);
@@ -131,8 +144,7 @@ describe('containerdNodeScript', () => {
   });
 
   test('a script over EC2\'s 16 KB of user data gets a warning with its size', () => {
-    const scriptOf = (mirrors: number) => {
-      const stack = newEnvStack();
+    const scriptOf = (mirrors: number, stack = newEnvStack()) => {
       // One mirror per registry host: ECR upstreams of distinct accounts.
       const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
         upstreams: Array.from({ length: mirrors }, (_, i) => ({
@@ -150,6 +162,36 @@ describe('containerdNodeScript', () => {
     expect(bytes).toBeGreaterThan(16384);
     Annotations.fromStack(tooBig.stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
       `containerdNodeScript: the script is ${bytes} bytes \\(40 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
+    ));
+  });
+
+  test('in an environment-agnostic stack the size counts the account, region and domain suffix at their shortest', () => {
+    const scriptOf = (mirrors: number) => {
+      const stack = newStack();
+      const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+        upstreams: Array.from({ length: mirrors }, (_, i) => ({
+          registry: UpstreamRegistry.ecr({ account: String(444455550000 + i), region: 'us-east-1' }), prefix: `mirror${i}`,
+        })),
+      });
+      const script = cache.containerdNodeScript();
+      // As deployed to account 111122223333 in eu-west-1 (a region of the shortest length, 9).
+      const deployed = script
+        .replace(/\$\{Token\[AWS\.AccountId[^\]]*\]\}/g, '111122223333')
+        .replace(/\$\{Token\[AWS\.Region[^\]]*\]\}/g, 'eu-west-1')
+        .replace(/\$\{Token\[AWS\.URLSuffix[^\]]*\]\}/g, 'amazonaws.com');
+      expect(deployed).not.toContain('${Token');
+      return { stack, bytes: Buffer.byteLength(deployed), literalBytes: Buffer.byteLength(script.replace(/\$\{Token\[[^\]]*\]\}/g, '')) };
+    };
+    const fits = scriptOf(30);
+    expect(fits.bytes).toBeLessThanOrEqual(16384);
+    expect(Annotations.fromStack(fits.stack).findWarning('*', Match.stringLikeRegexp('nodeScriptSize'))).toEqual([]);
+
+    // Its literal text alone fits; deployed, it does not.
+    const tooBig = scriptOf(31);
+    expect(tooBig.literalBytes).toBeLessThanOrEqual(16384);
+    expect(tooBig.bytes).toBeGreaterThan(16384);
+    Annotations.fromStack(tooBig.stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
+      `containerdNodeScript: the script is at least ${tooBig.bytes} bytes \\(31 mirrors\\)`,
     ));
   });
 
@@ -276,8 +318,9 @@ describe('containerdNodeScript', () => {
   });
 
   // Real systemd 252 (Debian 12's; Amazon Linux 2023 has 252 too), as a user service manager in a
-  // private mount namespace. Stand-ins: the program (fails twice, then succeeds), containerd and
-  // kubelet (they only log that they started). RestartSec is cut from 300 s to 1 s to keep the test short.
+  // private mount namespace, with the service and its retry drop-in. Stand-ins: the program (fails
+  // twice, then succeeds), containerd and kubelet (they only log that they started). RestartSec is
+  // cut from 300 s to 1 s to keep the test short.
   test('real systemd: a failed refresh does not hold containerd and kubelet, and is rerun until it succeeds', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sd-'));
     const units = path.join(dir, 'config', 'systemd', 'user');
@@ -293,12 +336,13 @@ describe('containerdNodeScript', () => {
       `echo "refresh $n ok" >> ${log}`,
       '',
     ].join('\n'), { mode: 0o755 });
-    const service = parts.service
-      .replace(`ExecStart=${NODE_AUTH_PROGRAM}`, `ExecStart=${program}`)
-      .replace('RestartSec=300s', 'RestartSec=1s');
+    const service = parts.service.replace(`ExecStart=${NODE_AUTH_PROGRAM}`, `ExecStart=${program}`);
     expect(service).toContain(`ExecStart=${program}\n`);
-    expect(service).toContain('RestartSec=1s\n');
     fs.writeFileSync(path.join(units, 'ecr-pull-through-cache-auth.service'), service);
+    const retry = parts.retry.replace('RestartSec=300s', 'RestartSec=1s');
+    expect(retry).toContain('RestartSec=1s\n');
+    fs.mkdirSync(path.join(units, 'ecr-pull-through-cache-auth.service.d'));
+    fs.writeFileSync(path.join(units, 'ecr-pull-through-cache-auth.service.d', 'retry.conf'), retry);
     for (const name of ['containerd', 'kubelet']) {
       fs.writeFileSync(path.join(units, `${name}.service`),
         `[Service]\nExecStart=/bin/bash -c 'echo "${name} started" >> ${log}; exec sleep 600'\n`);
@@ -333,12 +377,14 @@ describe('containerdNodeScript', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  test('systemd-analyze verify passes on the units (ExecStart pointed at the written program)', () => {
+  test('systemd-analyze verify passes on the units, the retry drop-in included (ExecStart pointed at the written program)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-units-'));
     const parts = nodeScriptParts({ where: 'W', registryDomain: DOMAIN, account: ACCOUNT, region: REGION, mirrors: smallCache(newEnvStack()).containerdMirrors() });
     const program = path.join(dir, 'ecr-pull-through-cache-auth');
     fs.writeFileSync(program, parts.program, { mode: 0o700 });
-    fs.writeFileSync(path.join(dir, 'ecr-pull-through-cache-auth.service'), parts.service.replace(`ExecStart=${NODE_AUTH_PROGRAM}`, `ExecStart=${program}`));
+    // The drop-in's [Service] section appended: systemd merges it into the unit's, as from the .d directory.
+    fs.writeFileSync(path.join(dir, 'ecr-pull-through-cache-auth.service'),
+      parts.service.replace(`ExecStart=${NODE_AUTH_PROGRAM}`, `ExecStart=${program}`) + '\n' + parts.retry);
     fs.writeFileSync(path.join(dir, 'ecr-pull-through-cache-auth.timer'), parts.timer);
     const result = spawnSync('systemd-analyze', ['verify', path.join(dir, 'ecr-pull-through-cache-auth.service'), path.join(dir, 'ecr-pull-through-cache-auth.timer')], { encoding: 'utf8' });
     expect(`${result.stdout}${result.stderr}`.trim()).toBe('');

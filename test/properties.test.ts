@@ -326,8 +326,9 @@ const FRESH = 'zz9fresh';
 
 const mistake: fc.Arbitrary<Mistake> = fc.tuple(validUpstreams(1, 4), optionalTemplate).chain(([upstreams, template]) => fc.oneof(
   fc.tuple(fc.nat({ max: upstreams.length - 1 }), invalidPrefix)
-    // ROOT is a valid prefix of an ECR upstream (a registry-wide rule), and only of one.
-    .filter(([i, prefix]) => !(prefix === 'ROOT' && upstreams[i].kind === 'ecr'))
+    // ROOT is a valid prefix of an ECR upstream whose upstream repository prefix is none or ROOT
+    // (a registry-wide rule), and only of one.
+    .filter(([i, prefix]) => !(prefix === 'ROOT' && upstreams[i].kind === 'ecr' && [undefined, 'ROOT'].includes(upstreams[i].ecr?.repositoryPrefix)))
     .map(([i, prefix]): Mistake => ({
       upstreams: upstreams.map((u, j) => (j === i ? { ...u, prefix } : u)), template, names: `prefix '${prefix}'`,
     })),

@@ -30,6 +30,12 @@ const FIRST_RETRY_DELAY_SECONDS = 5;
 /** After a failed refresh, systemd runs the service again this much later, until one succeeds. */
 const RETRY_AFTER_FAILURE_SECONDS = 300;
 
+/** The first systemd that restarts a `Type=oneshot` service (systemd PR #13754, in 244). */
+const MIN_SYSTEMD_FOR_RETRY = 244;
+
+/** Where the boot script installs the retry drop-in, on systemd MIN_SYSTEMD_FOR_RETRY or newer. */
+export const RETRY_DROP_IN = `${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.service.d/retry.conf`;
+
 /**
  * What may appear in a literal value of the script: quoted with `'` in bash and `"` in TOML, it
  * must hold neither, nor a newline, `$`, `\` or a backtick. Registry hosts, URLs, account IDs and
@@ -64,7 +70,9 @@ export interface NodeScriptParts {
   readonly service: string;
   /** The systemd timer that starts the service every `refreshInterval`. */
   readonly timer: string;
-  /** The boot script: installs the three, enables the units and runs the program once. */
+  /** The service's drop-in that reruns a failed refresh, installed on systemd 244 or newer only. */
+  readonly retry: string;
+  /** The boot script: installs them, enables the units and runs the program once. */
   readonly script: string;
 }
 
@@ -124,8 +132,9 @@ export function nodeScriptParts(input: NodeScriptInput, options: ContainerdNodeS
   const program = renderProgram(input);
   const service = renderService();
   const timer = renderTimer(seconds);
-  const script = renderBootScript(input, program, service, timer);
-  return { program, service, timer, script };
+  const retry = renderRetryDropIn();
+  const script = renderBootScript(input, program, service, timer, retry);
+  return { program, service, timer, retry, script };
 }
 
 /** The boot script alone. */
@@ -209,16 +218,26 @@ function renderService(): string {
     'Type=oneshot',
     `ExecStart=${NODE_AUTH_PROGRAM}`,
     'TimeoutStartSec=5min',
-    // A failed run (5 attempts) is retried by systemd until one succeeds: without it, a node that
-    // booted during an ECR outage would pull from the upstreams until the next timer run. The
-    // failed start job still completes, so containerd and kubelet are not held (systemd >= 244
-    // restarts a oneshot service; test/containerd-node-script.test.ts shows both with systemd 252).
-    'Restart=on-failure',
-    `RestartSec=${RETRY_AFTER_FAILURE_SECONDS}s`,
     `SyslogIdentifier=${NODE_AUTH_UNIT}`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A failed run (5 attempts) is rerun by systemd until one succeeds: without it, a node that booted
+ * during an ECR outage would pull from the upstreams until the next timer run. The failed start
+ * job still completes, so containerd and kubelet are not held (test/containerd-node-script.test.ts
+ * shows both with systemd 252). A drop-in, because systemd before 244 refuses a oneshot service
+ * with Restart= altogether, and then the timer too: the boot script installs it on 244 or newer.
+ */
+function renderRetryDropIn(): string {
+  return [
+    '[Service]',
+    'Restart=on-failure',
+    `RestartSec=${RETRY_AFTER_FAILURE_SECONDS}s`,
     '',
   ].join('\n');
 }
@@ -239,7 +258,7 @@ function renderTimer(seconds: number): string {
   ].join('\n');
 }
 
-function renderBootScript(input: NodeScriptInput, program: string, service: string, timer: string): string {
+function renderBootScript(input: NodeScriptInput, program: string, service: string, timer: string, retry: string): string {
   const file = (path: string, mode: string, content: string, delimiter: string) => [
     `install_file '${path}' ${mode} <<'${delimiter}'`,
     content.replace(/\n$/, ''),
@@ -264,13 +283,24 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     ...file(NODE_AUTH_PROGRAM, '0700', program, 'CDK_PULL_THROUGH_CACHE_PROGRAM'),
     ...file(`${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.service`, '0644', service, 'CDK_PULL_THROUGH_CACHE_SERVICE'),
     ...file(`${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.timer`, '0644', timer, 'CDK_PULL_THROUGH_CACHE_TIMER'),
+    `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit.`,
+    'systemd_version=$(systemctl --version 2>/dev/null | sed -n \'1s/^systemd \\([0-9][0-9]*\\).*/\\1/p\') || true',
+    `if [[ \${systemd_version:-0} -ge ${MIN_SYSTEMD_FOR_RETRY} ]]; then`,
+    ...file(RETRY_DROP_IN, '0644', retry, 'CDK_PULL_THROUGH_CACHE_RETRY').map(line => (line.startsWith('install_file') ? `  ${line}` : line)),
+    'else',
+    `  rm -f '${RETRY_DROP_IN}'`,
+    'fi',
     'systemctl daemon-reload',
     `systemctl enable ${NODE_AUTH_UNIT}.service ${NODE_AUTH_UNIT}.timer`,
     `systemctl start ${NODE_AUTH_UNIT}.timer`,
     '# The first refresh, before kubelet pulls. Without a token containerd pulls from the upstream registries.',
     `if ! ${NODE_AUTH_PROGRAM}; then`,
-    `  echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.service succeeds (systemd retries it)" >&2`,
-    `  systemctl start --no-block ${NODE_AUTH_UNIT}.service`,
+    `  if [[ -e '${RETRY_DROP_IN}' ]]; then`,
+    `    echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.service succeeds (systemd reruns it every ${RETRY_AFTER_FAILURE_SECONDS} s)" >&2`,
+    `    systemctl start --no-block ${NODE_AUTH_UNIT}.service`,
+    '  else',
+    `    echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.timer's next run (systemd \${systemd_version:-unknown} cannot rerun a failed oneshot service)" >&2`,
+    '  fi',
     'fi',
     ')',
     '',

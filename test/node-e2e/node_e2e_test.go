@@ -47,6 +47,7 @@ const (
 	program     = "/usr/local/sbin/ecr-pull-through-cache-auth"
 	serviceFile = "/etc/systemd/system/ecr-pull-through-cache-auth.service"
 	timerFile   = "/etc/systemd/system/ecr-pull-through-cache-auth.timer"
+	retryFile   = "/etc/systemd/system/ecr-pull-through-cache-auth.service.d/retry.conf"
 )
 
 type fixtureUpstream struct {
@@ -124,7 +125,13 @@ if [[ -e $NODE_E2E_STATE/aws.fail ]]; then
 fi
 cat "$NODE_E2E_STATE/aws.token"
 `,
+		// systemctl: records its arguments; answers --version (unrecorded) with the version in
+		// state/systemd.version, 252 (Amazon Linux 2023's) without it.
 		"systemctl": `#!/bin/bash
+if [[ $1 == --version ]]; then
+  echo "systemd $(cat "$NODE_E2E_STATE/systemd.version" 2>/dev/null || echo 252) (252.38-stand-in)"
+  exit 0
+fi
 printf '%s\n' "$*" >> "$NODE_E2E_STATE/systemctl.args"
 `,
 		// sleep: records the backoff and returns at once.
@@ -348,7 +355,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
 		}
 		files := n.written(t)
-		want := map[string]fs.FileMode{program: 0o700, serviceFile: 0o644, timerFile: 0o644}
+		want := map[string]fs.FileMode{program: 0o700, serviceFile: 0o644, timerFile: 0o644, retryFile: 0o644}
 		for _, u := range c.Upstreams {
 			want[hostsPath(c, u)] = 0o600
 			want[c.ConfigDirectory+"/"+u.Host] = fs.ModeDir | 0o700
@@ -403,6 +410,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	})
 
 	t.Run("systemd-analyze verify passes on the installed units", func(t *testing.T) {
+		// verify reads the service's drop-ins from the unit directories, retry.conf included.
 		out, code := n.run(t, "systemd-analyze", "verify", serviceFile, timerFile)
 		if code != 0 || strings.TrimSpace(out) != "" {
 			t.Fatalf("systemd-analyze verify exited %d:\n%s", code, out)
@@ -501,7 +509,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, "bash", script)
-		if code != 0 || !strings.Contains(out, "systemd retries it") {
+		if code != 0 || !strings.Contains(out, "(systemd reruns it every 300 s)") {
 			t.Errorf("boot script without a token exited %d:\n%s", code, out)
 		}
 		if got := n.records(t, "aws"); len(got) != 5 {
@@ -517,6 +525,37 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 			if !bytes.Equal(n.read(t, hostsPath(c, u)), hostsBefore[u.Host]) {
 				t.Errorf("%s changed", hostsPath(c, u))
 			}
+		}
+	})
+
+	t.Run("systemd older than 244: no retry drop-in (it would make the unit refused), the timer's next run instead", func(t *testing.T) {
+		must(t, os.WriteFile(filepath.Join(n.state, "systemd.version"), []byte("219\n"), 0o644))
+		defer os.Remove(filepath.Join(n.state, "systemd.version"))
+		n.failAWS(t, true)
+		defer n.failAWS(t, false)
+		out, code := n.run(t, "bash", script)
+		if code != 0 || !strings.Contains(out, "until ecr-pull-through-cache-auth.timer's next run (systemd 219 cannot rerun a failed oneshot service)") {
+			t.Errorf("boot script on systemd 219 exited %d:\n%s", code, out)
+		}
+		n.records(t, "aws")
+		n.records(t, "sleep")
+		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
+		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
+			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
+		}
+		if _, ok := n.written(t)[retryFile]; ok {
+			t.Errorf("%s is still there on systemd 219", retryFile)
+		}
+		// Back on a newer systemd (an upgraded node running the user data again), the drop-in returns.
+		must(t, os.WriteFile(filepath.Join(n.state, "systemd.version"), []byte("252\n"), 0o644))
+		n.failAWS(t, false)
+		if out, code := n.run(t, "bash", script); code != 0 {
+			t.Fatalf("boot script exited %d:\n%s", code, out)
+		}
+		n.records(t, "aws")
+		n.records(t, "systemctl")
+		if got := n.written(t)[retryFile]; got != 0o644 {
+			t.Errorf("%s: mode %v after the run on systemd 252", retryFile, got)
 		}
 	})
 
