@@ -419,7 +419,7 @@ describe('errors name fields as every language spells them', () => {
 
 describe('two caches of one registry may not claim one prefix', () => {
   const ENV = { account: '111122223333', region: 'eu-west-1' };
-  const SHARE = 'or import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
+  const SHARE = 'import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
 
   function twoStacks(first: StackProps['env'], second: StackProps['env']): [Stack, Stack] {
     const app = new App();
@@ -436,8 +436,8 @@ describe('two caches of one registry may not claim one prefix', () => {
     expect(() => new PullThroughCache(second, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quaycache/' }, k8s('k8s2')] }))
       .toThrow("PullThroughCache at 'Second/Cache' is invalid:\n"
         + "  - upstream 'quaycache/': prefix 'quaycache/' is already the prefix of a rule of the PullThroughCache at 'First/Cache' "
-        + "(in the same account 111122223333 and region eu-west-1) (as 'quaycache'); a registry has one pull-through cache rule per prefix: "
-        + `give this upstream another prefix, ${SHARE}`);
+        + "(in the same account 111122223333 and region eu-west-1), there written 'quaycache'; a registry has one pull-through cache rule per prefix: "
+        + `give this upstream another prefix, or ${SHARE}`);
     expect(Template.fromStack(second).toJSON().Resources ?? {}).toEqual({});
   });
 
@@ -477,20 +477,28 @@ describe('two caches of one registry may not claim one prefix', () => {
       () => ({ upstreams: [k8s('other')], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
       "  - repositoryTemplate.scope (Python: repository_template.scope): TemplateScope.ANY_PREFIX makes the registry's ROOT repository creation template, "
         + "which the PullThroughCache at 'First/Cache' (in the same account 111122223333 and region eu-west-1) already has (its scope is TemplateScope.ANY_PREFIX); "
-        + `a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, ${SHARE}`,
+        + `a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, or give the PullThroughCache at 'First/Cache' TemplateScope.PER_UPSTREAM, or ${SHARE}`,
     ],
     [
       'ANY_PREFIX after a ROOT upstream',
       s => ({ upstreams: [ecrRoot(s)] }),
       () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
-      'already has (the template of its ROOT upstream); a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here',
+      `already has (the template of its ROOT upstream); a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, or ${SHARE}`,
+    ],
+    [
+      'ANY_PREFIX and a ROOT upstream after ANY_PREFIX (the ROOT upstream makes it either way)',
+      () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      s => ({ upstreams: [ecrRoot(s)], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
+      '(its scope is TemplateScope.ANY_PREFIX); a registry has one ROOT template: '
+        + `give the PullThroughCache at 'First/Cache' TemplateScope.PER_UPSTREAM, or ${SHARE}`,
     ],
     [
       'a ROOT upstream after ANY_PREFIX',
       () => ({ upstreams: [k8s()], repositoryTemplate: { scope: TemplateScope.ANY_PREFIX } }),
       s => ({ upstreams: [ecrRoot(s)] }),
-      "  - upstream 'ROOT': its repository creation template is the registry's ROOT template, which the PullThroughCache at 'First/Cache' "
-        + `(in the same account 111122223333 and region eu-west-1) already has (its scope is TemplateScope.ANY_PREFIX); a registry has one ROOT template: ${SHARE}`,
+      "  - upstream 'ROOT': its repository creation template is the registry's ROOT repository creation template, which the PullThroughCache at 'First/Cache' "
+        + '(in the same account 111122223333 and region eu-west-1) already has (its scope is TemplateScope.ANY_PREFIX); a registry has one ROOT template: '
+        + `give the PullThroughCache at 'First/Cache' TemplateScope.PER_UPSTREAM, or ${SHARE}`,
     ],
   ])('one ROOT template per registry: %s is refused, naming the field that makes it', (_what, firstProps, secondProps, expected) => {
     const [first, second] = twoStacks(ENV, ENV);

@@ -192,7 +192,7 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
  */
 function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, neighbours: NeighbourCache[]): string[] {
   const problems: string[] = [];
-  const share = 'or import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
+  const share = 'import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
   for (const neighbour of neighbours) {
     const other = `the PullThroughCache at '${neighbour.path}' (${neighbour.where})`;
     const rules = new Map(neighbour.rulePrefixes.filter(p => !Token.isUnresolved(p)).map(p => [prefixPath(p), p]));
@@ -203,8 +203,8 @@ function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, n
         rootRuleTaken ||= upstream.prefix === ROOT_PREFIX;
         problems.push(
           `upstream '${upstream.prefix}': prefix '${upstream.prefix}' is already the prefix of a rule of ${other}`
-          + (taken !== upstream.prefix ? ` (as '${taken}')` : '')
-          + `; a registry has one pull-through cache rule per prefix: give this upstream another prefix, ${share}`,
+          + (taken !== upstream.prefix ? `, there written '${taken}'` : '')
+          + `; a registry has one pull-through cache rule per prefix: give this upstream another prefix, or ${share}`,
         );
       }
     }
@@ -213,18 +213,23 @@ function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, n
     if (!neighbour.hasRootTemplate || rootRuleTaken) {
       continue;
     }
-    const theirs = neighbour.rulePrefixes.includes(ROOT_PREFIX) ? 'the template of its ROOT upstream' : 'its scope is TemplateScope.ANY_PREFIX';
-    if (scope === TemplateScope.ANY_PREFIX) {
-      problems.push(
-        `repositoryTemplate.scope: TemplateScope.ANY_PREFIX makes the registry's ROOT repository creation template, which ${other} already has (${theirs}); `
-        + `a registry has one ROOT template: use TemplateScope.PER_UPSTREAM here, ${share}`,
-      );
-    } else if (upstreams.some(u => u.prefix === ROOT_PREFIX)) {
-      problems.push(
-        `upstream 'ROOT': its repository creation template is the registry's ROOT template, which ${other} already has (${theirs}); `
-        + `a registry has one ROOT template: ${share}`,
-      );
+    const ownRootRule = upstreams.some(u => u.prefix === ROOT_PREFIX);
+    if (scope !== TemplateScope.ANY_PREFIX && !ownRootRule) {
+      continue;
     }
+    const theirsFromRule = neighbour.rulePrefixes.includes(ROOT_PREFIX);
+    const remedies = [
+      // A ROOT upstream makes the ROOT template whatever the scope.
+      ...(scope === TemplateScope.ANY_PREFIX && !ownRootRule ? ['use TemplateScope.PER_UPSTREAM here'] : []),
+      ...(theirsFromRule ? [] : [`give the PullThroughCache at '${neighbour.path}' TemplateScope.PER_UPSTREAM`]),
+      share,
+    ];
+    problems.push(
+      (scope === TemplateScope.ANY_PREFIX ? 'repositoryTemplate.scope: TemplateScope.ANY_PREFIX makes' : "upstream 'ROOT': its repository creation template is")
+      + ` the registry's ROOT repository creation template, which ${other} already has `
+      + `(${theirsFromRule ? 'the template of its ROOT upstream' : 'its scope is TemplateScope.ANY_PREFIX'}); `
+      + `a registry has one ROOT template: ${remedies.join(', or ')}`,
+    );
   }
   const rules = upstreams.length + neighbours.reduce((sum, n) => sum + n.rulePrefixes.length, 0);
   if (neighbours.length > 0 && rules > MAX_RULES_PER_REGISTRY) {

@@ -34,7 +34,12 @@ export function registrySingleton<T extends IConstruct>(
   return existing;
 }
 
-/** Where each registry-wide construct of the app is recorded: a property of the app's root. */
+/**
+ * Where each registry-wide construct of the app is recorded: a property of the app's root. A
+ * global symbol, so that two copies of this library in one app see each other's constructs; the
+ * readers use only their public API (a cache's `prefixes` and `templates`). A construct removed
+ * with `node.tryRemoveChild` stays recorded.
+ */
 const RECORDS = Symbol.for('cdk-pull-through-cache.registryRecords');
 
 type RecordsHolder = { [RECORDS]?: Map<string, IConstruct[]> };
@@ -50,7 +55,10 @@ export function recordInApp(construct: IConstruct, kind: string): void {
     Object.defineProperty(root, RECORDS, { value: new Map<string, IConstruct[]>(), enumerable: false });
   }
   const records = root[RECORDS]!;
-  records.set(kind, [...(records.get(kind) ?? []), construct]);
+  if (!records.has(kind)) {
+    records.set(kind, []);
+  }
+  records.get(kind)!.push(construct);
 }
 
 /**
