@@ -310,8 +310,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
       where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
     }, options);
     // The fewest bytes the script renders to: an environment-agnostic account, region or URL
-    // suffix at its shortest (12, 9 and 13 characters), any other token as nothing.
-    const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 13]]);
+    // suffix at its shortest (12, 9 and 10 characters: `us-east-1`, `c2s.ic.gov`), any other token as nothing.
+    const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 10]]);
     const rendered = script.replace(/\$\{Token\[[^\]]*\]\}/g, token => 'x'.repeat(shortest.get(token) ?? 0));
     const bytes = Buffer.byteLength(rendered);
     if (bytes > EC2_USER_DATA_MAX_BYTES) {

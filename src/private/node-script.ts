@@ -229,9 +229,9 @@ function renderService(): string {
 /**
  * A failed run (5 attempts) is rerun by systemd until one succeeds: without it, a node that booted
  * during an ECR outage would pull from the upstreams until the next timer run. The failed start
- * job still completes, so containerd and kubelet are not held (test/containerd-node-script.test.ts
- * shows both with systemd 252). A drop-in, because systemd before 244 refuses a oneshot service
- * with Restart= altogether, and then the timer too: the boot script installs it on 244 or newer.
+ * job still completes, so containerd and kubelet wait for that run only (the node e2e test shows
+ * both with systemd 252). A drop-in, because systemd before 244 refuses a oneshot service with
+ * Restart= altogether, and then the timer too: the boot script installs it on 244 or newer.
  */
 function renderRetryDropIn(): string {
   return [
@@ -286,7 +286,8 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit.`,
     'systemd_version=$(systemctl --version 2>/dev/null | sed -n \'1s/^systemd \\([0-9][0-9]*\\).*/\\1/p\') || true',
     `if [[ \${systemd_version:-0} -ge ${MIN_SYSTEMD_FOR_RETRY} ]]; then`,
-    ...file(RETRY_DROP_IN, '0644', retry, 'CDK_PULL_THROUGH_CACHE_RETRY').map(line => (line.startsWith('install_file') ? `  ${line}` : line)),
+    // Only the install_file line is indented: a heredoc's body and delimiter stay at column 0.
+    ...file(RETRY_DROP_IN, '0644', retry, 'CDK_PULL_THROUGH_CACHE_RETRY').map((line, i) => (i === 0 ? `  ${line}` : line)),
     'else',
     `  rm -f '${RETRY_DROP_IN}'`,
     'fi',
@@ -295,12 +296,12 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     `systemctl start ${NODE_AUTH_UNIT}.timer`,
     '# The first refresh, before kubelet pulls. Without a token containerd pulls from the upstream registries.',
     `if ! ${NODE_AUTH_PROGRAM}; then`,
-    `  if [[ -e '${RETRY_DROP_IN}' ]]; then`,
-    `    echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.service succeeds (systemd reruns it every ${RETRY_AFTER_FAILURE_SECONDS} s)" >&2`,
-    `    systemctl start --no-block ${NODE_AUTH_UNIT}.service`,
-    '  else',
-    `    echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until ${NODE_AUTH_UNIT}.timer's next run (systemd \${systemd_version:-unknown} cannot rerun a failed oneshot service)" >&2`,
-    '  fi',
+    '  # Rerun later, not now: a run holds containerd and kubelet (ordered after it), which may be starting.',
+    `  systemd-run --on-active=${RETRY_AFTER_FAILURE_SECONDS} --unit=${NODE_AUTH_UNIT}-retry systemctl start --no-block ${NODE_AUTH_UNIT}.service \\`,
+    `    || echo "${NODE_AUTH_UNIT}: could not schedule a rerun (is one scheduled already?)" >&2`,
+    `  then_=", then every ${RETRY_AFTER_FAILURE_SECONDS} s while it fails"`,
+    `  [[ -e '${RETRY_DROP_IN}' ]] || then_=", then at ${NODE_AUTH_UNIT}.timer's runs (systemd \${systemd_version:-unknown} cannot rerun a failed oneshot service)"`,
+    `  echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until a refresh succeeds: the next in ${RETRY_AFTER_FAILURE_SECONDS} s\${then_}" >&2`,
     'fi',
     ')',
     '',

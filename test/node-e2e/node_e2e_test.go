@@ -134,6 +134,10 @@ if [[ $1 == --version ]]; then
 fi
 printf '%s\n' "$*" >> "$NODE_E2E_STATE/systemctl.args"
 `,
+		// systemd-run: records its arguments (the scheduled rerun).
+		"systemd-run": `#!/bin/bash
+printf '%s\n' "$*" >> "$NODE_E2E_STATE/systemd-run.args"
+`,
 		// sleep: records the backoff and returns at once.
 		"sleep": `#!/bin/bash
 printf '%s\n' "$*" >> "$NODE_E2E_STATE/sleep.args"
@@ -354,6 +358,9 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
 			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
 		}
+		if got := n.records(t, "systemd-run"); len(got) != 0 {
+			t.Errorf("a rerun was scheduled after a refresh that succeeded: %q", got)
+		}
 		files := n.written(t)
 		want := map[string]fs.FileMode{program: 0o700, serviceFile: 0o644, timerFile: 0o644, retryFile: 0o644}
 		for _, u := range c.Upstreams {
@@ -501,6 +508,9 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		}
 	})
 
+	wantRerun := []string{"--on-active=300 --unit=ecr-pull-through-cache-auth-retry systemctl start --no-block ecr-pull-through-cache-auth.service"}
+	baseSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
+
 	t.Run("a boot without a token goes on, and leaves the retries to systemd", func(t *testing.T) {
 		hostsBefore := map[string][]byte{}
 		for _, u := range c.Upstreams {
@@ -509,17 +519,20 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, "bash", script)
-		if code != 0 || !strings.Contains(out, "(systemd reruns it every 300 s)") {
+		if code != 0 || !strings.Contains(out, "until a refresh succeeds: the next in 300 s, then every 300 s while it fails") {
 			t.Errorf("boot script without a token exited %d:\n%s", code, out)
 		}
 		if got := n.records(t, "aws"); len(got) != 5 {
 			t.Errorf("%d attempts, want 5", len(got))
 		}
 		n.records(t, "sleep")
-		// The service (Restart=on-failure) takes over: started without waiting for it.
-		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer", "start --no-block ecr-pull-through-cache-auth.service"}
-		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
-			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
+		// A rerun in 5 minutes (not now: it would hold containerd and kubelet); the retry drop-in
+		// (Restart=on-failure) takes over from there.
+		if got := n.records(t, "systemd-run"); strings.Join(got, "|") != strings.Join(wantRerun, "|") {
+			t.Errorf("systemd-run calls: got %q, want %q", got, wantRerun)
+		}
+		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(baseSystemctl, "|") {
+			t.Errorf("systemctl calls: got %q, want %q", got, baseSystemctl)
 		}
 		for _, u := range c.Upstreams {
 			if !bytes.Equal(n.read(t, hostsPath(c, u)), hostsBefore[u.Host]) {
@@ -534,14 +547,17 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, "bash", script)
-		if code != 0 || !strings.Contains(out, "until ecr-pull-through-cache-auth.timer's next run (systemd 219 cannot rerun a failed oneshot service)") {
+		if code != 0 || !strings.Contains(out, "the next in 300 s, then at ecr-pull-through-cache-auth.timer's runs (systemd 219 cannot rerun a failed oneshot service)") {
 			t.Errorf("boot script on systemd 219 exited %d:\n%s", code, out)
 		}
 		n.records(t, "aws")
 		n.records(t, "sleep")
-		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
-		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
-			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
+		// One scheduled rerun (systemd-run --on-active exists since 218), and no Restart= after it.
+		if got := n.records(t, "systemd-run"); strings.Join(got, "|") != strings.Join(wantRerun, "|") {
+			t.Errorf("systemd-run calls: got %q, want %q", got, wantRerun)
+		}
+		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(baseSystemctl, "|") {
+			t.Errorf("systemctl calls: got %q, want %q", got, baseSystemctl)
 		}
 		if _, ok := n.written(t)[retryFile]; ok {
 			t.Errorf("%s is still there on systemd 219", retryFile)
@@ -609,6 +625,114 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	t.Run("no token (containerdMirrors files): containerd falls back to the upstream, anonymously", func(t *testing.T) {
 		ecr.issue(token, false)
 		checkFallback(t, filepath.Join(dir, c.Name+".plain"), "")
+	})
+}
+
+// TestRetryWithRealSystemd runs the service and the retry drop-in the boot script installed under
+// real systemd (252 here, as on Amazon Linux 2023): a user service manager in a private mount
+// namespace (user-manager.sh). Stand-ins: the refresh program (fails twice, then succeeds),
+// containerd and kubelet (they log that they started). RestartSec is cut from 300 s to 1 s.
+func TestRetryWithRealSystemd(t *testing.T) {
+	dir, cases := fixtures(t)
+	c := cases[0]
+	n := newNode(t)
+	n.setToken(t, ecrToken("systemd"))
+	if out, code := n.run(t, "bash", filepath.Join(dir, c.Name+".sh")); code != 0 {
+		t.Fatalf("boot script exited %d:\n%s", code, out)
+	}
+	service := strings.Replace(string(n.read(t, serviceFile)), "ExecStart="+program+"\n", "ExecStart=%h/refresh\n", 1)
+	retry := strings.Replace(string(n.read(t, retryFile)), "RestartSec=300s\n", "RestartSec=1s\n", 1)
+	if !strings.Contains(service, "ExecStart=%h/refresh\n") || !strings.Contains(retry, "Restart=on-failure\nRestartSec=1s\n") {
+		t.Fatalf("unexpected units:\n%s\n%s", service, retry)
+	}
+
+	work := t.TempDir()
+	units := filepath.Join(work, "config", "systemd", "user")
+	must(t, os.MkdirAll(filepath.Join(units, "ecr-pull-through-cache-auth.service.d"), 0o755))
+	events := filepath.Join(work, "events")
+	files := map[string]string{
+		"ecr-pull-through-cache-auth.service":              service,
+		"ecr-pull-through-cache-auth.service.d/retry.conf": retry,
+		"containerd.service":                               "[Service]\nExecStart=/bin/bash -c 'echo \"containerd started\" >> " + events + "; exec sleep 600'\n",
+		"kubelet.service":                                  "[Service]\nExecStart=/bin/bash -c 'echo \"kubelet started\" >> " + events + "; exec sleep 600'\n",
+	}
+	for name, content := range files {
+		must(t, os.WriteFile(filepath.Join(units, name), []byte(content), 0o644))
+	}
+	// %h, the user manager's home: the refresh stand-in lives there.
+	must(t, os.WriteFile(filepath.Join(work, "refresh"), []byte(`#!/bin/bash
+n=$(( $(cat "$HOME/runs" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$HOME/runs"
+if ((n < 3)); then echo "refresh $n failed" >> "$HOME/events"; exit 1; fi
+echo "refresh $n ok" >> "$HOME/events"
+`), 0o755))
+
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "bash", "user-manager.sh", filepath.Join(work, "config"), work,
+		"ecr-pull-through-cache-auth.service", "containerd.service", "kubelet.service")
+	cmd.Env = append(os.Environ(), "HOME="+work,
+		"WAIT_UNTIL=grep -q 'refresh 3 ok' "+events+" && [[ $(systemctl --user show -P SubState ecr-pull-through-cache-auth.service) == dead ]]")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("user-manager.sh: %v\n%s", err, out)
+	}
+
+	t.Run("the failed start job ends: systemctl reports it, and containerd and kubelet start", func(t *testing.T) {
+		if !strings.Contains(string(out), "start: failed") {
+			t.Errorf("systemctl start reported no failure:\n%s", out)
+		}
+		logged, err := os.ReadFile(events)
+		must(t, err)
+		lines := strings.Split(strings.TrimSpace(string(logged)), "\n")
+		index := func(line string) int {
+			for i, l := range lines {
+				if l == line {
+					return i
+				}
+			}
+			return -1
+		}
+		if lines[0] != "refresh 1 failed" {
+			t.Errorf("first event %q, want the first refresh (containerd and kubelet are ordered after it): %q", lines[0], lines)
+		}
+		for _, unit := range []string{"containerd", "kubelet"} {
+			if i := index(unit + " started"); i < 0 || i > index("refresh 3 ok") {
+				t.Errorf("%s started at event %d, not before the refresh succeeded: %q", unit, i, lines)
+			}
+		}
+	})
+
+	t.Run("systemd reruns the failed refresh until it succeeds", func(t *testing.T) {
+		logged, err := os.ReadFile(events)
+		must(t, err)
+		var refreshes []string
+		for _, l := range strings.Split(strings.TrimSpace(string(logged)), "\n") {
+			if strings.HasPrefix(l, "refresh") {
+				refreshes = append(refreshes, l)
+			}
+		}
+		if strings.Join(refreshes, "|") != "refresh 1 failed|refresh 2 failed|refresh 3 ok" {
+			t.Errorf("refreshes %q", refreshes)
+		}
+		states := map[string]string{}
+		for _, block := range strings.Split(string(out), "\n\n") {
+			props := map[string]string{}
+			for _, l := range strings.Split(block, "\n") {
+				if k, v, ok := strings.Cut(l, "="); ok {
+					props[k] = v
+				}
+			}
+			states[props["Id"]] = props["ActiveState"] + "/" + props["SubState"] + "/" + props["Result"]
+		}
+		want := map[string]string{
+			"ecr-pull-through-cache-auth.service": "inactive/dead/success",
+			"containerd.service":                  "active/running/success",
+			"kubelet.service":                     "active/running/success",
+		}
+		for unit, state := range want {
+			if states[unit] != state {
+				t.Errorf("%s: %s, want %s (%v)", unit, states[unit], state, states)
+			}
+		}
 	})
 }
 
