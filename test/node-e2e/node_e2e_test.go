@@ -226,6 +226,31 @@ func (n *node) written(t *testing.T) map[string]fs.FileMode {
 	return files
 }
 
+// expectRecords checks, and forgets, the calls a stand-in recorded.
+func (n *node) expectRecords(t *testing.T, name string, want []string) {
+	t.Helper()
+	if got := n.records(t, name); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("%s calls: got %q, want %q", name, got, want)
+	}
+}
+
+// snapshotHosts reads the hosts.toml files of a case; the function it returns reports each that changed since.
+func (n *node) snapshotHosts(t *testing.T, c fixtureCase) func() {
+	t.Helper()
+	before := map[string][]byte{}
+	for _, u := range c.Upstreams {
+		before[u.Host] = n.read(t, hostsPath(c, u))
+	}
+	return func() {
+		t.Helper()
+		for _, u := range c.Upstreams {
+			if !bytes.Equal(n.read(t, hostsPath(c, u)), before[u.Host]) {
+				t.Errorf("%s changed", hostsPath(c, u))
+			}
+		}
+	}
+}
+
 func (n *node) read(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(n.root, path))
@@ -355,9 +380,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 			t.Errorf("aws calls: got %q, want [%q]", got, wantArgs)
 		}
 		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
-		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(wantSystemctl, "|") {
-			t.Errorf("systemctl calls: got %q, want %q", got, wantSystemctl)
-		}
+		n.expectRecords(t, "systemctl", wantSystemctl)
 		if got := n.records(t, "systemd-run"); len(got) != 0 {
 			t.Errorf("a rerun was scheduled after a refresh that succeeded: %q", got)
 		}
@@ -485,10 +508,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	})
 
 	t.Run("a failed refresh retries with backoff and keeps the last good files", func(t *testing.T) {
-		hostsBefore := map[string][]byte{}
-		for _, u := range c.Upstreams {
-			hostsBefore[u.Host] = n.read(t, hostsPath(c, u))
-		}
+		hostsUnchanged := n.snapshotHosts(t, c)
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, program)
@@ -501,21 +521,14 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		if got := n.records(t, "sleep"); strings.Join(got, " ") != "5 10 20 40" {
 			t.Errorf("backoff %q, want 5 10 20 40", got)
 		}
-		for _, u := range c.Upstreams {
-			if !bytes.Equal(n.read(t, hostsPath(c, u)), hostsBefore[u.Host]) {
-				t.Errorf("%s changed", hostsPath(c, u))
-			}
-		}
+		hostsUnchanged()
 	})
 
 	wantRerun := []string{"--on-active=300 --unit=ecr-pull-through-cache-auth-retry systemctl start --no-block ecr-pull-through-cache-auth.service"}
 	baseSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
 
 	t.Run("a boot without a token goes on, and leaves the retries to systemd", func(t *testing.T) {
-		hostsBefore := map[string][]byte{}
-		for _, u := range c.Upstreams {
-			hostsBefore[u.Host] = n.read(t, hostsPath(c, u))
-		}
+		hostsUnchanged := n.snapshotHosts(t, c)
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, "bash", script)
@@ -528,17 +541,9 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.records(t, "sleep")
 		// A rerun in 5 minutes (not now: it would hold containerd and kubelet); the retry drop-in
 		// (Restart=on-failure) takes over from there.
-		if got := n.records(t, "systemd-run"); strings.Join(got, "|") != strings.Join(wantRerun, "|") {
-			t.Errorf("systemd-run calls: got %q, want %q", got, wantRerun)
-		}
-		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(baseSystemctl, "|") {
-			t.Errorf("systemctl calls: got %q, want %q", got, baseSystemctl)
-		}
-		for _, u := range c.Upstreams {
-			if !bytes.Equal(n.read(t, hostsPath(c, u)), hostsBefore[u.Host]) {
-				t.Errorf("%s changed", hostsPath(c, u))
-			}
-		}
+		n.expectRecords(t, "systemd-run", wantRerun)
+		n.expectRecords(t, "systemctl", baseSystemctl)
+		hostsUnchanged()
 	})
 
 	t.Run("systemd older than 244: no retry drop-in (it would make the unit refused), the timer's next run instead", func(t *testing.T) {
@@ -553,12 +558,8 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.records(t, "aws")
 		n.records(t, "sleep")
 		// One scheduled rerun (systemd-run --on-active exists since 218), and no Restart= after it.
-		if got := n.records(t, "systemd-run"); strings.Join(got, "|") != strings.Join(wantRerun, "|") {
-			t.Errorf("systemd-run calls: got %q, want %q", got, wantRerun)
-		}
-		if got := n.records(t, "systemctl"); strings.Join(got, "|") != strings.Join(baseSystemctl, "|") {
-			t.Errorf("systemctl calls: got %q, want %q", got, baseSystemctl)
-		}
+		n.expectRecords(t, "systemd-run", wantRerun)
+		n.expectRecords(t, "systemctl", baseSystemctl)
 		if _, ok := n.written(t)[retryFile]; ok {
 			t.Errorf("%s is still there on systemd 219", retryFile)
 		}
