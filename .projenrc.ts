@@ -30,6 +30,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
+  // package.json's `files` allow-list (below) decides what is packed; an .npmignore deny-list
+  // beside it would only mislead.
+  npmignoreEnabled: false,
   projenrcTs: true,
 
   cdkVersion: CDK_VERSION,
@@ -105,7 +108,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/cdk.out.multi-region/',
     'examples/cdk.out.fargate/',
     'examples/cdk.out.consumer-account/',
-    // scripts/test-newest-cdk.sh installs the newest aws-cdk-lib here.
+    // Older checkouts installed the newest aws-cdk-lib here; scripts/test-newest-cdk.sh now
+    // installs it outside the repository.
     '.cdk-newest/',
     '/consumers/java/target/',
     '/consumers/*/.result',
@@ -270,10 +274,15 @@ project.addTask('test:all', {
   steps: [{ spawn: 'test' }, { spawn: newestCdk.name }, { spawn: nodeE2e.name }, { spawn: consumers.name }, { spawn: translations.name }],
 });
 
-// What the npm package (and so every jsii package, which embeds it) must not carry.
-for (const path of ['/.venv/', '/consumers/', '/scripts/', '/examples/', '/rosetta/', '/.ci/']) {
-  project.addPackageIgnore(path);
-}
+// What the npm package (and so every jsii package, which embeds it) holds: an allow-list, so that
+// nothing a test, a tool or a user leaves in the working tree can reach a release. npm always adds
+// package.json, README.md and LICENSE. Not packed, on purpose:
+// - docs/: README links its guides with absolute GitHub URLs (Construct Hub and PyPI render only
+//   the README), so the package needs no copy;
+// - .jsii.tabl.json, rosetta's tablet: it exists only after `jsii-rosetta extract` ran, so packing
+//   it would make the package depend on which tasks ran before; Construct Hub translates the
+//   snippets of .jsii itself. (Checked by test/package-contents.test.ts.)
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '.jsii', 'API.md']);
 
 // The StackSets example: a cache in every account of some OUs (examples/stacksets.ts).
 project.addTask('example:stacksets', {

@@ -4,7 +4,11 @@
 # test) aborts synthesis there, as it would in a user's app that sets it.
 #
 # The pinned minimum (package.json's aws-cdk-lib, 2.257.0) is what `npx projen test` runs; this
-# installs the newest into .cdk-newest/ (gitignored) and maps every `aws-cdk-lib` and `constructs`
+# installs the newest outside the repository (CDK_NEWEST_DIR, default
+# ~/.cache/cdk-pull-through-cache/newest-cdk: a scratch install inside the repository would be
+# packed into every release artifact by a deny-list, and is kept out of the working tree here even
+# though package.json's `files` allow-list now keeps it out of the package) and maps every
+# `aws-cdk-lib` and `constructs`
 # import to it with jest's moduleNameMapper, so the library, the tests and the tools that import
 # aws-cdk-lib (cdk-nag, integ-tests-alpha) all use the same copy. TypeScript still type-checks
 # against the pinned version: the oldest API the library may use.
@@ -12,7 +16,7 @@
 # Ends with "jest (newest aws-cdk-lib X) passed=N failed=M", which .ci/run adds to its count.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="$ROOT/.cdk-newest"
+DIR="${CDK_NEWEST_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk-pull-through-cache/newest-cdk}"
 mkdir -p "$DIR"
 cd "$DIR"
 [[ -f package.json ]] || echo '{"name":"cdk-newest","private":true}' > package.json

@@ -9,9 +9,8 @@ CONSUMER=python
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="$ROOT/consumers/python"
 VENV="$DIR/.venv"
-# Until .npmignore excludes /consumers/, `npm pack` (which every jsii-pacmak target embeds) would
-# ship this ~500 MB venv inside the wheel, jar, Go module and NuGet package: the venv is deleted
-# when this script ends unless CONSUMERS_KEEP_VENV=1.
+# The venv (~500 MB) is deleted when this script ends unless CONSUMERS_KEEP_VENV=1. (package.json's
+# `files` allow-list keeps it out of `npm pack`, which every jsii-pacmak target embeds, either way.)
 if [[ "${CONSUMERS_KEEP_VENV:-0}" != 1 ]]; then
   trap 'cleanup_temp; rm -rf "$VENV"' EXIT
 fi

@@ -7,8 +7,9 @@
 # Packages: the wheel, jar and Go code in dist/, as scripts/consumers/all.sh builds them (test:all
 # runs this after the consumers, so nothing is built twice); built here when missing or older than
 # src/ (CONSUMERS_REBUILD=never: use dist/ as it is).
-# Caches: a venv with mypy, aws-cdk-lib and the wheel in scripts/translations/.venv (kept, the wheel
-# is reinstalled every run; TRANSLATIONS_VENV to move it), the javac classpath in
+# Caches: a venv with mypy, aws-cdk-lib and the wheel in ~/.cache/cdk-pull-through-cache/
+# translations-venv, outside the repository (kept, the wheel is reinstalled every run;
+# TRANSLATIONS_VENV to move it), the javac classpath in
 # consumers/java/target/translations.classpath (from `mvn dependency:build-classpath` on
 # consumers/java/pom.xml, refreshed when the pom changes), the Go build cache.
 #
@@ -53,7 +54,7 @@ args=(--tablet "$TABLET" --assembly "$ROOT/.jsii" --work "$DIST/translations" --
 
 # 3. Python: a venv with mypy, aws-cdk-lib (consumers/python/requirements.txt) and the wheel.
 if [[ " $LANGS " == *" python "* ]]; then
-  VENV="${TRANSLATIONS_VENV:-$HERE/.venv}"
+  VENV="${TRANSLATIONS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk-pull-through-cache/translations-venv}"
   REQS="$ROOT/consumers/python/requirements.txt"
   stamp="$(cat "$REQS" "$HERE/requirements.txt" | sha256sum | cut -c1-16)"
   if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]]; then
