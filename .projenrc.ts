@@ -268,10 +268,24 @@ const translations = project.addTask('test:translations', {
   exec: 'bash scripts/translations/check.sh',
 });
 
+// The release task up to, not including, publishing, on the tree the whole suite leaves: version
+// and changelog, every jsii package, their sizes, the wheel imported in a fresh venv.
+const releaseRehearsal = project.addTask('release:rehearsal', {
+  description: 'Bump, build and package every language as a release would (no publishing), check the artifacts\' sizes, import the wheel',
+  exec: 'bash scripts/release-rehearsal.sh',
+});
+
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, then the snippet translations',
-  steps: [{ spawn: 'test' }, { spawn: newestCdk.name }, { spawn: nodeE2e.name }, { spawn: consumers.name }, { spawn: translations.name }],
+  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  steps: [
+    { spawn: 'test' },
+    { spawn: newestCdk.name },
+    { spawn: nodeE2e.name },
+    { spawn: consumers.name },
+    { spawn: translations.name },
+    { spawn: releaseRehearsal.name },
+  ],
 });
 
 // What the npm package (and so every jsii package, which embeds it) holds: an allow-list, so that
@@ -292,5 +306,8 @@ project.addTask('example:stacksets', {
 });
 
 project.gitignore.exclude('examples/cdk.out.stacksets/');
+// jsii-pacmak writes a default .npmignore when it packs; package.json's `files` decides what is
+// packed (npm ignores a root .npmignore beside it), so the file is noise.
+project.gitignore.exclude('/.npmignore');
 
 project.synth();
