@@ -307,10 +307,21 @@ describe('template options', () => {
             Action: 'ecr:CreateRepository',
             Resource: [repositoryArnPattern('k8scache/*'), repositoryArnPattern('quaycache/*')],
           },
-          { Effect: 'Allow', Action: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
+          // Only grants an AWS service (ECR) asks for: no CreateGrant for whoever holds the role.
+          {
+            Effect: 'Allow',
+            Action: 'kms:CreateGrant',
+            Resource: keyArn,
+            Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+          },
+          { Effect: 'Allow', Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
         ],
       },
     });
+    // CreateGrant appears nowhere without the condition.
+    const createGrants = allStatements(template).filter(st => [st.Action].flat().includes('kms:CreateGrant'));
+    expect(createGrants).toHaveLength(1);
+    expect(createGrants[0].Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': true } });
     // The templates are created after the role and its policy.
     for (const t of Object.values<any>(template.findResources('AWS::ECR::RepositoryCreationTemplate'))) {
       expect(t.Properties.CustomRoleArn).toEqual(roleArn);
@@ -336,6 +347,35 @@ describe('template options', () => {
     expect(templateProperties(stack).map(p => p.EncryptionConfiguration)).toEqual([
       { EncryptionType: 'KMS_DSSE' }, { EncryptionType: 'KMS_DSSE' },
     ]);
+  });
+
+  test('an imported key: CreateGrant carries kms:GrantIsForAWSResource too', () => {
+    const stack = newStack();
+    const keyArn = 'arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    publicCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) });
+    const statements = allStatements(Template.fromStack(stack)).filter(st => [st.Action].flat().some((a: string) => a.startsWith('kms:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'kms:CreateGrant', Resource: keyArn, Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } },
+      { Effect: 'Allow', Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
+    ]);
+  });
+
+  test('a key whose policy names its principals: the key policy\'s CreateGrant has the condition too', () => {
+    const stack = newStack();
+    const cfnKey = new kms.CfnKey(stack, 'CfnKey', {
+      keyPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }] },
+    });
+    const cache = publicCache(stack, { encryptionKey: kms.Key.fromCfnKey(cfnKey) });
+    const template = Template.fromStack(stack);
+    const condition = { Bool: { 'kms:GrantIsForAWSResource': true } };
+    const roleArn = { 'Fn::GetAtt': [stack.getLogicalId(cache.templateRole!.node.defaultChild as iam.CfnRole), 'Arn'] };
+    const keyPolicy = template.findResources('AWS::KMS::Key')[stack.getLogicalId(cfnKey)].Properties.KeyPolicy;
+    expect(keyPolicy.Statement.filter((st: any) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: roleArn }))).toEqual([
+      { Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kms:CreateGrant', Resource: '*', Condition: condition },
+      { Effect: 'Allow', Principal: { AWS: roleArn }, Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: '*' },
+    ]);
+    const createGrants = allStatements(template).filter(st => [st.Action].flat().includes('kms:CreateGrant'));
+    expect(createGrants).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: condition })]);
   });
 
   test('KMS_DSSE with a key keeps the key', () => {
