@@ -30,6 +30,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PullThroughCache, TemplateScope, UpstreamRegistry } from '../src';
+import { tagOnCreateConditions } from '../src/private/grants';
 
 const PLACEHOLDER_DOCKER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/integ-dockerhub-AbCdEf';
 
@@ -116,7 +117,8 @@ for (const prefix of ['integdocker', 'integecrpublic']) {
 
 // The first pull: BatchGetImage on a repository that does not exist yet makes ECR import the
 // image from upstream and create the repository from the template. The caller needs what
-// grantPull gives, plus ecr:TagResource because the template tags the repository.
+// grantPull gives, plus ecr:TagResource because the template tags the repository: only with the
+// template's tags, as grantPull allows it (the deploy proves ECR's tag-on-create meets it).
 const repositoryArn = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: PULLED_REPOSITORY });
 const firstPull = assertions.awsApiCall('ECR', 'batchGetImage', {
   repositoryName: PULLED_REPOSITORY,
@@ -128,8 +130,14 @@ firstPull.expect(ExpectedResult.objectLike({
 // With waitForAssertions, the call is made by the waiter's function: grant it the first pull.
 firstPull.waiterProvider!.addToRolePolicy({
   Effect: 'Allow',
-  Action: ['ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository', 'ecr:TagResource'],
+  Action: ['ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
   Resource: [repositoryArn],
+});
+firstPull.waiterProvider!.addToRolePolicy({
+  Effect: 'Allow',
+  Action: ['ecr:TagResource'],
+  Resource: [repositoryArn],
+  Condition: tagOnCreateConditions(stack.cache.repositoryTemplateResourceTags!),
 });
 
 const repository = assertions

@@ -583,9 +583,10 @@ describe('grants', () => {
     expectLeastPrivilege(template);
   });
 
-  test('grantPull adds ecr:TagResource on the prefixes when the template tags new repositories', () => {
+  test('grantPull adds ecr:TagResource on the prefixes, only with the templates\' tags, when they tag new repositories', () => {
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const cache = publicCache(stack, { resourceTags: { 'team': 'platform', 'cost-center': 'cache' } });
+    expect(cache.repositoryTemplateResourceTags).toEqual({ 'team': 'platform', 'cost-center': 'cache' });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPullFromUpstream(role, 'quaycache');
     const template = Template.fromStack(stack);
@@ -593,12 +594,35 @@ describe('grants', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
       PolicyDocument: {
         Statement: [
-          { Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*') },
+          { Effect: 'Allow', Action: PULL_ACTIONS, Resource: repositoryArnPattern('quaycache/*') },
+          {
+            Effect: 'Allow',
+            Action: 'ecr:TagResource',
+            Resource: repositoryArnPattern('quaycache/*'),
+            // No other key, and each key with the template's value: a grantee cannot retag a
+            // cached repository with tags of its choosing.
+            Condition: {
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center', 'team'] },
+              'StringEquals': { 'aws:RequestTag/cost-center': 'cache', 'aws:RequestTag/team': 'platform' },
+            },
+          },
           { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
         ],
       },
     });
+    // ecr:TagResource appears nowhere without that condition.
+    const tagging = allStatements(template).filter(st => [st.Action].flat().includes('ecr:TagResource') && st.Condition === undefined);
+    expect(tagging.map(st => st.Action)).toEqual([['ecr:CreateRepository', 'ecr:TagResource']]); // the template role's, for ECR itself
     expectLeastPrivilege(template);
+  });
+
+  test('without resource tags, grantPull has no ecr:TagResource', () => {
+    const stack = newStack();
+    const cache = publicCache(stack);
+    expect(cache.repositoryTemplateResourceTags).toBeUndefined();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(role);
+    expect(JSON.stringify(allStatements(Template.fromStack(stack)))).not.toContain('ecr:TagResource');
   });
 
   test('grantPull to a principal without a policy (a user) is still least privilege', () => {
@@ -642,7 +666,7 @@ describe('grants', () => {
     expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
   });
 
-  test('fromPullThroughCacheAttributes with tagging templates grants ecr:TagResource', () => {
+  test('fromPullThroughCacheAttributes with tagging templates of unknown tags grants ecr:TagResource, with a warning', () => {
     const stack = newStack();
     const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
       upstreams: [{ registry: UpstreamRegistry.quay() }],
@@ -658,6 +682,41 @@ describe('grants', () => {
         ],
       },
     });
+    Annotations.fromStack(stack).hasWarning('/Stack/Imported', Match.stringLikeRegexp('cdk-pull-through-cache:tagResourceUnconditioned'));
+  });
+
+  test('fromPullThroughCacheAttributes with the templates\' tags limits ecr:TagResource to them, without a warning', () => {
+    const stack = newStack();
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplateResourceTags: { team: 'platform' },
+    });
+    expect(imported.repositoryTemplateHasResourceTags).toBe(true);
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantPull(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: PULL_ACTIONS, Resource: repositoryArnPattern('quaycache/*') },
+          {
+            Action: 'ecr:TagResource',
+            Resource: repositoryArnPattern('quaycache/*'),
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] }, 'StringEquals': { 'aws:RequestTag/team': 'platform' } },
+          },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Imported', Match.stringLikeRegexp('tagResourceUnconditioned'));
+  });
+
+  test('fromPullThroughCacheAttributes: tags with repositoryTemplateHasResourceTags false is an error', () => {
+    const stack = newStack();
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplateHasResourceTags: false,
+      repositoryTemplateResourceTags: { team: 'platform' },
+    })).toThrow(/repositoryTemplateHasResourceTags \(Python: repository_template_has_resource_tags\): false, but repositoryTemplateResourceTags gives 1 tag\(s\)/);
   });
 
   test.each([
