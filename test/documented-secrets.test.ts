@@ -133,3 +133,18 @@ describe('the documented way to put a token', () => {
     expect(execFileSync('bash', ['-c', 'type -t printf; type -t read'], { encoding: 'utf8' })).toBe('builtin\nbuiltin\n');
   });
 });
+
+describe('the README\'s security model of the node token', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+  test('does not call the token limited by grantPull or scoped by --registry-ids', () => {
+    // An ECR token carries its principal's whole ECR permission set in its region, and
+    // registryIds is deprecated in the ECR API (GetAuthorizationToken): neither limits it.
+    expect(readme).not.toMatch(/limited by `grantPull`/);
+    expect(readme).toContain('**What the token allows.**');
+    expect(readme).toMatch(/`grantPull` is what this library adds to the node role, not a limit on the token/);
+    for (const paragraph of readme.split('\n\n').filter(p => p.includes('--registry-ids') && !p.startsWith('- '))) {
+      expect(paragraph).toMatch(/deprecated/);
+    }
+  });
+});

@@ -616,6 +616,21 @@ describe('grants', () => {
     expectLeastPrivilege(template);
   });
 
+  test('the token a grantee fetches can pull, never push: grantPull has no registry write action', () => {
+    // An ECR token carries all of its principal's ECR permissions (README, "What the token
+    // allows"), so what grantPull adds must not let a node's token push.
+    const stack = newStack();
+    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(role);
+    // Every policy of the stack: the grantee's and the template role's.
+    const granted = allStatements(Template.fromStack(stack)).flatMap(st => [st.Action].flat());
+    expect(granted).toContain('ecr:BatchImportUpstreamImage');
+    for (const write of ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchDeleteImage', 'ecr:DeleteRepository', 'ecr:SetRepositoryPolicy', 'ecr:UntagResource']) {
+      expect(granted).not.toContain(write);
+    }
+  });
+
   test('without resource tags, grantPull has no ecr:TagResource', () => {
     const stack = newStack();
     const cache = publicCache(stack);
