@@ -15,7 +15,9 @@ export class ReferenceStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
+    // The secrets hold a placeholder token; put the real one with `aws secretsmanager
+    // put-secret-value ... --secret-string file://secret.json` from a 0600 file (README,
+    // "Credentials"), never with the token on the command line.
     const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',
       username: 'my-docker-user',

@@ -11,6 +11,11 @@
  *   merged with `repositoryTemplate.repositoryPolicy`: a cached repository does not exist before
  *   the first pull, so it can only get its policy from the template.
  *
+ * ECR enforces the registry policy on direct calls too (registry policy scope V2, its default):
+ * the principals may also create empty repositories under the prefixes themselves, which get no
+ * template. With an upstream of prefix `ROOT`, the prefixes are every repository name (warning
+ * `cdk-pull-through-cache:crossAccountRootRule`).
+ *
  * The principals still need an identity-based policy in their own account that allows the same
  * actions on the cache's repositories, and `ecr:GetAuthorizationToken`; plus `ecr:TagResource`
  * when the templates set `resourceTags` (the first pull tags the repository as the caller).

@@ -10,7 +10,7 @@ import { PullThroughCacheImage } from './private/container-image';
 import { containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
 import { pullFailureMetric, pullThroughCacheRule } from './private/events';
-import { grantPullThrough } from './private/grants';
+import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
@@ -63,6 +63,15 @@ export interface IPullThroughCache extends IResource {
    * tags the repository it creates, so the grants add `ecr:TagResource`.
    */
   readonly repositoryTemplateHasResourceTags: boolean;
+
+  /**
+   * The resource tags of the cache's repository creation templates, when they are known: the
+   * grants then allow `ecr:TagResource` only with exactly these tags (keys and values).
+   *
+   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
+   * `ecr:TagResource` with any tags
+   */
+  readonly repositoryTemplateResourceTags?: { [key: string]: string };
 
   /**
    * Grant what pulling an image through any upstream of the cache needs, the first pull
@@ -157,6 +166,9 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   /** Whether the first pull tags the repository it creates, so grants add `ecr:TagResource`. */
   public abstract readonly repositoryTemplateHasResourceTags: boolean;
 
+  /** The resource tags of the cache's repository creation templates, when they are known. */
+  public abstract readonly repositoryTemplateResourceTags?: { [key: string]: string };
+
   constructor(scope: Construct, id: string, props: ResourceProps = {}) {
     super(scope, id, props);
     // Lambda functions of the stack whose image points into the cache get a warning: a function
@@ -173,13 +185,14 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * Grant what pulling an image through any upstream of the cache needs, the first pull
    * included: `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
    * `ecr:BatchCheckLayerAvailability`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
-   * (plus `ecr:TagResource` when the templates set resource tags) on `repository/<prefix>/*` of
-   * the cache's registry (`repository/*` for a ROOT rule), and `ecr:GetAuthorizationToken` on `*`.
+   * (plus `ecr:TagResource` when the templates set resource tags, only with exactly those tags
+   * when `repositoryTemplateResourceTags` is known) on `repository/<prefix>/*` of the cache's
+   * registry (`repository/*` for a ROOT rule), and `ecr:GetAuthorizationToken` on `*`.
    *
    * @param grantee the principal
    */
   public grantPull(grantee: iam.IGrantable): iam.Grant {
-    return grantPullThrough(this, this.env, grantee, this.prefixes, this.repositoryTemplateHasResourceTags);
+    return grantPullThrough(this, this.env, grantee, this.prefixes, this.tagsOnCreate());
   }
 
   /**
@@ -198,7 +211,12 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
         `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
       );
     }
-    return grantPullThrough(this, this.env, grantee, [prefix], this.repositoryTemplateHasResourceTags);
+    return grantPullThrough(this, this.env, grantee, [prefix], this.tagsOnCreate());
+  }
+
+  /** The tags the first pull puts on a repository: known, unknown (`{}`), or none. */
+  private tagsOnCreate(): TagsOnCreate {
+    return this.repositoryTemplateHasResourceTags ? (this.repositoryTemplateResourceTags ?? {}) : undefined;
   }
 
   /**

@@ -46,11 +46,14 @@ export interface PullThroughCacheSecretProps {
  * `Secret.fromSecretCompleteArn`, which ECR needs).
  *
  * The access token is not in the template: CloudFormation generates a random placeholder, and you
- * put the real token once after deploying:
+ * put the real token once after deploying, from a file only you can read (never as a command-line
+ * argument, which shell history and `/proc/<pid>/cmdline` keep):
  *
  * ```sh
+ * (umask 077; read -rs token; printf '{"username":"me","accessToken":"%s"}' "$token" > secret.json)
  * aws secretsmanager put-secret-value --secret-id ecr-pullthroughcache/dockerio \
- *   --secret-string '{"username":"me","accessToken":"dckr_pat_..."}'
+ *   --secret-string file://secret.json
+ * rm -f secret.json
  * ```
  *
  * Later deployments keep the value you put, unless `username` changes: CloudFormation then

@@ -135,6 +135,16 @@ export interface PullThroughCacheAttributes {
    * @default false
    */
   readonly repositoryTemplateHasResourceTags?: boolean;
+
+  /**
+   * The resource tags of the cache's repository creation templates (its
+   * `repositoryTemplate.resourceTags`): the grants then allow `ecr:TagResource` only with exactly
+   * these tags. Implies `repositoryTemplateHasResourceTags`.
+   *
+   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
+   * `ecr:TagResource` with any tags (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
+   */
+  readonly repositoryTemplateResourceTags?: { [key: string]: string };
 }
 
 /**
@@ -197,9 +207,16 @@ export class PullThroughCache extends PullThroughCacheBase {
       problems.push(`region: '${location.region}' is in partition ${RegionInfo.get(location.region).partition}, this stack's region '${stackRegion}' in `
         + `${RegionInfo.get(stackRegion).partition}; IAM principals cannot be granted across partitions`);
     }
+    const tags = attrs.repositoryTemplateResourceTags;
+    const tagsKnown = tags !== undefined && Object.keys(tags).length > 0;
+    if (attrs.repositoryTemplateHasResourceTags === false && tagsKnown) {
+      problems.push(`repositoryTemplateHasResourceTags: false, but repositoryTemplateResourceTags gives ${Object.keys(tags).length} tag(s); `
+        + 'templates with tags make the first pull tag the repository: drop repositoryTemplateHasResourceTags or set it to true');
+    }
     const plan = planUpstreams(scope, location, attrs.upstreams, false);
     throwIfInvalid(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
-    return new ImportedPullThroughCache(scope, id, location, plan, attrs.repositoryTemplateHasResourceTags ?? false);
+    return new ImportedPullThroughCache(scope, id, location, plan,
+      attrs.repositoryTemplateHasResourceTags ?? tagsKnown, tagsKnown ? { ...tags } : undefined);
   }
 
   /**
@@ -213,6 +230,9 @@ export class PullThroughCache extends PullThroughCacheBase {
 
   /** Whether `repositoryTemplate.resourceTags` is set: the first pull then tags the repository. */
   public readonly repositoryTemplateHasResourceTags: boolean;
+
+  /** `repositoryTemplate.resourceTags`, when set: the only tags the grants let a puller put. */
+  public readonly repositoryTemplateResourceTags?: { [key: string]: string };
 
   /** The pull-through cache rules, in the order the upstreams were given. */
   public readonly rules: ecr.CfnPullThroughCacheRule[];
@@ -251,6 +271,7 @@ export class PullThroughCache extends PullThroughCacheBase {
     const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes, templatePolicyStatements(props.crossAccountAccess));
     this.templateRole = renderer.role;
     this.repositoryTemplateHasResourceTags = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
+    this.repositoryTemplateResourceTags = this.repositoryTemplateHasResourceTags ? { ...templateOptions.resourceTags } : undefined;
 
     const rootTemplate = templateOptions.scope === TemplateScope.ANY_PREFIX
       ? renderTemplate(this, 'RootTemplate', renderer, ROOT_PREFIX)
@@ -319,11 +340,18 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
   public readonly upstreams: CacheUpstream[];
 
   constructor(
-    scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan, public readonly repositoryTemplateHasResourceTags: boolean,
+    scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan,
+    public readonly repositoryTemplateHasResourceTags: boolean,
+    public readonly repositoryTemplateResourceTags: { [key: string]: string } | undefined,
   ) {
     super(scope, id, location);
     for (const warning of plan.warnings) {
       warn(this, warning.id, warning.message);
+    }
+    if (repositoryTemplateHasResourceTags && repositoryTemplateResourceTags === undefined) {
+      warn(this, 'tagResourceUnconditioned',
+        'repositoryTemplateHasResourceTags without repositoryTemplateResourceTags: grantPull allows ecr:TagResource on the cached repositories '
+        + 'with any tags; give the templates\' tags as repositoryTemplateResourceTags to allow only those');
     }
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);

@@ -48,6 +48,15 @@ describe('cross-account access', () => {
     }]);
   });
 
+  test('organization without a ROOT rule: CreateRepository only under the cache\'s prefixes, no ROOT-rule warning', () => {
+    const stack = newStack();
+    cache(stack, { organizationId: 'o-a1b2c3d4e5' });
+    const statements = registryStatements(stack);
+    expect(statements).toEqual([expect.objectContaining({ Action: REGISTRY_ACTIONS, Resource: CACHED_ARNS })]);
+    expect(JSON.stringify(statements)).not.toMatch(/repository\/\*"/);
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Cache', Match.stringLikeRegexp('crossAccountRootRule'));
+  });
+
   test('accounts: every creation template lets the accounts pull', () => {
     const stack = newStack();
     cache(stack, { accounts: ['444455556666'] });

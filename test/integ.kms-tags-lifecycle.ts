@@ -8,9 +8,10 @@
 //     npx integ-runner --directory test --language typescript
 //
 // Real deployment:
-// 1. create the Docker Hub credential secret once, in the test's account and region:
+// 1. create the Docker Hub credential secret once, in the test's account and region, from a 0600
+//    file holding {"username":…,"accessToken":…} written as README "Credentials" shows:
 //      aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub \
-//        --secret-string '{"username":"<docker user>","accessToken":"<docker PAT>"}'
+//        --secret-string file://dockerhub.json
 // 2. give its complete ARN (with the 6-character suffix): CDK context `dockerSecretArn` when
 //    deploying the app with the CDK CLI (`-c dockerSecretArn=arn:...`), or, with integ-runner
 //    (which sets the app's context itself), the environment variable INTEG_DOCKER_SECRET_ARN;
@@ -29,6 +30,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PullThroughCache, TemplateScope, UpstreamRegistry } from '../src';
+import { tagOnCreateConditions } from '../src/private/grants';
 
 const PLACEHOLDER_DOCKER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/integ-dockerhub-AbCdEf';
 
@@ -115,7 +117,8 @@ for (const prefix of ['integdocker', 'integecrpublic']) {
 
 // The first pull: BatchGetImage on a repository that does not exist yet makes ECR import the
 // image from upstream and create the repository from the template. The caller needs what
-// grantPull gives, plus ecr:TagResource because the template tags the repository.
+// grantPull gives, plus ecr:TagResource because the template tags the repository: only with the
+// template's tags, as grantPull allows it (the deploy proves ECR's tag-on-create meets it).
 const repositoryArn = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: PULLED_REPOSITORY });
 const firstPull = assertions.awsApiCall('ECR', 'batchGetImage', {
   repositoryName: PULLED_REPOSITORY,
@@ -127,8 +130,14 @@ firstPull.expect(ExpectedResult.objectLike({
 // With waitForAssertions, the call is made by the waiter's function: grant it the first pull.
 firstPull.waiterProvider!.addToRolePolicy({
   Effect: 'Allow',
-  Action: ['ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository', 'ecr:TagResource'],
+  Action: ['ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
   Resource: [repositoryArn],
+});
+firstPull.waiterProvider!.addToRolePolicy({
+  Effect: 'Allow',
+  Action: ['ecr:TagResource'],
+  Resource: [repositoryArn],
+  Condition: tagOnCreateConditions(stack.cache.repositoryTemplateResourceTags!),
 });
 
 const repository = assertions

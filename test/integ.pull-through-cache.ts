@@ -10,11 +10,12 @@
 // cache creates the registry's only ROOT template):
 // 1. create the two credential secrets once, in the test's account and region, with the real
 //    user names and access tokens (ECR needs the names to start with `ecr-pullthroughcache/` and
-//    the AWS managed key):
+//    the AWS managed key), each from a 0600 file holding {"username":…,"accessToken":…} written
+//    as README "Credentials" shows (a GitHub classic PAT with read:packages for GHCR):
 //      aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub \
-//        --secret-string '{"username":"<docker user>","accessToken":"<docker PAT>"}'
+//        --secret-string file://dockerhub.json
 //      aws secretsmanager create-secret --name ecr-pullthroughcache/integ-ghcr \
-//        --secret-string '{"username":"<github user>","accessToken":"<classic PAT, read:packages>"}'
+//        --secret-string file://ghcr.json
 // 2. give their complete ARNs (with the 6-character suffix): CDK context `dockerSecretArn` and
 //    `ghcrSecretArn` when deploying the app with the CDK CLI (`-c dockerSecretArn=arn:...`), or,
 //    with integ-runner (which sets the app's context itself), the environment variables

@@ -69,7 +69,8 @@ class CountingNist80053R5Checks extends NIST80053R5Checks {
 
 /**
  * What `grantPull`/`grantPullFromUpstream` give on the cached repositories (src/private/grants.ts),
- * plus `ecr:TagResource` when the creation template tags the repositories.
+ * plus `ecr:TagResource` when the creation template tags the repositories: in its own statement,
+ * conditioned on the templates' tags, or with these actions when an import does not know them.
  */
 const PULL_ACTIONS = [
   'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability',

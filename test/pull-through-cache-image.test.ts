@@ -96,9 +96,15 @@ describe('containerImage', () => {
     });
     const taskDefinition = new ecs.Ec2TaskDefinition(stack, 'Task');
     taskDefinition.addContainer('app', { image: cache.containerImage('quay.io/org/app:1'), memoryLimitMiB: 256 });
-    expect(executionRoleStatements(stack, taskDefinition)[0]).toEqual({
-      Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: cachedArn('quaycache'),
-    });
+    expect(executionRoleStatements(stack, taskDefinition).slice(0, 2)).toEqual([
+      { Effect: 'Allow', Action: PULL_ACTIONS, Resource: cachedArn('quaycache') },
+      {
+        Effect: 'Allow',
+        Action: 'ecr:TagResource',
+        Resource: cachedArn('quaycache'),
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] }, 'StringEquals': { 'aws:RequestTag/team': 'platform' } },
+      },
+    ]);
   });
 
   test('the reference is checked when the image is created, before any container', () => {

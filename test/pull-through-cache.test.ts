@@ -307,10 +307,21 @@ describe('template options', () => {
             Action: 'ecr:CreateRepository',
             Resource: [repositoryArnPattern('k8scache/*'), repositoryArnPattern('quaycache/*')],
           },
-          { Effect: 'Allow', Action: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
+          // Only grants an AWS service (ECR) asks for: no CreateGrant for whoever holds the role.
+          {
+            Effect: 'Allow',
+            Action: 'kms:CreateGrant',
+            Resource: keyArn,
+            Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+          },
+          { Effect: 'Allow', Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
         ],
       },
     });
+    // CreateGrant appears nowhere without the condition.
+    const createGrants = allStatements(template).filter(st => [st.Action].flat().includes('kms:CreateGrant'));
+    expect(createGrants).toHaveLength(1);
+    expect(createGrants[0].Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': true } });
     // The templates are created after the role and its policy.
     for (const t of Object.values<any>(template.findResources('AWS::ECR::RepositoryCreationTemplate'))) {
       expect(t.Properties.CustomRoleArn).toEqual(roleArn);
@@ -336,6 +347,35 @@ describe('template options', () => {
     expect(templateProperties(stack).map(p => p.EncryptionConfiguration)).toEqual([
       { EncryptionType: 'KMS_DSSE' }, { EncryptionType: 'KMS_DSSE' },
     ]);
+  });
+
+  test('an imported key: CreateGrant carries kms:GrantIsForAWSResource too', () => {
+    const stack = newStack();
+    const keyArn = 'arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    publicCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) });
+    const statements = allStatements(Template.fromStack(stack)).filter(st => [st.Action].flat().some((a: string) => a.startsWith('kms:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'kms:CreateGrant', Resource: keyArn, Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } },
+      { Effect: 'Allow', Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: keyArn },
+    ]);
+  });
+
+  test('a key whose policy names its principals: the key policy\'s CreateGrant has the condition too', () => {
+    const stack = newStack();
+    const cfnKey = new kms.CfnKey(stack, 'CfnKey', {
+      keyPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }] },
+    });
+    const cache = publicCache(stack, { encryptionKey: kms.Key.fromCfnKey(cfnKey) });
+    const template = Template.fromStack(stack);
+    const condition = { Bool: { 'kms:GrantIsForAWSResource': true } };
+    const roleArn = { 'Fn::GetAtt': [stack.getLogicalId(cache.templateRole!.node.defaultChild as iam.CfnRole), 'Arn'] };
+    const keyPolicy = template.findResources('AWS::KMS::Key')[stack.getLogicalId(cfnKey)].Properties.KeyPolicy;
+    expect(keyPolicy.Statement.filter((st: any) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: roleArn }))).toEqual([
+      { Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kms:CreateGrant', Resource: '*', Condition: condition },
+      { Effect: 'Allow', Principal: { AWS: roleArn }, Action: ['kms:RetireGrant', 'kms:DescribeKey'], Resource: '*' },
+    ]);
+    const createGrants = allStatements(template).filter(st => [st.Action].flat().includes('kms:CreateGrant'));
+    expect(createGrants).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: condition })]);
   });
 
   test('KMS_DSSE with a key keeps the key', () => {
@@ -543,9 +583,10 @@ describe('grants', () => {
     expectLeastPrivilege(template);
   });
 
-  test('grantPull adds ecr:TagResource on the prefixes when the template tags new repositories', () => {
+  test('grantPull adds ecr:TagResource on the prefixes, only with the templates\' tags, when they tag new repositories', () => {
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const cache = publicCache(stack, { resourceTags: { 'team': 'platform', 'cost-center': 'cache' } });
+    expect(cache.repositoryTemplateResourceTags).toEqual({ 'team': 'platform', 'cost-center': 'cache' });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPullFromUpstream(role, 'quaycache');
     const template = Template.fromStack(stack);
@@ -553,12 +594,50 @@ describe('grants', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
       PolicyDocument: {
         Statement: [
-          { Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*') },
+          { Effect: 'Allow', Action: PULL_ACTIONS, Resource: repositoryArnPattern('quaycache/*') },
+          {
+            Effect: 'Allow',
+            Action: 'ecr:TagResource',
+            Resource: repositoryArnPattern('quaycache/*'),
+            // No other key, and each key with the template's value: a grantee cannot retag a
+            // cached repository with tags of its choosing.
+            Condition: {
+              'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-center', 'team'] },
+              'StringEquals': { 'aws:RequestTag/cost-center': 'cache', 'aws:RequestTag/team': 'platform' },
+            },
+          },
           { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
         ],
       },
     });
+    // ecr:TagResource appears nowhere without that condition.
+    const tagging = allStatements(template).filter(st => [st.Action].flat().includes('ecr:TagResource') && st.Condition === undefined);
+    expect(tagging.map(st => st.Action)).toEqual([['ecr:CreateRepository', 'ecr:TagResource']]); // the template role's, for ECR itself
     expectLeastPrivilege(template);
+  });
+
+  test('the token a grantee fetches can pull, never push: grantPull has no registry write action', () => {
+    // An ECR token carries all of its principal's ECR permissions (README, "What the token
+    // allows"), so what grantPull adds must not let a node's token push.
+    const stack = newStack();
+    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(role);
+    // Every policy of the stack: the grantee's and the template role's.
+    const granted = allStatements(Template.fromStack(stack)).flatMap(st => [st.Action].flat());
+    expect(granted).toContain('ecr:BatchImportUpstreamImage');
+    for (const write of ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:BatchDeleteImage', 'ecr:DeleteRepository', 'ecr:SetRepositoryPolicy', 'ecr:UntagResource']) {
+      expect(granted).not.toContain(write);
+    }
+  });
+
+  test('without resource tags, grantPull has no ecr:TagResource', () => {
+    const stack = newStack();
+    const cache = publicCache(stack);
+    expect(cache.repositoryTemplateResourceTags).toBeUndefined();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(role);
+    expect(JSON.stringify(allStatements(Template.fromStack(stack)))).not.toContain('ecr:TagResource');
   });
 
   test('grantPull to a principal without a policy (a user) is still least privilege', () => {
@@ -602,7 +681,7 @@ describe('grants', () => {
     expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
   });
 
-  test('fromPullThroughCacheAttributes with tagging templates grants ecr:TagResource', () => {
+  test('fromPullThroughCacheAttributes with tagging templates of unknown tags grants ecr:TagResource, with a warning', () => {
     const stack = newStack();
     const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
       upstreams: [{ registry: UpstreamRegistry.quay() }],
@@ -618,6 +697,41 @@ describe('grants', () => {
         ],
       },
     });
+    Annotations.fromStack(stack).hasWarning('/Stack/Imported', Match.stringLikeRegexp('cdk-pull-through-cache:tagResourceUnconditioned'));
+  });
+
+  test('fromPullThroughCacheAttributes with the templates\' tags limits ecr:TagResource to them, without a warning', () => {
+    const stack = newStack();
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplateResourceTags: { team: 'platform' },
+    });
+    expect(imported.repositoryTemplateHasResourceTags).toBe(true);
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantPull(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: PULL_ACTIONS, Resource: repositoryArnPattern('quaycache/*') },
+          {
+            Action: 'ecr:TagResource',
+            Resource: repositoryArnPattern('quaycache/*'),
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] }, 'StringEquals': { 'aws:RequestTag/team': 'platform' } },
+          },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Imported', Match.stringLikeRegexp('tagResourceUnconditioned'));
+  });
+
+  test('fromPullThroughCacheAttributes: tags with repositoryTemplateHasResourceTags false is an error', () => {
+    const stack = newStack();
+    expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplateHasResourceTags: false,
+      repositoryTemplateResourceTags: { team: 'platform' },
+    })).toThrow(/repositoryTemplateHasResourceTags \(Python: repository_template_has_resource_tags\): false, but repositoryTemplateResourceTags gives 1 tag\(s\)/);
   });
 
   test.each([

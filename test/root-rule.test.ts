@@ -109,6 +109,35 @@ describe('a ROOT rule of an ECR upstream (registry-wide mirror)', () => {
 });
 
 describe('a ROOT rule with crossAccountAccess, scanning and the registry policy', () => {
+  test.each([
+    [{ accounts: ['777788889999'] }, 'the accounts'],
+    [{ organizationId: 'o-a1b2c3d4e5' }, 'every account of the organization'],
+  ])('%j: CreateRepository on repository/* (the rule creates any name), stated as the crossAccountRootRule warning', (crossAccountAccess, who) => {
+    const stack = newEnvStack();
+    const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);
+    new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+      crossAccountAccess,
+    });
+    const statements = Template.fromStack(stack).findResources('AWS::ECR::RegistryPolicy');
+    const [policy] = Object.values<any>(statements);
+    expect(policy.Properties.PolicyText.Statement).toEqual([
+      expect.objectContaining({ Action: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'], Resource: arn('*') }),
+    ]);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
+      `lets ${who} call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/\\*.*cdk-pull-through-cache:crossAccountRootRule`,
+    ));
+  });
+
+  test('a ROOT rule without crossAccountAccess: no crossAccountRootRule warning', () => {
+    const stack = newEnvStack();
+    const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);
+    new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Cache', Match.stringLikeRegexp('crossAccountRootRule'));
+  });
+
   test('warns that the ROOT template opens other rules\' repositories, and covers them with repository/* alone', () => {
     const stack = newEnvStack();
     rootCache(stack);

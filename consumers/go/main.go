@@ -59,7 +59,9 @@ var expectedUpstreams = map[string]string{
 func newReferenceStack(scope constructs.Construct, id string, props *awscdk.StackProps) (awscdk.Stack, ptc.PullThroughCache) {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 
-	// The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
+	// The secrets hold a placeholder token; put the real one with `aws secretsmanager
+	// put-secret-value ... --secret-string file://secret.json` from a 0600 file (README,
+	// "Credentials"), never with the token on the command line.
 	dockerSecret := ptc.PullThroughCacheSecret_Create(stack, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("dockerio"),
 		Username:     jsii.String("my-docker-user"),

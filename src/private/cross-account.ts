@@ -40,16 +40,33 @@ export function crossAccountProblems(access: CrossAccountAccess): string[] {
 }
 
 /** Legal cross-account choices that likely grant more than meant. */
-export function crossAccountWarnings(access: CrossAccountAccess | undefined, templatePrefixes: string[]): Warning[] {
-  if (access === undefined || !templatePrefixes.includes(ROOT_PREFIX)) {
+export function crossAccountWarnings(access: CrossAccountAccess | undefined, templatePrefixes: string[], rulePrefixes: string[]): Warning[] {
+  if (access === undefined) {
     return [];
   }
-  return [{
-    id: 'crossAccountAnyPrefix',
-    message: 'crossAccountAccess with a ROOT repository creation template (repositoryTemplate.scope ANY_PREFIX, or an upstream with the prefix ROOT): '
-      + 'the ROOT template gives its repository policy to every repository any pull-through cache rule of the registry creates without a template of its own, '
-      + 'so the other accounts may also pull images cached by rules this construct does not manage',
-  }];
+  const warnings: Warning[] = [];
+  if (rulePrefixes.includes(ROOT_PREFIX)) {
+    // A ROOT rule creates each cached repository under its upstream name, any name: the registry
+    // policy cannot name fewer repositories than repository/* and still let the first pull work.
+    warnings.push({
+      id: 'crossAccountRootRule',
+      message: 'crossAccountAccess with an upstream of prefix ROOT: the registry policy lets '
+        + `${access.organizationId !== undefined ? 'every account of the organization' : 'the accounts'} `
+        + 'call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/*, every repository name of this registry, '
+        + 'since a ROOT rule creates repositories under any name. ECR enforces a registry policy on direct calls too (registry policy scope V2, the default), '
+        + 'so their principals can create empty repositories of any name here (not push to them), without the creation template. '
+        + 'Give the ECR upstream a prefix to limit them to repository/<prefix>/*',
+    });
+  }
+  if (templatePrefixes.includes(ROOT_PREFIX)) {
+    warnings.push({
+      id: 'crossAccountAnyPrefix',
+      message: 'crossAccountAccess with a ROOT repository creation template (repositoryTemplate.scope ANY_PREFIX, or an upstream with the prefix ROOT): '
+        + 'the ROOT template gives its repository policy to every repository any pull-through cache rule of the registry creates without a template of its own, '
+        + 'so the other accounts may also pull images cached by rules this construct does not manage',
+    });
+  }
+  return warnings;
 }
 
 /**

@@ -43,24 +43,53 @@ export function cachedRepositoryArn(scope: IConstruct, location: RegistryLocatio
 }
 
 /**
+ * The conditions under which a grantee may call `ecr:TagResource`: with exactly the creation
+ * templates' tags, keys and values. ECR checks TagResource when the first pull creates a
+ * repository with the templates' tags, and offers `aws:TagKeys` and `aws:RequestTag/<key>` for it
+ * (ECR user guide, "Using Tag-Based Access Control"); it has no condition key that tells a tag on
+ * create from a later TagResource call. So a grantee can add no other tag, and can only reset a
+ * cached repository's tags to the templates' values.
+ */
+export function tagOnCreateConditions(tags: { [key: string]: string }): Record<string, Record<string, unknown>> {
+  const keys = Object.keys(tags).sort();
+  return {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': keys },
+    'StringEquals': Object.fromEntries(keys.map(key => [`aws:RequestTag/${key}`, tags[key]])),
+  };
+}
+
+/**
+ * The tags the first pull puts on a repository it creates: the templates' tags, or `{}` when the
+ * templates set tags this app does not know (an import with `repositoryTemplateHasResourceTags`
+ * only); `undefined` when the templates set none.
+ */
+export type TagsOnCreate = { [key: string]: string } | undefined;
+
+/**
  * Grant the pull-through actions on the prefixes' repositories (plus `ecr:TagResource` when the
- * creation template tags them), and `ecr:GetAuthorizationToken` (which has no resource) on `*`.
+ * creation template tags them, limited to the templates' tags when they are known), and
+ * `ecr:GetAuthorizationToken` (which has no resource) on `*`.
  */
 export function grantPullThrough(
-  scope: IConstruct, location: RegistryLocation, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate: boolean,
+  scope: IConstruct, location: RegistryLocation, grantee: iam.IGrantable, prefixes: string[], tagsOnCreate: TagsOnCreate,
 ): iam.Grant {
   // A ROOT rule's repositories are every repository: `repository/*` covers the other prefixes too.
-  const granted = coveringPrefixes(prefixes);
+  const resourceArns = coveringPrefixes(prefixes).sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, location, prefix));
+  const knownTags = tagsOnCreate !== undefined && Object.keys(tagsOnCreate).length > 0 ? tagsOnCreate : undefined;
+  // A template with resource tags makes the first pull tag the new repository as the caller;
+  // with unknown tags, TagResource stays with the other actions, unconditioned.
   const pull = iam.Grant.addToPrincipal({
     grantee,
-    // A template with resource tags makes the first pull tag the new repository as the caller.
-    actions: tagsOnCreate ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,
-    resourceArns: granted.sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, location, prefix)),
+    actions: tagsOnCreate !== undefined && !knownTags ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,
+    resourceArns,
   });
+  const tag = knownTags
+    ? [iam.Grant.addToPrincipal({ grantee, actions: ['ecr:TagResource'], resourceArns, conditions: tagOnCreateConditions(knownTags) })]
+    : [];
   const token = iam.Grant.addToPrincipal({
     grantee,
     actions: ['ecr:GetAuthorizationToken'],
     resourceArns: ['*'],
   });
-  return pull.combine(token);
+  return [...tag, token].reduce((grant, next) => grant.combine(next), pull);
 }

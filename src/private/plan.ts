@@ -150,7 +150,7 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
   const templatePrefixes = scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix);
   if (props.crossAccountAccess !== undefined) {
     problems.push(...inField('crossAccountAccess', crossAccountProblems(props.crossAccountAccess)));
-    warnings.push(...crossAccountWarnings(props.crossAccountAccess, templatePrefixes));
+    warnings.push(...crossAccountWarnings(props.crossAccountAccess, templatePrefixes, upstreams.map(u => u.prefix)));
   }
   if (props.scanning !== undefined) {
     // Each prefix's filter first, named by its upstream; then the options and the registry's

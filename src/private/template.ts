@@ -21,6 +21,9 @@ import {
   repositoryPattern,
 } from './rules';
 
+/** The KMS condition key that limits CreateGrant to grants an AWS service asks for. */
+export const GRANT_IS_FOR_AWS_RESOURCE = 'kms:GrantIsForAWSResource';
+
 const WITH_EXCLUSION = [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, ecr.TagMutability.MUTABLE_WITH_EXCLUSION];
 const IMMUTABLE = [ecr.TagMutability.IMMUTABLE, ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION];
 
@@ -109,6 +112,24 @@ function isAnyPrincipal(principal: any): boolean {
 }
 
 /**
+ * A grantee whose statements carry `conditions` wherever `kms.IKey.grant` puts them: in the
+ * principal's own policy (which `iam.PrincipalWithConditions` alone leaves without them) and, as
+ * the statement's principal, in the key policy.
+ */
+class ConditionalGrantee implements iam.IGrantable {
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(principal: iam.IPrincipal, conditions: iam.Conditions) {
+    this.grantPrincipal = new (class extends iam.PrincipalWithConditions {
+      public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+        statement.addConditions(conditions);
+        return super.addToPrincipalPolicy(statement);
+      }
+    })(principal, conditions);
+  }
+}
+
+/**
  * What every repository creation template of one cache shares, and the role ECR assumes to apply
  * them when resource tags or a customer-managed key need one.
  */
@@ -138,7 +159,13 @@ export class TemplateRenderer {
         actions: tags.length > 0 ? ['ecr:CreateRepository', 'ecr:TagResource'] : ['ecr:CreateRepository'],
         resources: repositories,
       }));
-      key?.grant(this.role, 'kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey');
+      if (key) {
+        // ECR creates the new repository's grants on the key, as the role (ECR guide, "Encryption
+        // at rest"): CreateGrant only when an AWS service integrated with KMS asks for it, not a
+        // caller holding the role's credentials (KMS guide, "Controlling access to grants").
+        key.grant(new ConditionalGrantee(this.role, { Bool: { [GRANT_IS_FOR_AWS_RESOURCE]: true } }), 'kms:CreateGrant');
+        key.grant(this.role, 'kms:RetireGrant', 'kms:DescribeKey');
+      }
     }
 
     this.properties = {

@@ -67,7 +67,9 @@ public final class ReferenceApp {
         public ReferenceStack(final Construct scope, final String id, final StackProps props) {
             super(scope, id, props);
 
-            // The secrets hold a placeholder token; put the real one with `aws secretsmanager put-secret-value`.
+            // The secrets hold a placeholder token; put the real one with `aws secretsmanager
+            // put-secret-value ... --secret-string file://secret.json` from a 0600 file (README,
+            // "Credentials"), never with the token on the command line.
             Secret dockerSecret = PullThroughCacheSecret.create(this, "DockerHubSecret", PullThroughCacheSecretProps.builder()
                     .registryName("dockerio")
                     .username("my-docker-user")
