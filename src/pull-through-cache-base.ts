@@ -6,6 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { ContainerdNodeScriptOptions } from './containerd-node-script';
+import { PullMetricOptions } from './operations/metric-options';
+import { cacheMetrics } from './operations/private/cache-metrics';
 import { PullThroughCacheImage } from './private/container-image';
 import { containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
@@ -16,8 +18,6 @@ import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
 import { EC2_USER_DATA_MAX_BYTES, renderContainerdNodeScript } from './private/node-script';
 import { prefixPath } from './private/rules';
-import { PullMetricOptions } from './operations/metric-options';
-import { cacheMetrics } from './operations/private/cache-metrics';
 import { UpstreamRegistry } from './upstream-registry';
 
 /**

@@ -127,8 +127,11 @@ describe('metricRepositoryPulls', () => {
     expect([metric.account, metric.region]).toEqual([ENV.account, ENV.region]);
     new cloudwatch.Alarm(stack, 'AlpinePulls', { metric, threshold: 1000, evaluationPeriods: 1 });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/ECR', MetricName: 'RepositoryPullCount', Dimensions: [{ Name: 'RepositoryName', Value: 'hub/ghcr/org/app' }],
-      Statistic: 'Sum', Period: 300,
+      Namespace: 'AWS/ECR',
+      MetricName: 'RepositoryPullCount',
+      Dimensions: [{ Name: 'RepositoryName', Value: 'hub/ghcr/org/app' }],
+      Statistic: 'Sum',
+      Period: 300,
     });
   });
 

@@ -165,7 +165,9 @@ export function pullsSearchProblem(prefixes: string[], statistic: string): strin
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
  */
-export function pullsExpression(env: Environment, prefixes: string[], label: string, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
+export function pullsExpression(
+  env: Environment, prefixes: string[], label: string, props: cloudwatch.MetricOptions = {},
+): cloudwatch.MathExpression {
   const period = props.period ?? Duration.minutes(5);
   const statistic = props.statistic ?? cloudwatch.Stats.SUM;
   const { account, region } = where(env, props);
