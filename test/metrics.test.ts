@@ -102,6 +102,7 @@ describe('metricPulls', () => {
   test.each([
     ['an unknown prefix', { prefix: 'nope' }, /prefix: no upstream has prefix 'nope'; the prefixes are 'dockercache', 'hub\/ghcr\/', 'quaycache'/],
     ['a statistic with a quote', { statistic: 'Sum\'' }, /statistic: 'Sum'' is not a CloudWatch statistic/],
+    ['dimensions', { dimensionsMap: { RepositoryName: 'x' } }, /dimensionsMap \(Python: dimensions_map\): a SEARCH finds the repositories of the prefix itself/],
   ])('%s is an error naming the field', (_, options, message) => {
     const { cache } = build();
     expect(() => cache.metricPulls(options)).toThrow(/^PullThroughCache.metricPulls at 'Stack\/Cache' is invalid:/);

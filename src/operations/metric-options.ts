@@ -1,7 +1,8 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /**
- * Options of `metricPulls`: which upstream, and the metric's period, statistic and label.
+ * Options of `metricPulls`: which upstream, and the metric's period, statistic and label
+ * (a `SEARCH` takes no `dimensionsMap` or `unit`).
  */
 export interface PullMetricOptions extends cloudwatch.MetricOptions {
   /**

@@ -95,6 +95,9 @@ export class PullThroughCacheDashboard extends Construct {
       height: 2,
     }));
 
+    // The quota is per second: the calls of each minute divided by its length (PERIOD), against
+    // SERVICE_QUOTA, both metric math functions of
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
     const calls = cache.metricBatchGetImageCalls();
     const minute = Duration.minutes(1);
     this.dashboard.addWidgets(

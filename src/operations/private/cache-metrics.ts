@@ -31,7 +31,10 @@ export function cacheMetrics(cache: MeteredCache) {
           : undefined);
         prefixes = [known!];
       }
-      fail('metricPulls', pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM));
+      // A SEARCH finds its metrics: it has no fixed dimensions or unit to filter on.
+      const ignored = (['dimensionsMap', 'unit'] as const).find(field => props[field] !== undefined);
+      fail('metricPulls', ignored === undefined ? pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM)
+        : `${ignored}: a SEARCH finds the repositories of the prefix itself and takes no ${ignored}; use metricRepositoryPulls`);
       const label = prefix === undefined ? 'Pulls through the cache' : `Pulls through ${prefixPath(prefixes[0])}`;
       return pullsExpression(cache.env, prefixes, label, props);
     },
