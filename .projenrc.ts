@@ -179,6 +179,14 @@ project.addTask('update-safety', {
 project.testTask.spawn(cfnLint);
 project.testTask.spawn(integ);
 
+// The picture of the dashboard in docs/operations.md, drawn from the synthesized dashboard body of
+// examples/operations-stack.ts; test/dashboard.test.ts fails when the committed SVG differs.
+project.addTask('docs:dashboard', {
+  description: 'Draw the reference cache\'s dashboard layout (docs/dashboard.svg) from its synthesized body',
+  env: tsEnv,
+  exec: 'ts-node scripts/dashboard-svg.ts',
+});
+
 // Figures, not a timed test: synth time, template size and grantPull policy size against the same
 // resources written with L1 classes, for 1 to 50 upstreams.
 project.addTask('bench', {

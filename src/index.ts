@@ -9,3 +9,5 @@ export * from './registry-policy';
 export * from './registry-scanning';
 export * from './containerd-mirror';
 export * from './containerd-node-script';
+export * from './operations/metric-options';
+export * from './operations/pull-through-cache-dashboard';

@@ -6,10 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { ContainerdNodeScriptOptions } from './containerd-node-script';
+import { PullMetricOptions } from './operations/metric-options';
+import { cacheMetrics } from './operations/private/cache-metrics';
 import { PullThroughCacheImage } from './private/container-image';
 import { containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
-import { pullFailureMetric, pullThroughCacheRule } from './private/events';
+import { pullThroughCacheRule } from './private/events';
 import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
@@ -144,11 +146,43 @@ export interface IPullThroughCache extends IResource {
   onPullFailure(id: string, options?: events.OnEventOptions): events.Rule;
 
   /**
-   * The number of failed pull-through cache actions of the cache's prefixes.
+   * Client pulls of the cache's repositories (`AWS/ECR` `RepositoryPullCount`), summed: of every
+   * upstream, or of `options.prefix`'s. A metric math `SEARCH`: fit for graphs; alarms refuse it.
+   *
+   * @param options the upstream's prefix, the period, statistic and label
+   */
+  metricPulls(options?: PullMetricOptions): cloudwatch.IMetric;
+
+  /**
+   * Client pulls of one cached repository (`AWS/ECR` `RepositoryPullCount`): fit for alarms.
+   *
+   * @param repositoryName a repository under one of the cache's prefixes, e.g. `dockercache/library/alpine`
+   * @param props change the statistic, period, label, ...
+   */
+  metricRepositoryPulls(repositoryName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * Upstream syncs, successful or not: the `MatchedEvents` of a rule made by `onPullThroughCacheAction`.
+   *
+   * @param rule the rule whose matches are counted
+   * @param props change the statistic, period, label, ...
+   */
+  metricSyncs(rule: events.IRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * Failed upstream syncs: the `MatchedEvents` of a rule made by `onPullFailure`.
+   *
+   * @param rule the rule whose matches are counted
+   * @param props change the statistic, period, label, ...
+   */
+  metricSyncFailures(rule: events.IRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * `BatchGetImage` calls of the whole account in the cache's region (`AWS/Usage` `CallCount`).
    *
    * @param props change the statistic, period, label, ...
    */
-  metricPullFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricBatchGetImageCalls(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
 /**
@@ -379,17 +413,65 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * The number of failed pull-through cache actions of the cache's prefixes: the `MatchedEvents`
-   * metric (namespace `AWS/Events`) of a failure rule the cache creates for it on the first call
-   * (construct id `PullFailureMetricRule`, no target), `Sum` over 5 minutes.
+   * Client pulls of the cache's repositories, summed into one time series: every upstream's, or
+   * `options.prefix`'s. `Sum` over 5 minutes.
    *
-   * EventBridge publishes no data point while nothing matches: alarm with
-   * `treatMissingData: TreatMissingData.NOT_BREACHING`.
+   * A metric math `SUM(SEARCH(...))` over `AWS/ECR` `RepositoryPullCount` of the repositories whose
+   * name holds the prefix's words: graphs take it, CloudWatch alarms refuse `SEARCH` (alarm on
+   * `metricRepositoryPulls`). ECR publishes no data point for a repository nobody pulls.
    *
+   * @param options the upstream's prefix, the period, statistic and label
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-repository-metrics.html
+   */
+  public metricPulls(options?: PullMetricOptions): cloudwatch.IMetric {
+    return cacheMetrics(this).pulls(options);
+  }
+
+  /**
+   * Client pulls of one cached repository: `AWS/ECR` `RepositoryPullCount` by `RepositoryName`,
+   * `Sum` over 5 minutes.
+   *
+   * @param repositoryName a repository under one of the cache's prefixes, e.g. `dockercache/library/alpine`
+   * @param props change the statistic, period, label, ...
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-repository-metrics.html
+   */
+  public metricRepositoryPulls(repositoryName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return cacheMetrics(this).repositoryPulls(repositoryName, props);
+  }
+
+  /**
+   * Upstream syncs (ECR caching an image), successful or not: `AWS/Events` `MatchedEvents` of
+   * `rule`, `Sum` over 5 minutes. Creates nothing; EventBridge publishes no data point while
+   * nothing matches.
+   *
+   * @param rule a rule made by `onPullThroughCacheAction`
    * @param props change the statistic, period, label, ...
    * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
    */
-  public metricPullFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return pullFailureMetric(this, this.prefixes, props, this.env);
+  public metricSyncs(rule: events.IRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return cacheMetrics(this).syncs(rule, false, props);
+  }
+
+  /**
+   * Failed upstream syncs: `AWS/Events` `MatchedEvents` of `rule`, `Sum` over 5 minutes. Creates
+   * nothing; alarm with `treatMissingData: TreatMissingData.NOT_BREACHING`.
+   *
+   * @param rule a rule made by `onPullFailure`
+   * @param props change the statistic, period, label, ...
+   * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+   */
+  public metricSyncFailures(rule: events.IRule, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return cacheMetrics(this).syncs(rule, true, props);
+  }
+
+  /**
+   * `BatchGetImage` calls (one per image pull) of the whole account in the cache's region, every
+   * repository included: `AWS/Usage` `CallCount`, `Sum` over 1 minute. The quota is per second.
+   *
+   * @param props change the statistic, period, label, ...
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/monitoring-usage.html
+   */
+  public metricBatchGetImageCalls(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return cacheMetrics(this).batchGetImageCalls(props);
   }
 }

@@ -8,11 +8,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CentralCacheStack, ConsumerStack } from '../examples/consumer-account-stacks';
 import { RegionalCacheStage } from '../examples/multi-region-stage';
+import { OperationsStack } from '../examples/operations-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 import { OrganizationCacheStack } from '../examples/stacksets-stack';
 import {
   CrossAccountAccess,
   PullThroughCache,
+  PullThroughCacheDashboard,
   PullThroughCacheSecret,
   RepositoryTemplateOptions,
   ScanFrequency,
@@ -26,7 +28,7 @@ import {
 /**
  * A matrix of configurations of the library, one stack per configuration, that tools we did not
  * write (cfn-lint, cdk-nag) check: every upstream kind, every repository template option, both
- * template scopes, grants, and the example's ReferenceStack.
+ * template scopes, grants, the example's ReferenceStack and the dashboard (OperationsStack).
  *
  * Used by `test/synth-matrix.ts` (cfn-lint, `scripts/cfn-lint.sh`) and `test/nag.test.ts`.
  */
@@ -321,6 +323,11 @@ export function buildMatrix(appProps: AppProps = {}): App {
     upstreams: [{ registry: UpstreamRegistry.dockerHub() }, { registry: UpstreamRegistry.githubContainerRegistry() }],
   });
   imported.grantPull(new iam.Role(shared, 'Puller', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
+  // The dashboard of an imported cache of the stack's own account and region.
+  new PullThroughCacheDashboard(shared, 'Dashboard', { cache: imported });
+
+  // The reference cache operated: a failure rule to SNS, an alarm, the dashboard with the alarm.
+  new OperationsStack(app, 'OperationsDashboard');
 
   // Workloads that pull through the cache: an ECS image from the cache, and a redirected one.
   const workload = new Stack(app, 'EcsWorkload', { env: ownEnv('111122220004') });

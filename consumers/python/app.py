@@ -4,7 +4,8 @@ Three stacks:
 
 - ReferenceStack (PullThroughCachePython): the reference use case. Docker Hub and GitHub Container
   Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io and Quay without, one
-  repository creation template for any prefix, a role that may pull, and cache.image_uri().
+  repository creation template for any prefix, a role that may pull, cache.image_uri(), and a
+  PullThroughCacheDashboard of the cache.
 - FargateServiceStack (PullThroughCachePythonFargate): an ECS Fargate service in the same account and
   region whose image is cache.container_image("nginx:1.27").
 - ConsumerAccountStack (PullThroughCachePythonConsumerAccount): another account (444455556666,
@@ -28,6 +29,7 @@ from cdk_pull_through_cache import (
     ImageReference,
     IPullThroughCache,
     PullThroughCache,
+    PullThroughCacheDashboard,
     PullThroughCacheSecret,
     TemplateScope,
     UpstreamAttributes,
@@ -96,6 +98,9 @@ class ReferenceStack(cdk.Stack):
             description="May pull images through the ECR pull-through cache",
         )
         self.cache.grant_pull(self.puller)
+
+        # Pulls and failed upstream syncs per upstream, the account's BatchGetImage rate against its quota.
+        self.dashboard = PullThroughCacheDashboard(self, "Dashboard", cache=self.cache)
 
         # The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
         self.alpine_uri = self.cache.image_uri("alpine:3")

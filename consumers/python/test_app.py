@@ -87,6 +87,18 @@ def test_grant_pull(template):
         assert re.search(rf":ecr:.*:repository/{prefix}/\*$", arn), arn
 
 
+def test_dashboard_of_every_upstream(template):
+    # One dashboard; its rules: one per upstream (failed syncs) and two for the totals (syncs, failed syncs).
+    [dashboard] = of_type(template, "AWS::CloudWatch::Dashboard")
+    body = flatten(dashboard["Properties"]["DashboardBody"])
+    for prefix in consumer.EXPECTED_UPSTREAMS:
+        assert f"RepositoryName={prefix})" in body, prefix
+    assert "SERVICE_QUOTA(calls)" in body
+    rules = of_type(template, "AWS::Events::Rule")
+    assert len(rules) == len(consumer.EXPECTED_UPSTREAMS) + 2
+    assert all("Targets" not in r["Properties"] for r in rules)
+
+
 def test_image_uri_output(template):
     # The stack is environment-agnostic: the URI is a token, resolved in the template to an Fn::Join.
     value = template["Outputs"]["AlpineImageUri"]["Value"]

@@ -1,5 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
 import { prefixPath } from './rules';
@@ -108,6 +107,25 @@ export interface PullThroughCacheRuleOptions {
    * @default - the cache's stack's
    */
   readonly cacheEnvironment?: EnvironmentValues;
+  /**
+   * Where the rule is created.
+   * @default - under the cache
+   */
+  readonly scope?: IConstruct;
+}
+
+/** What a rule made by `pullThroughCacheRule` counts: the actions of which cache, failures only or all. */
+export interface RuleKind {
+  readonly cache: IConstruct;
+  readonly failedOnly: boolean;
+}
+
+/** The rules made by `pullThroughCacheRule`, so that a sync metric can check the rule it is given. */
+const RULE_KINDS = new WeakMap<IConstruct, RuleKind>();
+
+/** What a rule counts, when `pullThroughCacheRule` made it. */
+export function ruleKind(rule: IConstruct): RuleKind | undefined {
+  return RULE_KINDS.get(rule);
 }
 
 /**
@@ -115,35 +133,13 @@ export interface PullThroughCacheRuleOptions {
  * `onImageScanCompleted` builds its rule: the options' pattern merged with ours, its target added.
  */
 export function pullThroughCacheRule(cache: IConstruct, id: string, method: string, props: PullThroughCacheRuleOptions): events.Rule {
-  const stack = Stack.of(cache);
-  checkEventsVisible(cache.node.path, method, props.cacheEnvironment ?? stack, stack);
+  const scope = props.scope ?? cache;
+  const stack = Stack.of(scope);
+  checkEventsVisible(cache.node.path, method, props.cacheEnvironment ?? Stack.of(cache), stack);
   const options = props.options ?? {};
-  const rule = new events.Rule(cache, id, options);
+  const rule = new events.Rule(scope, id, options);
   rule.addTarget(options.target);
   rule.addEventPattern(pullThroughCacheEventPattern(props.prefixes, props.failedOnly));
+  RULE_KINDS.set(rule, { cache, failedOnly: props.failedOnly });
   return rule;
-}
-
-/** The construct id of the failure rule `metricPullFailures` counts the matches of. */
-export const METRIC_RULE_ID = 'PullFailureMetricRule';
-
-/** The `MatchedEvents` of the cache's failure rule (created on first use), Sum over 5 minutes. */
-export function pullFailureMetric(
-  cache: IConstruct, prefixes: string[], props: cloudwatch.MetricOptions = {}, cacheEnvironment?: EnvironmentValues,
-): cloudwatch.Metric {
-  const existing = cache.node.tryFindChild(METRIC_RULE_ID);
-  const rule = existing instanceof events.Rule ? existing : pullThroughCacheRule(cache, METRIC_RULE_ID, 'metricPullFailures', {
-    prefixes,
-    failedOnly: true,
-    cacheEnvironment,
-    options: { description: `Failed pull-through cache actions of ${cache.node.path}, counted by metricPullFailures()` },
-  });
-  return new cloudwatch.Metric({
-    statistic: cloudwatch.Stats.SUM,
-    period: Duration.minutes(5),
-    ...props,
-    namespace: 'AWS/Events',
-    metricName: 'MatchedEvents',
-    dimensionsMap: { ...props.dimensionsMap, RuleName: rule.ruleName },
-  });
 }

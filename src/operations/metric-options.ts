@@ -1,0 +1,14 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+/**
+ * Options of `metricPulls`: which upstream, and the metric's period, statistic and label
+ * (a `SEARCH` takes no `dimensionsMap` or `unit`).
+ */
+export interface PullMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * The prefix of the upstream whose pulls are counted.
+   *
+   * @default - the pulls of every upstream of the cache
+   */
+  readonly prefix?: string;
+}

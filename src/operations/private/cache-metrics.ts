@@ -1,0 +1,60 @@
+import { Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import { IConstruct } from 'constructs';
+import { throwIfInvalid } from '../../private/diagnostics';
+import { prefixPath, ROOT_PREFIX } from '../../private/rules';
+import { PullMetricOptions } from '../metric-options';
+import {
+  batchGetImageMetric, Environment, matchedEventsMetric, pullsExpression, pullsSearchProblem, repositoryPullsMetric, syncRuleProblem,
+} from './metrics';
+
+/** What the metrics need of a cache (the base class, seen without importing it). */
+export interface MeteredCache extends IConstruct {
+  readonly env: Environment;
+  readonly prefixes: string[];
+}
+
+/** The metric methods of a cache, validating their arguments before building anything. */
+export function cacheMetrics(cache: MeteredCache) {
+  const fail = (method: string, problem: string | undefined) =>
+    throwIfInvalid(`PullThroughCache.${method} at '${cache.node.path}'`, problem === undefined ? [] : [problem]);
+
+  return {
+    pulls(options: PullMetricOptions = {}): cloudwatch.IMetric {
+      const { prefix, ...props } = options;
+      let prefixes = cache.prefixes;
+      if (prefix !== undefined) {
+        const known = Token.isUnresolved(prefix) ? prefix : prefixes.find(p => prefixPath(p) === prefixPath(prefix));
+        fail('metricPulls', known === undefined
+          ? `prefix: no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`
+          : undefined);
+        prefixes = [known!];
+      }
+      // A SEARCH finds its metrics: it has no fixed dimensions or unit to filter on.
+      const ignored = (['dimensionsMap', 'unit'] as const).find(field => props[field] !== undefined);
+      fail('metricPulls', ignored === undefined ? pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM)
+        : `${ignored}: a SEARCH finds the repositories of the prefix itself and takes no ${ignored}; use metricRepositoryPulls`);
+      const label = prefix === undefined ? 'Pulls through the cache' : `Pulls through ${prefixPath(prefixes[0])}`;
+      return pullsExpression(cache.env, prefixes, label, props);
+    },
+
+    repositoryPulls(repositoryName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+      const covered = Token.isUnresolved(repositoryName) || cache.prefixes.includes(ROOT_PREFIX)
+        || cache.prefixes.some(p => Token.isUnresolved(p) || repositoryName.startsWith(`${prefixPath(p)}/`));
+      fail('metricRepositoryPulls', covered ? undefined
+        : `repositoryName: '${repositoryName}' is not under a prefix of the cache (${cache.prefixes.map(p => `'${prefixPath(p)}/'`).join(', ')})`);
+      return repositoryPullsMetric(cache.env, repositoryName, props);
+    },
+
+    syncs(rule: events.IRule, failedOnly: boolean, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+      const method = failedOnly ? 'metricSyncFailures' : 'metricSyncs';
+      fail(method, syncRuleProblem(cache, method, rule, failedOnly));
+      return matchedEventsMetric(rule, props);
+    },
+
+    batchGetImageCalls(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+      return batchGetImageMetric(cache.env, props);
+    },
+  };
+}

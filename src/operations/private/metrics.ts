@@ -1,0 +1,207 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import { IConstruct } from 'constructs';
+import { warn } from '../../private/diagnostics';
+import { RuleKind, ruleKind } from '../../private/events';
+import { prefixPath, ROOT_PREFIX } from '../../private/rules';
+
+/**
+ * The CloudWatch metrics of a pull-through cache, built from what AWS documents. Each one creates
+ * nothing: the EventBridge rules they read are the caller's (or the dashboard's).
+ */
+
+/**
+ * ECR's repository metric: pulls of one repository.
+ *
+ * Namespace `AWS/ECR`, metric `RepositoryPullCount`, dimension `RepositoryName`, most useful
+ * statistic `Sum`, as "Amazon ECR repository metrics" documents it.
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-repository-metrics.html
+ */
+export const ECR_NAMESPACE = 'AWS/ECR';
+export const REPOSITORY_PULL_COUNT = 'RepositoryPullCount';
+export const REPOSITORY_NAME = 'RepositoryName';
+
+/**
+ * EventBridge's per-rule metric: events a rule matched.
+ *
+ * Namespace `AWS/Events`, metric `MatchedEvents`, dimension `RuleName` (a rule of the default event
+ * bus), unit Count, `Sum` the useful statistic, as "Monitoring Amazon EventBridge" documents it.
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+ */
+export const EVENTS_NAMESPACE = 'AWS/Events';
+export const MATCHED_EVENTS = 'MatchedEvents';
+
+/**
+ * ECR's API usage metric: calls of `BatchGetImage` (one per image pull) by the whole account in
+ * the region.
+ *
+ * Namespace `AWS/Usage`, metric `CallCount`, statistic `Sum`, dimensions `Service` `ECR`, `Type`
+ * `API`, `Resource` `BatchGetImage` ("Amazon ECR usage metrics"). `Class` `None`: the ECR page says
+ * ECR does not use the class dimension; "CloudWatch usage metrics" documents API usage metrics
+ * with `Class` `None`, the value the Service Quotas console graphs (not verifiable here without an
+ * account: docs/operations.md says what to check when the graph stays empty). The quota "Rate of
+ * BatchGetImage requests" is per second (2,000 by default, adjustable).
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/monitoring-usage.html
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Usage-Metrics.html
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html
+ */
+export const USAGE_NAMESPACE = 'AWS/Usage';
+export const CALL_COUNT = 'CallCount';
+export const BATCH_GET_IMAGE_DIMENSIONS = { Service: 'ECR', Type: 'API', Resource: 'BatchGetImage', Class: 'None' };
+
+/**
+ * The longest SEARCH query CloudWatch accepts (the schema and search term between the quotes).
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+ */
+export const MAX_SEARCH_QUERY_LENGTH = 1024;
+
+/** Usage metrics are collected every minute: the BatchGetImage metric's default period. */
+export const USAGE_PERIOD = Duration.minutes(1);
+
+/** An account and a region, either of which may be a token. */
+export interface Environment {
+  readonly account: string;
+  readonly region: string;
+}
+
+/** The account and region of a metric: the caller's, else the cache's when they are literal. */
+function where(env: Environment, props: cloudwatch.MetricOptions): { account?: string; region?: string } {
+  return {
+    account: props.account ?? (Token.isUnresolved(env.account) ? undefined : env.account),
+    region: props.region ?? (Token.isUnresolved(env.region) ? undefined : env.region),
+  };
+}
+
+/**
+ * A metric with the defaults (`Sum` over 5 minutes) under the caller's options. No default label,
+ * as aws-cdk-lib's own metrics: a label would turn an alarm's plain metric into a metric query.
+ */
+function metric(env: Environment, fixed: cloudwatch.MetricProps, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    statistic: cloudwatch.Stats.SUM,
+    ...props,
+    ...where(env, props),
+    namespace: fixed.namespace,
+    metricName: fixed.metricName,
+    dimensionsMap: fixed.dimensionsMap,
+    period: props.period ?? fixed.period ?? Duration.minutes(5),
+  });
+}
+
+/** `RepositoryPullCount` of one repository. */
+export function repositoryPullsMetric(env: Environment, repositoryName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return metric(env, {
+    namespace: ECR_NAMESPACE,
+    metricName: REPOSITORY_PULL_COUNT,
+    dimensionsMap: { [REPOSITORY_NAME]: repositoryName },
+  }, props);
+}
+
+/** `MatchedEvents` of one rule. */
+export function matchedEventsMetric(rule: events.IRule, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return metric(rule.env, {
+    namespace: EVENTS_NAMESPACE,
+    metricName: MATCHED_EVENTS,
+    dimensionsMap: { RuleName: rule.ruleName },
+  }, props);
+}
+
+/** `CallCount` of `BatchGetImage`, Sum over 1 minute. */
+export function batchGetImageMetric(env: Environment, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return metric(env, {
+    namespace: USAGE_NAMESPACE,
+    metricName: CALL_COUNT,
+    dimensionsMap: BATCH_GET_IMAGE_DIMENSIONS,
+    period: USAGE_PERIOD,
+  }, props);
+}
+
+/**
+ * The words of a prefix as CloudWatch's search matches them: its runs of letters and digits
+ * (`hub/ghcr` is `hub` and `ghcr`). A search term without quotes matches these partially.
+ */
+export function prefixWords(prefix: string): string[] {
+  return prefixPath(prefix).split(/[^a-z0-9]+/).filter(w => w.length > 0);
+}
+
+/**
+ * The SEARCH query (schema and search term) of the `RepositoryPullCount` of the repositories under
+ * some prefixes: `{"AWS/ECR",RepositoryName} MetricName="RepositoryPullCount" AND (...)`.
+ *
+ * The namespace is quoted: it holds `/`, and names with characters other than letters and digits
+ * must be in double quotes. Each prefix is the AND of its words as partial matches on
+ * `RepositoryName`, the prefixes joined by OR; ROOT (every repository) adds no term.
+ */
+export function pullsSearchQuery(prefixes: string[]): string {
+  const schema = `{"${ECR_NAMESPACE}",${REPOSITORY_NAME}} MetricName="${REPOSITORY_PULL_COUNT}"`;
+  if (prefixes.includes(ROOT_PREFIX)) {
+    return schema;
+  }
+  const terms = prefixes.map(p => prefixWords(p).map(w => `${REPOSITORY_NAME}=${w}`).join(' AND '));
+  return `${schema} AND (${terms.map(t => (terms.length > 1 && t.includes(' AND ') ? `(${t})` : t)).join(' OR ')})`;
+}
+
+/** Why the pulls of some prefixes cannot be searched for, or undefined when they can. */
+export function pullsSearchProblem(prefixes: string[], statistic: string): string | undefined {
+  const tokens = prefixes.filter(p => Token.isUnresolved(p));
+  if (tokens.length > 0) {
+    return `prefix: a token (${tokens.join(', ')}) has no words to search for; SEARCH needs literal prefixes`;
+  }
+  if (!/^[A-Za-z0-9.:()%]+$/.test(statistic)) {
+    return `statistic: '${statistic}' is not a CloudWatch statistic such as 'Sum' or 'p99'`;
+  }
+  const query = pullsSearchQuery(prefixes);
+  if (query.length > MAX_SEARCH_QUERY_LENGTH) {
+    return `prefix: the SEARCH query of ${prefixes.length} prefixes is ${query.length} characters, CloudWatch accepts at most `
+      + `${MAX_SEARCH_QUERY_LENGTH}; give a prefix (one upstream's pulls)`;
+  }
+  return undefined;
+}
+
+/**
+ * The client pulls of the repositories under some prefixes, summed into one time series:
+ * `SUM(SEARCH('<query>', '<statistic>', <period>))`.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+ */
+export function pullsExpression(
+  env: Environment, prefixes: string[], label: string, props: cloudwatch.MetricOptions = {},
+): cloudwatch.MathExpression {
+  const period = props.period ?? Duration.minutes(5);
+  const statistic = props.statistic ?? cloudwatch.Stats.SUM;
+  const { account, region } = where(env, props);
+  return new cloudwatch.MathExpression({
+    expression: `SUM(SEARCH('${pullsSearchQuery(prefixes)}', '${statistic}', ${period.toSeconds()}))`,
+    usingMetrics: {},
+    period,
+    label: props.label ?? label,
+    color: props.color,
+    searchAccount: account,
+    searchRegion: region,
+  });
+}
+
+/**
+ * Check that a rule counts what a sync metric is named for: report a rule of another cache or of
+ * the other kind as a problem, warn about a rule this library did not make.
+ *
+ * @returns the problem, or undefined
+ */
+export function syncRuleProblem(cache: IConstruct, method: string, rule: events.IRule, failedOnly: boolean): string | undefined {
+  const kind: RuleKind | undefined = ruleKind(rule);
+  const maker = failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction';
+  if (kind === undefined) {
+    warn(cache, 'syncMetricRule', `${method}: the rule '${rule.node.path}' was not made by ${maker}, so the metric counts whatever `
+      + `it matches; make it with cache.${maker}() to count ${failedOnly ? 'failed syncs' : 'syncs'} of this cache`);
+    return undefined;
+  }
+  if (kind.cache !== cache) {
+    return `rule: '${rule.node.path}' watches the cache at '${kind.cache.node.path}', not this one`;
+  }
+  if (kind.failedOnly !== failedOnly) {
+    return `rule: '${rule.node.path}' was made by ${kind.failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction'}; `
+      + `${method} counts the matches of a rule made by ${maker}`;
+  }
+  return undefined;
+}
