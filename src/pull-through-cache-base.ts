@@ -7,14 +7,14 @@ import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { ContainerdNodeScriptOptions } from './containerd-node-script';
 import { PullThroughCacheImage } from './private/container-image';
-import { containerdMirrors } from './private/containerd';
+import { containerdConfigDirectory, containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
 import { pullFailureMetric, pullThroughCacheRule } from './private/events';
 import { grantPullThrough } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
-import { EC2_USER_DATA_MAX_BYTES, renderContainerdNodeScript } from './private/node-script';
+import { EC2_USER_DATA_MAX_BYTES, nodeScriptMinimumBytes, renderContainerdNodeScript } from './private/node-script';
 import { prefixPath } from './private/rules';
 import { UpstreamRegistry } from './upstream-registry';
 
@@ -306,17 +306,21 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    */
   public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
     const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
-    const script = renderContainerdNodeScript({
-      where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
-    }, options);
+    const input = {
+      where: this.node.path,
+      account: this.env.account,
+      region: this.env.region,
+      configDirectory: containerdConfigDirectory(options?.configDirectory),
+      mirrors,
+    };
+    const script = renderContainerdNodeScript(input, options);
     // The fewest bytes the script renders to: an environment-agnostic account, region or URL
     // suffix at its shortest (12, 9 and 10 characters: `us-east-1`, `c2s.ic.gov`), any other token as nothing.
     const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 10]]);
-    const rendered = script.replace(/\$\{Token\[[^\]]*\]\}/g, token => 'x'.repeat(shortest.get(token) ?? 0));
-    const bytes = Buffer.byteLength(rendered);
+    const { bytes, exact } = nodeScriptMinimumBytes(input, options ?? {}, token => shortest.get(token) ?? 0);
     if (bytes > EC2_USER_DATA_MAX_BYTES) {
       warn(this, 'nodeScriptSize',
-        `containerdNodeScript: the script is ${rendered === script ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
+        `containerdNodeScript: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
         + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
         + 'so an instance or node group with it fails to launch. Each mirror adds 0.3 to 0.5 KB: give the nodes a cache with fewer upstreams');
     }
