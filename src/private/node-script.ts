@@ -336,7 +336,9 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
  * the instance metadata) and local sockets (DNS through a resolver daemon). Not set, on purpose:
  * `PrivateNetwork` and `IPAddressDeny` (ECR's addresses are not known), `User=` (the files are
  * root's), `MemoryDenyWriteExecute` (the AWS CLI is Python, whose native extensions may map
- * writable executable memory).
+ * writable executable memory). `ProtectHome=tmpfs`, not `yes`: the CLI finds an empty home (no
+ * `~/.aws` to override the instance role), and a root user manager (the node e2e test's real
+ * systemd) can apply it, so that test runs this very unit.
  *
  * @param unit the unit's name, also the program's
  * @param configDirectory the one directory it writes
@@ -361,7 +363,7 @@ export function renderService(unit: string, configDirectory: string): string {
     'AmbientCapabilities=',
     'ProtectSystem=strict',
     `ReadWritePaths=${configDirectory}`,
-    'ProtectHome=yes',
+    'ProtectHome=tmpfs',
     'PrivateTmp=yes',
     'PrivateDevices=yes',
     'PrivateMounts=yes',
