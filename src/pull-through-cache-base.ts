@@ -299,8 +299,10 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    *
    * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
    * files (root only) and sent only to the cache, never to the upstream registry containerd falls
-   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice. See
-   * the README's "Kubernetes and EC2 nodes" section for each kind of node.
+   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice; each
+   * cache has its own program and units, so several caches' scripts can share a node. A value that
+   * is a token is checked on the node before any use. See the README's "Kubernetes and EC2 nodes"
+   * section.
    *
    * @param options where containerd reads the files from, how often the token is refreshed
    */

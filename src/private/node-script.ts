@@ -474,6 +474,7 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     'fi',
     'read -r unit config_directory refresh_seconds <<<"$settings"',
     `mv -f "$program" "${NODE_AUTH_PROGRAM_DIRECTORY}/$unit"`,
+    'echo "$unit: installed (journalctl -u $unit)"',
     'mkdir -p "$config_directory"',
     `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit,`,
     `# and there the timer's next run is the retry: at most every ${MAX_REFRESH_SECONDS_WITHOUT_RERUN / 3600} hours, so one failed run leaves time for the next.`,
