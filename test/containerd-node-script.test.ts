@@ -8,7 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ContainerdNodeScriptOptions, PullThroughCache, UpstreamRegistry } from '../src';
-import { ACCOUNT, newEnvStack, REGION } from './cache-fixtures';
+import { ACCOUNT, fullCache, newEnvStack, REGION } from './cache-fixtures';
 import { newStack } from './helpers';
 import { nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/private/node-script';
 
@@ -319,6 +319,36 @@ describe('containerdNodeScript', () => {
       expect(settingsOf(resolveLikeCloudFormation(stack, script, { Seconds: '120' })).stderr).toContain('refreshInterval 120 s is not between 300 and 39600');
       expect(settingsOf(resolveLikeCloudFormation(stack, script, { Seconds: '1e9' })).status).toBe(2);
       expect(settingsOf(resolveLikeCloudFormation(stack, script, { Seconds: '3600' })).stdout).toMatch(/ 3600\n$/);
+    });
+
+    test('every kind of upstream passes the patterns, and the program accepts its values', () => {
+      const stack = newEnvStack();
+      const rooted = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Rooted', {
+        upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-east-1' }), prefix: 'ROOT' }],
+      });
+      for (const cache of [fullCache(stack), rooted]) {
+        const script = cache.containerdNodeScript();
+        const run = settingsOf(script);
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        for (const mirror of cache.containerdMirrors()) {
+          expect(script).toContain(`\nmirror '${mirror.upstreamHost}' '${mirror.server}' '${mirror.mirrorEndpoint}'\n`);
+        }
+      }
+      expect(rooted.containerdNodeScript()).toContain(`'https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/v2'\n`);
+    });
+
+    test('an Azure registry name from a parameter: encoded, accepted when it is a name, refused otherwise', () => {
+      const stack = newEnvStack();
+      const name = new CfnParameter(stack, 'AzureName').valueAsString;
+      const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.azureContainerRegistry(name), prefix: 'azure' }] });
+      const script = cache.containerdNodeScript();
+      expect(JSON.stringify(stack.resolve(script))).toContain('"Fn::Base64"');
+      expect(settingsOf(resolveLikeCloudFormation(stack, script, { AzureName: 'myregistry' })).status).toBe(0);
+      const bad = settingsOf(resolveLikeCloudFormation(stack, script, { AzureName: PAYLOAD }));
+      expect(bad.pwned).toBe(false);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/refusing to run: (upstreamHost|server) /);
     });
 
     test('two caches get two unit names; the same cache the same one', () => {
