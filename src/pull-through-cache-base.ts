@@ -324,7 +324,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
       warn(this, 'nodeScriptSize',
         `containerdNodeScript: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
         + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
-        + 'so an instance or node group with it fails to launch. Each mirror adds 0.3 to 0.5 KB: give the nodes a cache with fewer upstreams');
+        + 'so an instance or node group with it fails to launch. Each mirror adds about 0.2 KB: give the nodes a cache with fewer upstreams');
     }
     return script;
   }
