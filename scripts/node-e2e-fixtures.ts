@@ -4,11 +4,14 @@
  *
  * <directory>/cases.json lists the cases; each case has its boot script (<name>.sh) and the
  * header-less hosts.toml files `containerdMirrors()` gives (<name>.plain/<host>/hosts.toml), which
- * the test uses for the "no token" fallback.
+ * the test uses for the "no token" fallback and to check what the program wrote.
+ * <directory>/two-caches.json holds two cases whose scripts share a node (one host in common).
+ * <directory>/payloads.json lists scripts built from hostile input, each with the file its payload
+ * would create (<marker>): none may run.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ContainerdMirror, PullThroughCache, UpstreamRegistry } from '../src';
 
@@ -27,6 +30,8 @@ interface Case {
   readonly region: string;
   readonly registryDomain: string;
   readonly configDirectory: string;
+  /** The timer's interval the script asks for. */
+  readonly refreshSeconds: number;
   readonly upstreams: Upstream[];
 }
 
@@ -52,13 +57,15 @@ function cacheIn(stack: Stack): PullThroughCache {
 
 /**
  * What CloudFormation does to an environment-agnostic stack's user data: resolve the pseudo
- * parameters in the script's Fn::Join.
+ * parameters and parameters (`pseudo`) in the script's Fn::Join and Fn::Base64. A stand-in for
+ * CloudFormation itself.
  */
 function resolveLikeCloudFormation(stack: Stack, value: string, pseudo: Record<string, string>): string {
   const resolve = (v: unknown): string => {
     if (typeof v === 'string') return v;
     const o = v as Record<string, unknown>;
     if (typeof o.Ref === 'string' && o.Ref in pseudo) return pseudo[o.Ref];
+    if (o['Fn::Base64'] !== undefined) return Buffer.from(resolve(o['Fn::Base64'])).toString('base64');
     if (Array.isArray(o['Fn::Join'])) {
       const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
       return parts.map(resolve).join(sep);
@@ -100,6 +107,7 @@ function main() {
       region: 'eu-west-1',
       registryDomain: cache.registryDomain,
       configDirectory: '/etc/containerd/certs.d',
+      refreshSeconds: 21600,
       upstreams: upstreamsOf(mirrors),
     };
     writeCase(dir, c, cache.containerdNodeScript(), mirrors);
@@ -121,6 +129,7 @@ function main() {
       region: 'ap-southeast-2',
       registryDomain: resolveText(cache.registryDomain),
       configDirectory: '/etc/containerd/certs.d',
+      refreshSeconds: 21600,
       upstreams: upstreamsOf(mirrors),
     };
     writeCase(dir, c, resolveText(cache.containerdNodeScript()), mirrors, resolveText);
@@ -151,11 +160,71 @@ function main() {
       region: 'us-east-2',
       registryDomain: cache.registryDomain,
       configDirectory,
+      refreshSeconds: 10800,
       upstreams: upstreamsOf(mirrors),
     };
     writeCase(dir, c, script, mirrors);
     cases.push(c);
   }
+
+  // 4 and 5. Two caches of two accounts whose scripts share a node: the first mirrors docker.io and
+  // quay.io, the second ghcr.io and quay.io. quay.io stays with the script that ran first.
+  const twoCaches: Case[] = [];
+  for (const [name, account, region, registries] of [
+    ['first-cache', '121212121212', 'eu-central-1', [UpstreamRegistry.dockerHub(), UpstreamRegistry.quay()]],
+    ['second-cache', '343434343434', 'us-west-2', [UpstreamRegistry.githubContainerRegistry(), UpstreamRegistry.quay()]],
+  ] as const) {
+    const stack = new Stack(new App(), 'Shared', { env: { account: '999988887777', region: 'us-west-2' } });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+      account, region, upstreams: registries.map((registry, i) => ({ registry, prefix: `${name.split('-')[0]}${i}` })),
+    });
+    const mirrors = cache.containerdMirrors();
+    const c: Case = {
+      name,
+      description: `one of two caches on a node: ${account}/${region}`,
+      account,
+      region,
+      registryDomain: cache.registryDomain,
+      configDirectory: '/etc/containerd/certs.d',
+      refreshSeconds: 21600,
+      upstreams: upstreamsOf(mirrors),
+    };
+    writeCase(dir, c, cache.containerdNodeScript(), mirrors);
+    twoCaches.push(c);
+  }
+  fs.writeFileSync(path.join(dir, 'two-caches.json'), JSON.stringify(twoCaches, undefined, 2) + '\n');
+
+  // Hostile input. Each payload creates <marker> if it runs; the test checks that none does.
+  const payloads: { name: string; marker: string; refused: boolean }[] = [];
+  const payload = (marker: string) => `x' 'y' 'z'; touch ${marker}; : '`;
+  const heredocPayload = (marker: string) => `x\nCDK_PULL_THROUGH_CACHE_PROGRAM\ntouch ${marker}\nCDK_PULL_THROUGH_CACHE_PROGRAM\n`;
+  const marker = (name: string) => `/etc/node-e2e-pwned-${name}`;
+  {
+    // A construct id with a newline: valid, sanitised in comments.
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const cache = new PullThroughCache(stack, `Cache\ntouch ${marker('construct-id')} #`, { upstreams: [{ registry: UpstreamRegistry.quay() }] });
+    fs.writeFileSync(path.join(dir, 'payload-construct-id.sh'), cache.containerdNodeScript());
+    payloads.push({ name: 'construct-id', marker: marker('construct-id'), refused: false });
+  }
+  for (const [name, value] of [['account', payload], ['account-heredoc', heredocPayload]] as const) {
+    // An imported cache whose account is a CfnParameter, resolved to the payload.
+    const stack = new Stack(new App(), 'Consumer', { env: { account: '999988887777', region: 'us-west-2' } });
+    const account = new CfnParameter(stack, 'CacheAccount').valueAsString;
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { account, region: 'us-east-2', upstreams: [{ registry: UpstreamRegistry.quay() }] });
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript(), { 'CacheAccount': value(marker(name)), 'AWS::URLSuffix': 'amazonaws.com' });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, value] of [['config-directory', payload], ['config-directory-heredoc', heredocPayload]] as const) {
+    // A configDirectory from a CfnParameter (a documented case), resolved to the payload.
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const directory = new CfnParameter(stack, 'Directory').valueAsString;
+    const cache = cacheIn(stack);
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript({ configDirectory: directory }), { Directory: value(marker(name)) });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  fs.writeFileSync(path.join(dir, 'payloads.json'), JSON.stringify(payloads, undefined, 2) + '\n');
 
   fs.writeFileSync(path.join(dir, 'cases.json'), JSON.stringify(cases, undefined, 2) + '\n');
   console.log(`wrote ${cases.length} cases to ${dir}`);

@@ -9,7 +9,8 @@ export interface ContainerdNodeScriptOptions {
    * The directory containerd reads registry-host configuration from: containerd's CRI
    * `config_path`. The script writes `<configDirectory>/<upstream host>/hosts.toml` there.
    *
-   * An absolute path of letters, digits and `/._-`.
+   * An absolute path of letters, digits and `/._-`, no name in it starting with `.`; a token
+   * is checked on the node, which refuses to run with any other value.
    *
    * @default '/etc/containerd/certs.d'
    * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md
@@ -20,8 +21,9 @@ export interface ContainerdNodeScriptOptions {
    * How often the node fetches a new ECR authorization token and rewrites the `hosts.toml` files
    * (the systemd timer's `OnActiveSec` and `OnUnitActiveSec`).
    *
-   * ECR tokens last 12 hours: between 5 minutes and 11 hours, in whole seconds. The default
-   * leaves one failed refresh (retried 5 times with backoff) before the token in use expires.
+   * ECR tokens last 12 hours: between 5 minutes and 11 hours, in whole seconds. On systemd
+   * before 244 (Amazon Linux 2) the timer runs at most every 5 hours, so that one failed refresh
+   * leaves time for the next.
    *
    * @default Duration.hours(6)
    * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html

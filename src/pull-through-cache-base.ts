@@ -9,14 +9,14 @@ import { ContainerdNodeScriptOptions } from './containerd-node-script';
 import { PullMetricOptions } from './operations/metric-options';
 import { cacheMetrics } from './operations/private/cache-metrics';
 import { PullThroughCacheImage } from './private/container-image';
-import { containerdMirrors } from './private/containerd';
+import { containerdConfigDirectory, containerdMirrors } from './private/containerd';
 import { warn } from './private/diagnostics';
 import { pullThroughCacheRule } from './private/events';
 import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
-import { EC2_USER_DATA_MAX_BYTES, renderContainerdNodeScript } from './private/node-script';
+import { EC2_USER_DATA_MAX_BYTES, nodeScriptMinimumBytes, renderContainerdNodeScript } from './private/node-script';
 import { prefixPath } from './private/rules';
 import { UpstreamRegistry } from './upstream-registry';
 
@@ -351,26 +351,32 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    *
    * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
    * files (root only) and sent only to the cache, never to the upstream registry containerd falls
-   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice. See
-   * the README's "Kubernetes and EC2 nodes" section for each kind of node.
+   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice; each
+   * cache has its own program and units, so several caches' scripts can share a node. A value that
+   * is a token is checked on the node before any use. See the README's "Kubernetes and EC2 nodes"
+   * section.
    *
    * @param options where containerd reads the files from, how often the token is refreshed
    */
   public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
     const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
-    const script = renderContainerdNodeScript({
-      where: this.node.path, registryDomain: this.registryDomain, account: this.env.account, region: this.env.region, mirrors,
-    }, options);
+    const input = {
+      where: this.node.path,
+      account: this.env.account,
+      region: this.env.region,
+      configDirectory: containerdConfigDirectory(options?.configDirectory),
+      mirrors,
+    };
+    const script = renderContainerdNodeScript(input, options);
     // The fewest bytes the script renders to: an environment-agnostic account, region or URL
     // suffix at its shortest (12, 9 and 10 characters: `us-east-1`, `c2s.ic.gov`), any other token as nothing.
     const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 10]]);
-    const rendered = script.replace(/\$\{Token\[[^\]]*\]\}/g, token => 'x'.repeat(shortest.get(token) ?? 0));
-    const bytes = Buffer.byteLength(rendered);
+    const { bytes, exact } = nodeScriptMinimumBytes(input, options ?? {}, token => shortest.get(token) ?? 0);
     if (bytes > EC2_USER_DATA_MAX_BYTES) {
       warn(this, 'nodeScriptSize',
-        `containerdNodeScript: the script is ${rendered === script ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
+        `containerdNodeScript: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
         + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
-        + 'so an instance or node group with it fails to launch. Each mirror adds 0.3 to 0.5 KB: give the nodes a cache with fewer upstreams');
+        + 'so an instance or node group with it fails to launch. Each mirror adds about 0.2 KB: give the nodes a cache with fewer upstreams');
     }
     return script;
   }

@@ -437,10 +437,12 @@ func TestLaunchTemplateRunsTheContainerdNodeScript(t *testing.T) {
 	if !ok {
 		t.Fatalf("want the user data to be a literal string, got %#v", data["UserData"])
 	}
-	// (the script fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
+	// (the script checks both, then fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
 	for _, want := range []string{
-		"readonly region='eu-west-1'",
-		"readonly registry_id='111122223333'",
+		"region=$(value region ",
+		" 'eu-west-1') || exit 2",
+		"registry_id=$(value account ",
+		" '111122223333') || exit 2",
 		"111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache",
 	} {
 		if !strings.Contains(script, want) {

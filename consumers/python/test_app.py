@@ -232,8 +232,8 @@ def test_launch_template_runs_the_containerd_node_script(stacks):
     # Environment-bound stacks: the cache's region and registry id are literals, those of the central
     # account, not the consumer stack's own.
     assert isinstance(script, str), script
-    # (the script fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
-    assert "readonly region='eu-west-1'" in script and "readonly registry_id='111122223333'" in script
+    # (the script checks both, then fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
+    assert " 'eu-west-1') || exit 2" in script and " '111122223333') || exit 2" in script
     assert "111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache" in script
     assert "444455556666" not in script and "eu-central-1" not in script
     assert "IamInstanceProfile" in data

@@ -6,6 +6,26 @@ import { prefixPath, ROOT_PREFIX } from './rules';
 /** containerd's default `config_path` for registry hosts. */
 export const DEFAULT_CONTAINERD_CONFIG_DIRECTORY = '/etc/containerd/certs.d';
 
+/** The directory of the `hosts.toml` files: the default, or the one given without trailing `/`. */
+export function containerdConfigDirectory(configDirectory?: string): string {
+  return (configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
+}
+
+/**
+ * A `hosts.toml` without credentials: the upstream as `server`, the cache as its first host. The
+ * node script renders the same text on the node (with `%s` for both values).
+ */
+export function hostsToml(server: string, mirrorEndpoint: string): string {
+  return [
+    `server = "${server}"`,
+    '',
+    `[host."${mirrorEndpoint}"]`,
+    '  capabilities = ["pull", "resolve"]',
+    '  override_path = true',
+    '',
+  ].join('\n');
+}
+
 /** A mirror, or why an upstream has none. */
 export type MirrorResult =
   | { readonly kind: 'mirror'; readonly mirror: ContainerdMirror }
@@ -17,7 +37,7 @@ export type MirrorResult =
  * has no mirror; two upstreams of the same host get one file, for the first of them.
  */
 export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOptions = {}): MirrorResult[] {
-  const directory = (options.configDirectory ?? DEFAULT_CONTAINERD_CONFIG_DIRECTORY).replace(/\/+$/, '');
+  const directory = containerdConfigDirectory(options.configDirectory);
   if (!Token.isUnresolved(directory) && !directory.startsWith('/')) {
     throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: configDirectory '${directory}' must be an absolute path`);
   }
@@ -45,14 +65,7 @@ export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOp
     const server = `https://${registry.url}`;
     // A ROOT rule caches `<repository>` under the same name: the mirror is the registry itself.
     const mirrorEndpoint = upstream.prefix === ROOT_PREFIX ? `https://${cache.registryDomain}/v2` : `https://${cache.registryDomain}/v2/${prefix}`;
-    const content = [
-      `server = "${server}"`,
-      '',
-      `[host."${mirrorEndpoint}"]`,
-      '  capabilities = ["pull", "resolve"]',
-      '  override_path = true',
-      '',
-    ].join('\n');
+    const content = hostsToml(server, mirrorEndpoint);
     return {
       kind: 'mirror',
       mirror: { upstreamHost, prefix, server, mirrorEndpoint, path: `${directory}/${upstreamHost}/hosts.toml`, content },

@@ -1,14 +1,26 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Token } from 'aws-cdk-lib';
 import type { ContainerdMirror } from '../containerd-mirror';
 import type { ContainerdNodeScriptOptions } from '../containerd-node-script';
+import { hostsToml } from './containerd';
 import { throwIfInvalid } from './diagnostics';
-import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from './rules';
 
-/** The name of the systemd service and timer, and of the program they run. */
-export const NODE_AUTH_UNIT = 'ecr-pull-through-cache-auth';
+/**
+ * The prefix of the name of each cache's systemd service and timer, and of the program they run:
+ * `ecr-pull-through-cache-auth-<id>`.
+ *
+ * Several caches' scripts on one node (two clusters' caches, a central cache and a local one) each
+ * install their own program and units, named by an id the program computes on the node from the
+ * values it checked: the first 8 hex digits of the SHA-256 of the cache's account, region, config
+ * directory and mirrored hosts. Chosen over one program refreshing every installed cache: each
+ * cache keeps its own failures, journal, retries and refresh interval, and running a script twice
+ * (same id) replaces its own files only. The id is computed on the node because the account and
+ * region are often tokens at synthesis (an environment-agnostic stack gives every cache the same
+ * text there).
+ */
+export const NODE_AUTH_UNIT_PREFIX = 'ecr-pull-through-cache-auth';
 
-/** Where the boot script installs the refresh program. */
-export const NODE_AUTH_PROGRAM = `/usr/local/sbin/${NODE_AUTH_UNIT}`;
+/** Where the boot script installs each cache's refresh program. */
+export const NODE_AUTH_PROGRAM_DIRECTORY = '/usr/local/sbin';
 
 /** Where the boot script installs the systemd units. */
 export const SYSTEMD_UNIT_DIRECTORY = '/etc/systemd/system';
@@ -23,9 +35,30 @@ export const DEFAULT_REFRESH_INTERVAL = Duration.hours(6);
 const MAX_REFRESH_SECONDS = 11 * 3600;
 const MIN_REFRESH_SECONDS = 5 * 60;
 
+/**
+ * Without systemd's reruns (before 244), a failed refresh is retried at the timer's next run only:
+ * two intervals, plus two runs and two timer accuracies, must fit in the token's 12 hours. At most
+ * 5 hours there (2 × 5 h + 2 × 275 s + 2 × 1 min < 12 h); the README shows the arithmetic.
+ */
+const MAX_REFRESH_SECONDS_WITHOUT_RERUN = 5 * 3600;
+
 /** Attempts of one refresh, 5, 10, 20 and 40 seconds apart. */
 const ATTEMPTS = 5;
 const FIRST_RETRY_DELAY_SECONDS = 5;
+
+/**
+ * The most one `aws ecr get-authorization-token` may take (`timeout`): the CLI's own retries are
+ * off (`AWS_MAX_ATTEMPTS=1`; the program retries), so one attempt is a 10-second connect and a
+ * 20-second read, with 10 seconds for the CLI to start and get the role's credentials.
+ */
+const ATTEMPT_TIMEOUT_SECONDS = 40;
+
+/** The longest run: every attempt timed out, plus the backoff (5 + 10 + 20 + 40 s). */
+export const WORST_RUN_SECONDS = ATTEMPTS * ATTEMPT_TIMEOUT_SECONDS
+  + Array.from({ length: ATTEMPTS - 1 }, (_, i) => FIRST_RETRY_DELAY_SECONDS * 2 ** i).reduce((a, b) => a + b, 0);
+
+/** The service's start timeout, and the bound of the boot script's own run: above the longest run. */
+export const START_TIMEOUT_SECONDS = 300;
 
 /** After a failed refresh, systemd runs the service again this much later, until one succeeds. */
 const RETRY_AFTER_FAILURE_SECONDS = 300;
@@ -33,47 +66,62 @@ const RETRY_AFTER_FAILURE_SECONDS = 300;
 /** The first systemd that restarts a `Type=oneshot` service (systemd PR #13754, in 244). */
 const MIN_SYSTEMD_FOR_RETRY = 244;
 
-/** Where the boot script installs the retry drop-in, on systemd MIN_SYSTEMD_FOR_RETRY or newer. */
-export const RETRY_DROP_IN = `${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.service.d/retry.conf`;
+/** The program's exit status when a value is refused: systemd does not rerun it (`RestartPreventExitStatus`). */
+const REFUSED_EXIT_STATUS = 2;
 
 /**
- * What may appear in a literal value of the script: quoted with `'` in bash and `"` in TOML, it
- * must hold neither, nor a newline, `$`, `\` or a backtick. Registry hosts, URLs, account IDs and
- * region names are of these characters.
+ * What each value of the script may be, as a bash extended regular expression (also a valid
+ * JavaScript one): checked here for a literal, on the node for a token, before any use. None of
+ * them allows a quote, `$`, `\`, a backtick, a space, `%` or a newline, nor `@` (the mark of an
+ * encoded token).
  */
-const SAFE_VALUE = /^[A-Za-z0-9._:/@-]+$/;
-
-/** The literal parts of a string that may hold CDK tokens (resolved in the template). */
-function literalParts(value: string): string {
-  return value.replace(/\$\{Token\[[^\]]*\]\}/g, 'token');
-}
+const HOST = '[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?';
+export const VALUE_PATTERNS = {
+  account: '^[0-9]{12}$',
+  region: '^[a-z]{2,4}(-[a-z]+)+-[0-9]+$',
+  configDirectory: '^(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$',
+  refreshSeconds: '^[1-9][0-9]{2,4}$',
+  upstreamHost: `^${HOST}$`,
+  server: `^https://${HOST}(/[A-Za-z0-9._-]+)*$`,
+  mirrorEndpoint: `^https://${HOST}/v2(/[A-Za-z0-9._-]+)*$`,
+} as const;
 
 /** What the script is made of. */
 export interface NodeScriptInput {
-  /** The construct path, for error messages. */
+  /** The construct path, for error messages (and, sanitised, a comment). */
   readonly where: string;
-  /** The cache's registry domain, `<account>.dkr.ecr.<region>.<suffix>` (may hold tokens). */
-  readonly registryDomain: string;
   /** The cache's account: the registry whose token the node asks for. */
   readonly account: string;
   /** The cache's region: where the node asks for the token. */
   readonly region: string;
+  /** containerd's `config_path`, where the mirrors' files are. */
+  readonly configDirectory: string;
   /** The cache's mirrors, from `containerdMirrors()`, with `configDirectory` applied. */
   readonly mirrors: ContainerdMirror[];
 }
 
 /** The files the boot script installs, and the script. */
 export interface NodeScriptParts {
-  /** The refresh program, installed at `NODE_AUTH_PROGRAM`. */
+  /** The refresh program, installed at `/usr/local/sbin/<unit>`. */
   readonly program: string;
-  /** The systemd service that runs the program. */
+  /** The systemd service that runs the program, with `${unit}` and `${config_directory}` from the boot script. */
   readonly service: string;
-  /** The systemd timer that starts the service every `refreshInterval`. */
+  /** The systemd timer that starts the service, with `${refresh_seconds}` from the boot script. */
   readonly timer: string;
   /** The service's drop-in that reruns a failed refresh, installed on systemd 244 or newer only. */
   readonly retry: string;
   /** The boot script: installs them, enables the units and runs the program once. */
   readonly script: string;
+}
+
+/** How a value reaches the program: a literal as it is, a token as `@` and its base64 (`Fn::Base64`). */
+type Encode = (value: string) => string;
+
+const deployTimeEncode: Encode = value => `@${Fn.base64(value)}`;
+
+/** Construct paths in comments: letters, digits and `/._-` only; anything else (a newline) is `_`. */
+function commentSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9/._-]/g, '_');
 }
 
 /**
@@ -86,55 +134,29 @@ export interface NodeScriptParts {
  *   written only into the `hosts.toml` files (0600, directories 0700; containerd runs as root),
  *   under the cache host's `header` table, so containerd sends it only to the cache, never to the
  *   upstream `server` it falls back to.
+ * - No value reaches the shell as code. A literal is checked against `VALUE_PATTERNS` here; a
+ *   token (resolved by CloudFormation in the user data) is written as `@` and its base64
+ *   (`Fn::Base64`, whose alphabet cannot leave a quoted word or end a here-document), decoded and
+ *   checked against the same pattern by the program before any use: a value that does not match
+ *   stops the script (exit 2), nothing installed. The boot script takes every value it uses from
+ *   the program (`--settings`), so the program holds the only copy. Construct paths in comments
+ *   are sanitised.
  * - Files are written to a temporary file in the same directory and renamed over the old one
  *   (atomic); a refresh that cannot get a token touches nothing, so the last good files stay.
  * - `printf` is a bash builtin: the token is in no process's arguments.
+ * - Two caches of one node that mirror the same upstream host: the cache whose program wrote the
+ *   file first keeps it while its program is installed (its id is the file's first line); the
+ *   other skips that host and says so. The library cannot see two scripts that share a node.
  * - The service runs at every boot before containerd and kubelet; on the first boot the units do
- *   not exist yet when systemd orders the boot, so the script runs the program itself, then
- *   starts the timer (`OnActiveSec` covers the first boot, when the service was never activated).
+ *   not exist yet when systemd orders the boot, so the script runs the program itself (bounded by
+ *   `timeout`), then starts the timer (`OnActiveSec` covers the first boot).
  * - Everything is wrapped in a subshell: `set -euo pipefail` does not leak into the user data the
  *   script is appended to, and a failed first refresh (containerd then falls back to the upstream
  *   registries) does not stop the rest of the user data.
  */
 export function nodeScriptParts(input: NodeScriptInput, options: ContainerdNodeScriptOptions = {}): NodeScriptParts {
-  const context = `PullThroughCache at '${input.where}': containerdNodeScript`;
-  const problems: string[] = [];
-
-  const interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
-  const seconds = interval.toSeconds();
-  if (!Token.isUnresolved(seconds) && (seconds < MIN_REFRESH_SECONDS || seconds > MAX_REFRESH_SECONDS)) {
-    problems.push(`refreshInterval ${interval.toHumanString()} must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours`);
-  }
-  const directory = options.configDirectory;
-  if (directory !== undefined && !Token.isUnresolved(directory) && !/^\/[A-Za-z0-9/._-]*$/.test(directory)) {
-    problems.push(`configDirectory '${directory}' must be an absolute path of letters, digits and '/._-'`);
-  }
-  // The account and region go into the script as shell words: checked here too (an owned cache's
-  // come from its stack's env, which nothing else checks).
-  if (!Token.isUnresolved(input.account) && !ACCOUNT_ID_PATTERN.test(input.account)) {
-    problems.push(`the cache's account '${input.account}' must be 12 digits`);
-  }
-  if (!Token.isUnresolved(input.region) && !REGION_PATTERN.test(input.region)) {
-    problems.push(`the cache's region '${input.region}' is not a region name`);
-  }
-  if (input.mirrors.length === 0) {
-    problems.push('no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped)');
-  }
-  for (const mirror of input.mirrors) {
-    for (const [field, value] of [['upstreamHost', mirror.upstreamHost], ['server', mirror.server], ['mirrorEndpoint', mirror.mirrorEndpoint], ['path', mirror.path]]) {
-      if (!SAFE_VALUE.test(literalParts(value))) {
-        problems.push(`upstream '${mirror.prefix}': ${field} '${value}' may hold only letters, digits and '._:/@-'`);
-      }
-    }
-  }
-  throwIfInvalid(context, problems);
-
-  const program = renderProgram(input);
-  const service = renderService();
-  const timer = renderTimer(seconds);
-  const retry = renderRetryDropIn();
-  const script = renderBootScript(input, program, service, timer, retry);
-  return { program, service, timer, retry, script };
+  validate(input, options);
+  return renderParts(input, options, deployTimeEncode);
 }
 
 /** The boot script alone. */
@@ -142,27 +164,122 @@ export function renderContainerdNodeScript(input: NodeScriptInput, options: Cont
   return nodeScriptParts(input, options).script;
 }
 
-function renderProgram(input: NodeScriptInput): string {
-  const writes = input.mirrors.map(mirror => `write_hosts '${mirror.path}' '${mirror.mirrorEndpoint}' '${mirror.content}' || failed=1`);
+/**
+ * The fewest bytes the boot script renders to: each token counted at `shortest(token)` characters,
+ * then base64-encoded. Exact when the script holds no token.
+ */
+export function nodeScriptMinimumBytes(
+  input: NodeScriptInput, options: ContainerdNodeScriptOptions, shortest: (token: string) => number,
+): { readonly bytes: number; readonly exact: boolean } {
+  let exact = true;
+  const estimate: Encode = value => {
+    exact = false;
+    const decoded = Buffer.byteLength(value.replace(/\$\{Token\[[^\]]*\]\}/g, token => 'x'.repeat(shortest(token))));
+    return `@${'x'.repeat(4 * Math.ceil(decoded / 3))}`;
+  };
+  const script = renderParts(input, options, estimate).script;
+  return { bytes: Buffer.byteLength(script), exact };
+}
+
+function validate(input: NodeScriptInput, options: ContainerdNodeScriptOptions): void {
+  const context = `PullThroughCache at '${input.where}': containerdNodeScript`;
+  const problems: string[] = [];
+  const literalBreaks = (value: string, pattern: string) => !Token.isUnresolved(value) && !new RegExp(pattern).test(value);
+
+  const interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
+  const seconds = interval.toSeconds();
+  if (!Token.isUnresolved(seconds) && (seconds < MIN_REFRESH_SECONDS || seconds > MAX_REFRESH_SECONDS)) {
+    problems.push(`refreshInterval ${interval.toHumanString()} must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours`);
+  }
+  if (literalBreaks(input.configDirectory, VALUE_PATTERNS.configDirectory)) {
+    problems.push(`configDirectory '${input.configDirectory}' must be an absolute path of letters, digits and '/._-', no name in it starting with '.'`);
+  }
+  // The account and region are checked here too: an owned cache's come from its stack's env, which
+  // nothing else checks.
+  if (literalBreaks(input.account, VALUE_PATTERNS.account)) {
+    problems.push(`the cache's account '${input.account}' must be 12 digits`);
+  }
+  if (literalBreaks(input.region, VALUE_PATTERNS.region)) {
+    problems.push(`the cache's region '${input.region}' is not a region name`);
+  }
+  if (input.mirrors.length === 0) {
+    problems.push('no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped)');
+  }
+  for (const mirror of input.mirrors) {
+    for (const field of ['upstreamHost', 'server', 'mirrorEndpoint'] as const) {
+      if (literalBreaks(mirror[field], VALUE_PATTERNS[field])) {
+        problems.push(`upstream '${mirror.prefix}': ${field} '${mirror[field]}' must match ${VALUE_PATTERNS[field]}`);
+      }
+    }
+  }
+  throwIfInvalid(context, problems);
+}
+
+function renderParts(input: NodeScriptInput, options: ContainerdNodeScriptOptions, encode: Encode): NodeScriptParts {
+  const seconds = (options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL).toSeconds();
+  // A value in single quotes: a literal that matched its pattern (no quote in any), or an encoded token.
+  const word = (value: string) => `'${Token.isUnresolved(value) ? encode(value) : value}'`;
+  const program = renderProgram(input, word(Token.isUnresolved(seconds) ? Token.asString(seconds) : String(seconds)), word);
+  const service = renderService('${unit}', '${config_directory}');
+  const timer = renderTimer('${refresh_seconds}');
+  const retry = renderRetryDropIn();
+  const script = renderBootScript(input, program, service, timer, retry);
+  return { program, service, timer, retry, script };
+}
+
+function renderProgram(input: NodeScriptInput, seconds: string, word: (value: string) => string): string {
+  const pattern = (p: string) => `'${p}'`;
+  // The hosts.toml of containerdMirrors(), as a printf format: the owner line, the file, the header.
+  const format = `# written by %s (cdk-pull-through-cache)\n${hostsToml('%s', '%s')}\n[host."%s".header]\n  Authorization = "Basic %s"\n`;
   return [
     '#!/bin/bash',
-    `# Written by cdk-pull-through-cache (${input.where}). Gives containerd an ECR authorization token`,
-    `# for the pull-through cache ${input.registryDomain}: fetches one with the instance role and`,
-    '# rewrites each mirrored registry\'s hosts.toml, the token under the cache host\'s header table only.',
-    `# Run by ${NODE_AUTH_UNIT}.timer and once by the boot script. Exits 1, changing nothing, without a token.`,
+    `# Written by cdk-pull-through-cache (${commentSafe(input.where)}). Gives containerd an ECR authorization`,
+    '# token for a pull-through cache: fetches one with the instance role and rewrites each mirrored',
+    '# registry\'s hosts.toml, the token under the cache host\'s header table only. Run by its systemd',
+    '# timer and once by the boot script. Exits 1, changing nothing, without a token; exits 2, doing',
+    '# nothing, when a value below is refused. --settings prints "<unit> <config directory> <seconds>".',
     'set -uo pipefail',
     'umask 077',
-    'export AWS_PAGER=""',
-    '',
-    `readonly region='${input.region}'`,
-    `readonly registry_id='${input.account}'`,
+    'export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1',
     '',
     'log() { echo "$*" >&2; }',
+    `refuse() { log "refusing to run: $*; nothing was changed"; exit ${REFUSED_EXIT_STATUS}; }`,
+    '# value <name> <pattern> <text>: prints the text when it matches the pattern. A value that was a',
+    '# CloudFormation token at synthesis is @ and its base64 (Fn::Base64): decoded, then checked.',
+    'value() {',
+    '  local v=$3',
+    '  if [[ $v == @* ]]; then',
+    '    v=$(printf \'%s\' "${v:1}" | base64 -d) || refuse "$1 is not base64"',
+    '  fi',
+    '  [[ $v =~ $2 ]] || refuse "$1 $(printf \'%q\' "$v") does not match $2"',
+    '  printf \'%s\' "$v"',
+    '}',
+    `region=$(value region ${pattern(VALUE_PATTERNS.region)} ${word(input.region)}) || exit ${REFUSED_EXIT_STATUS}`,
+    `registry_id=$(value account ${pattern(VALUE_PATTERNS.account)} ${word(input.account)}) || exit ${REFUSED_EXIT_STATUS}`,
+    `config_directory=$(value configDirectory ${pattern(VALUE_PATTERNS.configDirectory)} ${word(input.configDirectory)}) || exit ${REFUSED_EXIT_STATUS}`,
+    `refresh_seconds=$(value refreshInterval ${pattern(VALUE_PATTERNS.refreshSeconds)} ${seconds}) || exit ${REFUSED_EXIT_STATUS}`,
+    `((refresh_seconds >= ${MIN_REFRESH_SECONDS} && refresh_seconds <= ${MAX_REFRESH_SECONDS})) || refuse "refreshInterval $refresh_seconds s is not between ${MIN_REFRESH_SECONDS} and ${MAX_REFRESH_SECONDS}"`,
+    'hosts=() servers=() endpoints=()',
+    '# mirror <upstream host> <server> <cache endpoint>',
+    'mirror() {',
+    '  local host server endpoint',
+    `  host=$(value upstreamHost ${pattern(VALUE_PATTERNS.upstreamHost)} "$1") \\`,
+    `    && server=$(value server ${pattern(VALUE_PATTERNS.server)} "$2") \\`,
+    `    && endpoint=$(value mirrorEndpoint ${pattern(VALUE_PATTERNS.mirrorEndpoint)} "$3") || exit ${REFUSED_EXIT_STATUS}`,
+    '  hosts+=("$host") servers+=("$server") endpoints+=("$endpoint")',
+    '}',
+    ...input.mirrors.map(m => `mirror ${word(m.upstreamHost)} ${word(m.server)} ${word(m.mirrorEndpoint)}`),
+    `unit=${NODE_AUTH_UNIT_PREFIX}-$(printf '%s\\n' "$registry_id" "$region" "$config_directory" "\${hosts[@]}" | sha256sum | cut -c1-8)`,
+    'readonly region registry_id config_directory refresh_seconds unit',
+    'if [[ ${1:-} == --settings ]]; then',
+    '  echo "$unit $config_directory $refresh_seconds"',
+    '  exit 0',
+    'fi',
     '',
     'token=""',
     `delay=${FIRST_RETRY_DELAY_SECONDS}`,
     `for ((attempt = 1; attempt <= ${ATTEMPTS}; attempt++)); do`,
-    '  if token=$(aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id" \\',
+    `  if token=$(timeout ${ATTEMPT_TIMEOUT_SECONDS} aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id" \\`,
     '      --cli-connect-timeout 10 --cli-read-timeout 20 \\',
     '      --query \'authorizationData[0].authorizationToken\' --output text) \\',
     '    && [[ $token =~ ^[A-Za-z0-9+/]+=*$ ]]; then',
@@ -180,15 +297,20 @@ function renderProgram(input: NodeScriptInput): string {
     '  exit 1',
     'fi',
     '',
-    '# write_hosts <path> <cache endpoint> <hosts.toml without credentials>',
-    '# Writes a temporary file in the same directory and renames it over the old one.',
+    '# write_hosts <upstream host> <server> <cache endpoint>: <config directory>/<host>/hosts.toml,',
+    '# written to a temporary file in the same directory and renamed over the old one. A file that',
+    '# another cache\'s program wrote first is left to it while that program is installed.',
     'write_hosts() {',
-    '  local path=$1 endpoint=$2 content=$3 dir tmp',
-    '  dir=$(dirname "$path")',
-    '  mkdir -p "$dir" || return 1',
-    '  chmod 0700 "$dir" || return 1',
+    '  local dir=$config_directory/$1 path first tmp owner=\'^# written by (ecr-pull-through-cache-auth-[0-9a-f]{8}) \'',
+    '  path=$dir/hosts.toml',
+    '  if [[ -f $path ]] && IFS= read -r first < "$path" && [[ $first =~ $owner ]] \\',
+    `    && [[ \${BASH_REMATCH[1]} != "$unit" && -x ${NODE_AUTH_PROGRAM_DIRECTORY}/\${BASH_REMATCH[1]} ]]; then`,
+    '    log "$path is left to ${BASH_REMATCH[1]}, another cache\'s program, which wrote it first"',
+    '    return 0',
+    '  fi',
+    '  mkdir -p "$dir" && chmod 0700 "$dir" || return 1',
     '  tmp=$(mktemp "$dir/.hosts.toml.XXXXXX") || return 1',
-    '  if printf \'%s\\n[host."%s".header]\\n  Authorization = "Basic %s"\\n\' "$content" "$endpoint" "$token" > "$tmp" \\',
+    `  if printf '${format.replace(/\n/g, '\\n')}' "$unit" "$2" "$3" "$3" "$token" > "$tmp" \\`,
     '    && chmod 0600 "$tmp" && mv -f "$tmp" "$path"; then',
     '    log "wrote $path"',
     '  else',
@@ -199,13 +321,29 @@ function renderProgram(input: NodeScriptInput): string {
     '}',
     '',
     'failed=0',
-    ...writes,
+    'for i in "${!hosts[@]}"; do',
+    '  write_hosts "${hosts[i]}" "${servers[i]}" "${endpoints[i]}" || failed=1',
+    'done',
     'exit "$failed"',
     '',
   ].join('\n');
 }
 
-function renderService(): string {
+/**
+ * The service, hardened: `systemd-analyze security` rates it 1.6 (the jest and node e2e tests
+ * check ≤ 3.0). It runs as root, which owns containerd's directory, with no capability; writes
+ * only the config directory (and a private /tmp); reaches the network over IPv4/IPv6 only (ECR and
+ * the instance metadata) and local sockets (DNS through a resolver daemon). Not set, on purpose:
+ * `PrivateNetwork` and `IPAddressDeny` (ECR's addresses are not known), `User=` (the files are
+ * root's), `MemoryDenyWriteExecute` (the AWS CLI is Python, whose native extensions may map
+ * writable executable memory). `ProtectHome=tmpfs`, not `yes`: the CLI finds an empty home (no
+ * `~/.aws` to override the instance role), and a root user manager (the node e2e test's real
+ * systemd) can apply it, so that test runs this very unit.
+ *
+ * @param unit the unit's name, also the program's
+ * @param configDirectory the one directory it writes
+ */
+export function renderService(unit: string, configDirectory: string): string {
   return [
     '[Unit]',
     'Description=ECR authorization token for containerd\'s pull-through cache mirrors',
@@ -216,9 +354,38 @@ function renderService(): string {
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${NODE_AUTH_PROGRAM}`,
-    'TimeoutStartSec=5min',
-    `SyslogIdentifier=${NODE_AUTH_UNIT}`,
+    `ExecStart=${NODE_AUTH_PROGRAM_DIRECTORY}/${unit}`,
+    `TimeoutStartSec=${START_TIMEOUT_SECONDS}s`,
+    `SyslogIdentifier=${unit}`,
+    'UMask=0077',
+    'NoNewPrivileges=yes',
+    'CapabilityBoundingSet=',
+    'AmbientCapabilities=',
+    'ProtectSystem=strict',
+    `ReadWritePaths=${configDirectory}`,
+    'ProtectHome=tmpfs',
+    'PrivateTmp=yes',
+    'PrivateDevices=yes',
+    'PrivateMounts=yes',
+    'ProtectKernelTunables=yes',
+    'ProtectKernelModules=yes',
+    'ProtectKernelLogs=yes',
+    'ProtectControlGroups=yes',
+    'ProtectClock=yes',
+    'ProtectHostname=yes',
+    'ProtectProc=invisible',
+    'ProcSubset=pid',
+    'KeyringMode=private',
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
+    'RestrictNamespaces=yes',
+    'RestrictRealtime=yes',
+    'RestrictSUIDSGID=yes',
+    'RemoveIPC=yes',
+    'LockPersonality=yes',
+    'SystemCallArchitectures=native',
+    'SystemCallFilter=@system-service',
+    'SystemCallFilter=~@privileged @resources',
+    'SystemCallErrorNumber=EPERM',
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -230,19 +397,22 @@ function renderService(): string {
  * A failed run (5 attempts) is rerun by systemd until one succeeds: without it, a node that booted
  * during an ECR outage would pull from the upstreams until the next timer run. The failed start
  * job still completes, so containerd and kubelet wait for that run only (the node e2e test shows
- * both with systemd 252). A drop-in, because systemd before 244 refuses a oneshot service with
- * Restart= altogether, and then the timer too: the boot script installs it on 244 or newer.
+ * both with systemd 252). A refused value (exit 2) is not rerun. A drop-in, because systemd before
+ * 244 refuses a oneshot service with Restart= altogether, and then the timer too: the boot script
+ * installs it on 244 or newer.
  */
 function renderRetryDropIn(): string {
   return [
     '[Service]',
     'Restart=on-failure',
     `RestartSec=${RETRY_AFTER_FAILURE_SECONDS}s`,
+    `RestartPreventExitStatus=${REFUSED_EXIT_STATUS}`,
     '',
   ].join('\n');
 }
 
-function renderTimer(seconds: number): string {
+/** The timer, every `seconds` (`OnActiveSec` covers the first boot, when the service never ran under systemd). */
+export function renderTimer(seconds: string): string {
   return [
     '[Unit]',
     'Description=Refresh the ECR authorization token of containerd\'s pull-through cache mirrors',
@@ -259,15 +429,24 @@ function renderTimer(seconds: number): string {
 }
 
 function renderBootScript(input: NodeScriptInput, program: string, service: string, timer: string, retry: string): string {
-  const file = (path: string, mode: string, content: string, delimiter: string) => [
-    `install_file '${path}' ${mode} <<'${delimiter}'`,
+  // The program in a quoted here-document (the shell reads it as text); the units in unquoted ones,
+  // to expand the checked ${unit}, ${config_directory} and ${refresh_seconds}: nothing else in
+  // them may be special there.
+  for (const unit of [service, timer, retry]) {
+    if (/[`\\]|\$(?!\{(unit|config_directory|refresh_seconds)\})/.test(unit)) {
+      throw new Error(`a unit holds a character special in a here-document:\n${unit}`);
+    }
+  }
+  const file = (path: string, mode: string, content: string, delimiter: string, quoted: boolean) => [
+    `install_file "${path}" ${mode} <<${quoted ? `'${delimiter}'` : delimiter}`,
     content.replace(/\n$/, ''),
     delimiter,
   ];
+  const dropIn = `${SYSTEMD_UNIT_DIRECTORY}/$unit.service.d/retry.conf`;
   return [
     '#!/bin/bash',
-    `# cdk-pull-through-cache (${input.where}): containerd pulls through the ECR pull-through cache`,
-    `# ${input.registryDomain} with the instance role's ECR token, refreshed by ${NODE_AUTH_UNIT}.timer.`,
+    `# cdk-pull-through-cache (${commentSafe(input.where)}): containerd pulls through an ECR pull-through`,
+    `# cache with the instance role's ECR token, refreshed by a systemd timer (${NODE_AUTH_UNIT_PREFIX}-<id>).`,
     '# Idempotent: running it again rewrites the same files.',
     '(',
     'set -euo pipefail',
@@ -280,28 +459,47 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     '  chmod "$2" "$tmp"',
     '  mv -f "$tmp" "$1"',
     '}',
-    ...file(NODE_AUTH_PROGRAM, '0700', program, 'CDK_PULL_THROUGH_CACHE_PROGRAM'),
-    ...file(`${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.service`, '0644', service, 'CDK_PULL_THROUGH_CACHE_SERVICE'),
-    ...file(`${SYSTEMD_UNIT_DIRECTORY}/${NODE_AUTH_UNIT}.timer`, '0644', timer, 'CDK_PULL_THROUGH_CACHE_TIMER'),
-    `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit.`,
+    `mkdir -p ${NODE_AUTH_PROGRAM_DIRECTORY}`,
+    `program=$(mktemp ${NODE_AUTH_PROGRAM_DIRECTORY}/.${NODE_AUTH_UNIT_PREFIX}.XXXXXX)`,
+    'cat > "$program" <<\'CDK_PULL_THROUGH_CACHE_PROGRAM\'',
+    program.replace(/\n$/, ''),
+    'CDK_PULL_THROUGH_CACHE_PROGRAM',
+    'chmod 0700 "$program"',
+    '# The program checks every value it holds, tokens resolved at deployment included, and gives the',
+    '# boot script the ones it needs; a refused value stops here, with nothing installed.',
+    'if ! settings=$("$program" --settings); then',
+    '  rm -f "$program"',
+    `  echo "${NODE_AUTH_UNIT_PREFIX}: a value of the script was refused (above); nothing is installed" >&2`,
+    `  exit ${REFUSED_EXIT_STATUS}`,
+    'fi',
+    'read -r unit config_directory refresh_seconds <<<"$settings"',
+    `mv -f "$program" "${NODE_AUTH_PROGRAM_DIRECTORY}/$unit"`,
+    'echo "$unit: installed (journalctl -u $unit)"',
+    'mkdir -p "$config_directory"',
+    `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit,`,
+    `# and there the timer's next run is the retry: at most every ${MAX_REFRESH_SECONDS_WITHOUT_RERUN / 3600} hours, so one failed run leaves time for the next.`,
     'systemd_version=$(systemctl --version 2>/dev/null | sed -n \'1s/^systemd \\([0-9][0-9]*\\).*/\\1/p\') || true',
     `if [[ \${systemd_version:-0} -ge ${MIN_SYSTEMD_FOR_RETRY} ]]; then`,
     // Only the install_file line is indented: a heredoc's body and delimiter stay at column 0.
-    ...file(RETRY_DROP_IN, '0644', retry, 'CDK_PULL_THROUGH_CACHE_RETRY').map((line, i) => (i === 0 ? `  ${line}` : line)),
+    ...file(dropIn, '0644', retry, 'CDK_PULL_THROUGH_CACHE_RETRY', true).map((line, i) => (i === 0 ? `  ${line}` : line)),
     'else',
-    `  rm -f '${RETRY_DROP_IN}'`,
+    `  rm -f "${dropIn}"`,
+    `  ((refresh_seconds <= ${MAX_REFRESH_SECONDS_WITHOUT_RERUN})) || refresh_seconds=${MAX_REFRESH_SECONDS_WITHOUT_RERUN}`,
     'fi',
+    ...file(`${SYSTEMD_UNIT_DIRECTORY}/$unit.service`, '0644', service, 'CDK_PULL_THROUGH_CACHE_SERVICE', false),
+    ...file(`${SYSTEMD_UNIT_DIRECTORY}/$unit.timer`, '0644', timer, 'CDK_PULL_THROUGH_CACHE_TIMER', false),
     'systemctl daemon-reload',
-    `systemctl enable ${NODE_AUTH_UNIT}.service ${NODE_AUTH_UNIT}.timer`,
-    `systemctl start ${NODE_AUTH_UNIT}.timer`,
-    '# The first refresh, before kubelet pulls. Without a token containerd pulls from the upstream registries.',
-    `if ! ${NODE_AUTH_PROGRAM}; then`,
+    'systemctl enable "$unit.service" "$unit.timer"',
+    'systemctl start "$unit.timer"',
+    `# The first refresh, before kubelet pulls, bounded as the service's start is (${START_TIMEOUT_SECONDS} s). Without a`,
+    '# token containerd pulls from the upstream registries.',
+    `if ! timeout ${START_TIMEOUT_SECONDS} "${NODE_AUTH_PROGRAM_DIRECTORY}/$unit"; then`,
     '  # Rerun later, not now: a run holds containerd and kubelet (ordered after it), which may be starting.',
-    `  systemd-run --on-active=${RETRY_AFTER_FAILURE_SECONDS} --unit=${NODE_AUTH_UNIT}-retry systemctl start --no-block ${NODE_AUTH_UNIT}.service \\`,
-    `    || echo "${NODE_AUTH_UNIT}: could not schedule a rerun (is one scheduled already?)" >&2`,
+    `  systemd-run --on-active=${RETRY_AFTER_FAILURE_SECONDS} --unit="$unit-retry" systemctl start --no-block "$unit.service" \\`,
+    '    || echo "$unit: could not schedule a rerun (is one scheduled already?)" >&2',
     `  then_=", then every ${RETRY_AFTER_FAILURE_SECONDS} s while it fails"`,
-    `  [[ -e '${RETRY_DROP_IN}' ]] || then_=", then at ${NODE_AUTH_UNIT}.timer's runs (systemd \${systemd_version:-unknown} cannot rerun a failed oneshot service)"`,
-    `  echo "${NODE_AUTH_UNIT}: no ECR token yet; containerd pulls from the upstream registries until a refresh succeeds: the next in ${RETRY_AFTER_FAILURE_SECONDS} s\${then_}" >&2`,
+    `  [[ -e "${dropIn}" ]] || then_=", then at $unit.timer's runs (systemd \${systemd_version:-unknown} cannot rerun a failed oneshot service)"`,
+    `  echo "$unit: no ECR token yet; containerd pulls from the upstream registries until a refresh succeeds: the next in ${RETRY_AFTER_FAILURE_SECONDS} s\${then_}" >&2`,
     'fi',
     ')',
     '',

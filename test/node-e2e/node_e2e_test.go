@@ -18,8 +18,10 @@ package nodee2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,12 +46,31 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-const (
-	program     = "/usr/local/sbin/ecr-pull-through-cache-auth"
-	serviceFile = "/etc/systemd/system/ecr-pull-through-cache-auth.service"
-	timerFile   = "/etc/systemd/system/ecr-pull-through-cache-auth.timer"
-	retryFile   = "/etc/systemd/system/ecr-pull-through-cache-auth.service.d/retry.conf"
-)
+// installed names a case's program and units: ecr-pull-through-cache-auth-<id>, the id the first
+// 8 hex digits of the SHA-256 of its account, region, config directory and hosts, one a line
+// (computed here independently of the program, which computes it on the node).
+type installed struct {
+	unit, program, service, timer, retry string
+}
+
+func installedOf(c fixtureCase) installed {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", c.Account, c.Region, c.ConfigDirectory)
+	for _, u := range c.Upstreams {
+		fmt.Fprintf(h, "%s\n", u.Host)
+	}
+	unit := "ecr-pull-through-cache-auth-" + hex.EncodeToString(h.Sum(nil))[:8]
+	return installed{
+		unit:    unit,
+		program: "/usr/local/sbin/" + unit,
+		service: "/etc/systemd/system/" + unit + ".service",
+		timer:   "/etc/systemd/system/" + unit + ".timer",
+		retry:   "/etc/systemd/system/" + unit + ".service.d/retry.conf",
+	}
+}
+
+// maxExposure is the highest `systemd-analyze security` exposure the service may have.
+const maxExposure = 3.0
 
 type fixtureUpstream struct {
 	Host   string `json:"host"`
@@ -63,6 +85,7 @@ type fixtureCase struct {
 	Region          string            `json:"region"`
 	RegistryDomain  string            `json:"registryDomain"`
 	ConfigDirectory string            `json:"configDirectory"`
+	RefreshSeconds  int               `json:"refreshSeconds"`
 	Upstreams       []fixtureUpstream `json:"upstreams"`
 }
 
@@ -349,6 +372,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	n := newNode(t)
 	token := ecrToken("first-" + c.Name)
 	n.setToken(t, token)
+	f := installedOf(c)
 
 	// The stand-ins for the registries, with the same images.
 	ca := newTestCA(t)
@@ -379,13 +403,13 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		if got := n.records(t, "aws"); len(got) != 1 || got[0] != wantArgs {
 			t.Errorf("aws calls: got %q, want [%q]", got, wantArgs)
 		}
-		wantSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
+		wantSystemctl := []string{"daemon-reload", "enable " + f.unit + ".service " + f.unit + ".timer", "start " + f.unit + ".timer"}
 		n.expectRecords(t, "systemctl", wantSystemctl)
 		if got := n.records(t, "systemd-run"); len(got) != 0 {
 			t.Errorf("a rerun was scheduled after a refresh that succeeded: %q", got)
 		}
 		files := n.written(t)
-		want := map[string]fs.FileMode{program: 0o700, serviceFile: 0o644, timerFile: 0o644, retryFile: 0o644}
+		want := map[string]fs.FileMode{f.program: 0o700, f.service: 0o644, f.timer: 0o644, f.retry: 0o644}
 		for _, u := range c.Upstreams {
 			want[hostsPath(c, u)] = 0o600
 			want[c.ConfigDirectory+"/"+u.Host] = fs.ModeDir | 0o700
@@ -408,6 +432,17 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		}
 		if bytes.Contains(scriptText, []byte(token)) {
 			t.Error("the boot script holds the token")
+		}
+		// What the program rendered on the node is containerdMirrors()' file: an owner line, the
+		// file, the header.
+		for _, u := range c.Upstreams {
+			plain, err := os.ReadFile(filepath.Join(dir, c.Name+".plain", u.Host, "hosts.toml"))
+			must(t, err)
+			endpoint := regexp.MustCompile(`\[host\."([^"]+)"\]`).FindSubmatch(plain)[1]
+			wantFile := "# written by " + f.unit + " (cdk-pull-through-cache)\n" + string(plain) + "\n[host.\"" + string(endpoint) + "\".header]\n  Authorization = \"Basic " + token + "\"\n"
+			if got := string(n.read(t, hostsPath(c, u))); got != wantFile {
+				t.Errorf("%s:\n%s\nwant:\n%s", hostsPath(c, u), got, wantFile)
+			}
 		}
 	})
 
@@ -433,7 +468,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	})
 
 	t.Run("shellcheck passes on the boot script and the installed program", func(t *testing.T) {
-		out, err := exec.Command("shellcheck", script, filepath.Join(n.root, program)).CombinedOutput()
+		out, err := exec.Command("shellcheck", script, filepath.Join(n.root, f.program)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("shellcheck: %v\n%s", err, out)
 		}
@@ -441,9 +476,15 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 
 	t.Run("systemd-analyze verify passes on the installed units", func(t *testing.T) {
 		// verify reads the service's drop-ins from the unit directories, retry.conf included.
-		out, code := n.run(t, "systemd-analyze", "verify", serviceFile, timerFile)
+		out, code := n.run(t, "systemd-analyze", "verify", f.service, f.timer)
 		if code != 0 || strings.TrimSpace(out) != "" {
 			t.Fatalf("systemd-analyze verify exited %d:\n%s", code, out)
+		}
+	})
+
+	t.Run("systemd-analyze security rates the installed service 3.0 or lower", func(t *testing.T) {
+		if score := exposure(t, n, f.service); score > maxExposure {
+			t.Errorf("exposure %.1f, want at most %.1f", score, maxExposure)
 		}
 	})
 
@@ -511,7 +552,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		hostsUnchanged := n.snapshotHosts(t, c)
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
-		out, code := n.run(t, program)
+		out, code := n.run(t, f.program)
 		if code != 1 || !strings.Contains(out, "the hosts.toml files are unchanged") {
 			t.Errorf("refresh without a token exited %d:\n%s", code, out)
 		}
@@ -524,8 +565,8 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		hostsUnchanged()
 	})
 
-	wantRerun := []string{"--on-active=300 --unit=ecr-pull-through-cache-auth-retry systemctl start --no-block ecr-pull-through-cache-auth.service"}
-	baseSystemctl := []string{"daemon-reload", "enable ecr-pull-through-cache-auth.service ecr-pull-through-cache-auth.timer", "start ecr-pull-through-cache-auth.timer"}
+	wantRerun := []string{"--on-active=300 --unit=" + f.unit + "-retry systemctl start --no-block " + f.unit + ".service"}
+	baseSystemctl := []string{"daemon-reload", "enable " + f.unit + ".service " + f.unit + ".timer", "start " + f.unit + ".timer"}
 
 	t.Run("a boot without a token goes on, and leaves the retries to systemd", func(t *testing.T) {
 		hostsUnchanged := n.snapshotHosts(t, c)
@@ -552,7 +593,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		n.failAWS(t, true)
 		defer n.failAWS(t, false)
 		out, code := n.run(t, "bash", script)
-		if code != 0 || !strings.Contains(out, "the next in 300 s, then at ecr-pull-through-cache-auth.timer's runs (systemd 219 cannot rerun a failed oneshot service)") {
+		if code != 0 || !strings.Contains(out, "the next in 300 s, then at "+f.unit+".timer's runs (systemd 219 cannot rerun a failed oneshot service)") {
 			t.Errorf("boot script on systemd 219 exited %d:\n%s", code, out)
 		}
 		n.records(t, "aws")
@@ -560,8 +601,17 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		// One scheduled rerun (systemd-run --on-active exists since 218), and no Restart= after it.
 		n.expectRecords(t, "systemd-run", wantRerun)
 		n.expectRecords(t, "systemctl", baseSystemctl)
-		if _, ok := n.written(t)[retryFile]; ok {
-			t.Errorf("%s is still there on systemd 219", retryFile)
+		if _, ok := n.written(t)[f.retry]; ok {
+			t.Errorf("%s is still there on systemd 219", f.retry)
+		}
+		// Without reruns the timer is the retry: at most every 5 hours, so that one failed run
+		// leaves time for the next within the token's 12 hours.
+		wantEvery := c.RefreshSeconds
+		if wantEvery > 18000 {
+			wantEvery = 18000
+		}
+		if timer := string(n.read(t, f.timer)); !strings.Contains(timer, fmt.Sprintf("\nOnUnitActiveSec=%ds\n", wantEvery)) {
+			t.Errorf("timer on systemd 219, want every %d s:\n%s", wantEvery, timer)
 		}
 		// Back on a newer systemd (an upgraded node running the user data again), the drop-in returns.
 		must(t, os.WriteFile(filepath.Join(n.state, "systemd.version"), []byte("252\n"), 0o644))
@@ -571,8 +621,11 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		}
 		n.records(t, "aws")
 		n.records(t, "systemctl")
-		if got := n.written(t)[retryFile]; got != 0o644 {
-			t.Errorf("%s: mode %v after the run on systemd 252", retryFile, got)
+		if got := n.written(t)[f.retry]; got != 0o644 {
+			t.Errorf("%s: mode %v after the run on systemd 252", f.retry, got)
+		}
+		if timer := string(n.read(t, f.timer)); !strings.Contains(timer, fmt.Sprintf("\nOnUnitActiveSec=%ds\n", c.RefreshSeconds)) {
+			t.Errorf("timer on systemd 252, want every %d s:\n%s", c.RefreshSeconds, timer)
 		}
 	})
 
@@ -629,112 +682,325 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 	})
 }
 
-// TestRetryWithRealSystemd runs the service and the retry drop-in the boot script installed under
-// real systemd (252 here, as on Amazon Linux 2023): a user service manager in a private mount
-// namespace (user-manager.sh). Stand-ins: the refresh program (fails twice, then succeeds),
-// containerd and kubelet (they log that they started). RestartSec is cut from 300 s to 1 s.
+// exposure is `systemd-analyze security --offline=true` of an installed unit, run on the node.
+func exposure(t *testing.T, n *node, unit string) float64 {
+	t.Helper()
+	out, _ := n.run(t, "systemd-analyze", "security", "--offline=true", "--no-pager", unit)
+	m := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no exposure level:\n%s", out)
+	}
+	score, err := strconv.ParseFloat(m[1], 64)
+	must(t, err)
+	return score
+}
+
+// sandboxProbe is the stand-in `aws` the services run under real systemd (installed at
+// /usr/local/bin/aws on the node, before /usr/bin on systemd's PATH): it may write only the
+// config directory, so it keeps its records there. It fails the first $fails calls, then prints a
+// token made from --region. It also records what the sandbox let it do.
+const sandboxProbe = `#!/bin/bash
+records=/etc/containerd/certs.d/.node-e2e
+n=$(( $(cat "$records-calls" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$records-calls"
+echo "aws call $n" >> "$records-events"
+{
+  touch /etc/node-e2e-probe 2>/dev/null && echo "wrote /etc"
+  touch /usr/local/node-e2e-probe 2>/dev/null && echo "wrote /usr/local"
+  [[ -z $(ls -A /root 2>/dev/null) ]] || echo "saw /root"
+  grep -q '^CapEff:[[:space:]]*0*$' /proc/self/status || echo "has capabilities"
+} >> "$records-sandbox"
+if ((n <= FAILS)); then exit 254; fi
+region=${4:-none}
+printf 'AWS:systemd-%s' "$region" | base64
+`
+
+// withSystemd runs real systemd (a user service manager run by root, not PID 1: user-manager.sh)
+// on the node, in a private mount namespace over its overlays, with the units in units (name ->
+// content), starts startUnits in one transaction, as at boot, and waits until waitUntil succeeds.
+func withSystemd(t *testing.T, n *node, units map[string]string, waitUntil string, startUnits ...string) string {
+	t.Helper()
+	work := t.TempDir()
+	dir := filepath.Join(work, "config", "systemd", "user")
+	for name, content := range units {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	script, err := filepath.Abs("user-manager.sh")
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The node's overlays, without the boot script's stand-ins on PATH (systemctl is the real one).
+	noStandIns := t.TempDir()
+	args := append([]string{"-m", "--propagation", "private", "bash", "-c", mountScript, "node", n.root, n.work, noStandIns,
+		"bash", script, filepath.Join(work, "config"), work}, startUnits...)
+	cmd := exec.CommandContext(ctx, "unshare", args...)
+	cmd.Env = append(os.Environ(), "WAIT_UNTIL="+waitUntil)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("user-manager.sh: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// installedUnits reads a case's installed service, timer and retry drop-in for the user manager,
+// with RestartSec cut from 300 s to 1 s and, with fast, the timer's interval to 1 s.
+func installedUnits(t *testing.T, n *node, f installed, fast bool) map[string]string {
+	t.Helper()
+	timer := string(n.read(t, f.timer))
+	if fast {
+		timer = regexp.MustCompile(`(?m)^(OnActiveSec|OnUnitActiveSec)=\d+s$`).ReplaceAllString(timer, "${1}=1s")
+		timer = strings.Replace(timer, "AccuracySec=1min", "AccuracySec=1ms", 1)
+	}
+	retry := strings.Replace(string(n.read(t, f.retry)), "RestartSec=300s\n", "RestartSec=1s\n", 1)
+	if !strings.Contains(retry, "RestartSec=1s\n") {
+		t.Fatalf("unexpected drop-in:\n%s", retry)
+	}
+	return map[string]string{
+		f.unit + ".service":              string(n.read(t, f.service)),
+		f.unit + ".service.d/retry.conf": retry,
+		f.unit + ".timer":                timer,
+	}
+}
+
+// parseStates reads `systemctl show -p Id -p ActiveState -p SubState -p Result` blocks.
+func parseStates(out string) map[string]string {
+	states := map[string]string{}
+	for _, block := range strings.Split(out, "\n\n") {
+		props := map[string]string{}
+		for _, l := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				props[k] = v
+			}
+		}
+		states[props["Id"]] = props["ActiveState"] + "/" + props["SubState"] + "/" + props["Result"]
+	}
+	return states
+}
+
+// TestRetryWithRealSystemd runs the hardened service, its retry drop-in and the real program the
+// boot script installed under real systemd (252 here, as on Amazon Linux 2023): a user service
+// manager run by root in a private mount namespace over the node's overlays (user-manager.sh),
+// which applies every directive of the unit (ProtectHome=tmpfs included; =yes it cannot). Stand-ins:
+// `aws` (sandboxProbe: fails 10 calls, two runs of 5 attempts, then gives a token), `sleep` (the
+// backoff returns at once), containerd and kubelet (they log that they started). RestartSec is cut
+// from 300 s to 1 s.
 func TestRetryWithRealSystemd(t *testing.T) {
 	dir, cases := fixtures(t)
 	c := cases[0]
+	f := installedOf(c)
 	n := newNode(t)
 	n.setToken(t, ecrToken("systemd"))
 	if out, code := n.run(t, "bash", filepath.Join(dir, c.Name+".sh")); code != 0 {
 		t.Fatalf("boot script exited %d:\n%s", code, out)
 	}
-	service := strings.Replace(string(n.read(t, serviceFile)), "ExecStart="+program+"\n", "ExecStart=%h/refresh\n", 1)
-	retry := strings.Replace(string(n.read(t, retryFile)), "RestartSec=300s\n", "RestartSec=1s\n", 1)
-	if !strings.Contains(service, "ExecStart=%h/refresh\n") || !strings.Contains(retry, "Restart=on-failure\nRestartSec=1s\n") {
-		t.Fatalf("unexpected units:\n%s\n%s", service, retry)
-	}
+	must(t, os.MkdirAll(filepath.Join(n.root, "usr/local/bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(n.root, "usr/local/bin/aws"), []byte(strings.Replace(sandboxProbe, "FAILS", "10", 1)), 0o755))
+	must(t, os.WriteFile(filepath.Join(n.root, "usr/local/bin/sleep"), []byte("#!/bin/bash\n"), 0o755))
+	records := filepath.Join(n.root, c.ConfigDirectory, ".node-e2e")
+	before := n.written(t)
 
-	work := t.TempDir()
-	units := filepath.Join(work, "config", "systemd", "user")
-	must(t, os.MkdirAll(filepath.Join(units, "ecr-pull-through-cache-auth.service.d"), 0o755))
-	events := filepath.Join(work, "events")
-	files := map[string]string{
-		"ecr-pull-through-cache-auth.service":              service,
-		"ecr-pull-through-cache-auth.service.d/retry.conf": retry,
-		"containerd.service":                               "[Service]\nExecStart=/bin/bash -c 'echo \"containerd started\" >> " + events + "; exec sleep 600'\n",
-		"kubelet.service":                                  "[Service]\nExecStart=/bin/bash -c 'echo \"kubelet started\" >> " + events + "; exec sleep 600'\n",
-	}
-	for name, content := range files {
-		must(t, os.WriteFile(filepath.Join(units, name), []byte(content), 0o644))
-	}
-	// %h, the user manager's home: the refresh stand-in lives there.
-	must(t, os.WriteFile(filepath.Join(work, "refresh"), []byte(`#!/bin/bash
-n=$(( $(cat "$HOME/runs" 2>/dev/null || echo 0) + 1 ))
-echo "$n" > "$HOME/runs"
-if ((n < 3)); then echo "refresh $n failed" >> "$HOME/events"; exit 1; fi
-echo "refresh $n ok" >> "$HOME/events"
-`), 0o755))
-
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "bash", "user-manager.sh", filepath.Join(work, "config"), work,
-		"ecr-pull-through-cache-auth.service", "containerd.service", "kubelet.service")
-	cmd.Env = append(os.Environ(), "HOME="+work,
-		"WAIT_UNTIL=grep -q 'refresh 3 ok' "+events+" && [[ $(systemctl --user show -P SubState ecr-pull-through-cache-auth.service) == dead ]]")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("user-manager.sh: %v\n%s", err, out)
+	units := installedUnits(t, n, f, false)
+	units["containerd.service"] = "[Service]\nExecStart=/bin/bash -c 'echo \"containerd started\" >> " + c.ConfigDirectory + "/.node-e2e-events; exec /bin/sleep 600'\n"
+	units["kubelet.service"] = "[Service]\nExecStart=/bin/bash -c 'echo \"kubelet started\" >> " + c.ConfigDirectory + "/.node-e2e-events; exec /bin/sleep 600'\n"
+	out := withSystemd(t, n, units,
+		"grep -q 'aws call 11' "+c.ConfigDirectory+"/.node-e2e-events && [[ $(systemctl --user show -P SubState "+f.unit+".service) == dead ]]",
+		f.unit+".service", "containerd.service", "kubelet.service")
+	logged, err := os.ReadFile(records + "-events")
+	must(t, err)
+	lines := strings.Split(strings.TrimSpace(string(logged)), "\n")
+	index := func(line string) int {
+		for i, l := range lines {
+			if l == line {
+				return i
+			}
+		}
+		return -1
 	}
 
 	t.Run("the failed start job ends: systemctl reports it, and containerd and kubelet start", func(t *testing.T) {
-		if !strings.Contains(string(out), "start: failed") {
+		if !strings.Contains(out, "start: failed") {
 			t.Errorf("systemctl start reported no failure:\n%s", out)
 		}
-		logged, err := os.ReadFile(events)
-		must(t, err)
-		lines := strings.Split(strings.TrimSpace(string(logged)), "\n")
-		index := func(line string) int {
-			for i, l := range lines {
-				if l == line {
-					return i
-				}
-			}
-			return -1
-		}
-		if lines[0] != "refresh 1 failed" {
-			t.Errorf("first event %q, want the first refresh (containerd and kubelet are ordered after it): %q", lines[0], lines)
-		}
 		for _, unit := range []string{"containerd", "kubelet"} {
-			if i := index(unit + " started"); i < 0 || i > index("refresh 3 ok") {
-				t.Errorf("%s started at event %d, not before the refresh succeeded: %q", unit, i, lines)
+			// After the first run's 5 attempts (they are ordered after it), before the third run's.
+			if i := index(unit + " started"); i < index("aws call 5") || i > index("aws call 11") {
+				t.Errorf("%s started at event %d: %q", unit, i, lines)
 			}
 		}
 	})
 
-	t.Run("systemd reruns the failed refresh until it succeeds", func(t *testing.T) {
-		logged, err := os.ReadFile(events)
-		must(t, err)
-		var refreshes []string
-		for _, l := range strings.Split(strings.TrimSpace(string(logged)), "\n") {
-			if strings.HasPrefix(l, "refresh") {
-				refreshes = append(refreshes, l)
+	t.Run("systemd reruns the failed refresh until it succeeds, and the hardened program writes the files", func(t *testing.T) {
+		var calls []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "aws call") {
+				calls = append(calls, l)
 			}
 		}
-		if strings.Join(refreshes, "|") != "refresh 1 failed|refresh 2 failed|refresh 3 ok" {
-			t.Errorf("refreshes %q", refreshes)
+		if len(calls) != 11 {
+			t.Errorf("aws calls %q, want 11 (three runs: 5, 5 and 1)", calls)
 		}
-		states := map[string]string{}
-		for _, block := range strings.Split(string(out), "\n\n") {
-			props := map[string]string{}
-			for _, l := range strings.Split(block, "\n") {
-				if k, v, ok := strings.Cut(l, "="); ok {
-					props[k] = v
-				}
-			}
-			states[props["Id"]] = props["ActiveState"] + "/" + props["SubState"] + "/" + props["Result"]
-		}
+		states := parseStates(out)
 		want := map[string]string{
-			"ecr-pull-through-cache-auth.service": "inactive/dead/success",
-			"containerd.service":                  "active/running/success",
-			"kubelet.service":                     "active/running/success",
+			f.unit + ".service":  "inactive/dead/success",
+			"containerd.service": "active/running/success",
+			"kubelet.service":    "active/running/success",
 		}
 		for unit, state := range want {
 			if states[unit] != state {
 				t.Errorf("%s: %s, want %s (%v)", unit, states[unit], state, states)
 			}
 		}
+		token := ecrToken("systemd-" + c.Region)
+		for _, u := range c.Upstreams {
+			if data := n.read(t, hostsPath(c, u)); !bytes.Contains(data, []byte("Basic "+token)) {
+				t.Errorf("%s was not refreshed by the service:\n%s", hostsPath(c, u), data)
+			}
+		}
 	})
+
+	t.Run("the sandbox holds: no write outside the config directory, an empty home, no capability", func(t *testing.T) {
+		sandbox, err := os.ReadFile(records + "-sandbox")
+		must(t, err)
+		if strings.TrimSpace(string(sandbox)) != "" {
+			t.Errorf("the service's program could do what the unit forbids:\n%s", sandbox)
+		}
+		for path := range n.written(t) {
+			if _, ok := before[path]; !ok && !strings.HasPrefix(path, c.ConfigDirectory+"/") {
+				t.Errorf("%s was written outside the config directory", path)
+			}
+		}
+		if score := exposure(t, n, f.service); score > maxExposure {
+			t.Errorf("exposure %.1f of the unit systemd ran, want at most %.1f", score, maxExposure)
+		}
+	})
+}
+
+// TestTwoCachesOnOneNode runs two caches' boot scripts on one node, then their timers under real
+// systemd (intervals cut to 1 s): each keeps its own program and units, both caches' files are
+// refreshed, and the host both mirror (quay.io) stays with the cache whose script ran first.
+func TestTwoCachesOnOneNode(t *testing.T) {
+	dir, _ := fixtures(t)
+	data, err := os.ReadFile(filepath.Join(dir, "two-caches.json"))
+	must(t, err)
+	var caches []fixtureCase
+	must(t, json.Unmarshal(data, &caches))
+	if len(caches) != 2 {
+		t.Fatalf("%d caches in two-caches.json", len(caches))
+	}
+	first, second := caches[0], caches[1]
+	ff, fs2 := installedOf(first), installedOf(second)
+	if ff.unit == fs2.unit {
+		t.Fatalf("both caches are %s", ff.unit)
+	}
+	n := newNode(t)
+	n.setToken(t, ecrToken("boot"))
+	for _, c := range caches {
+		if out, code := n.run(t, "bash", filepath.Join(dir, c.Name+".sh")); code != 0 {
+			t.Fatalf("%s: boot script exited %d:\n%s", c.Name, code, out)
+		}
+	}
+	owner := func(c fixtureCase, host string) string {
+		text := string(n.read(t, c.ConfigDirectory+"/"+host+"/hosts.toml"))
+		return strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(text, "\n", 2)[0], "# written by "), " (cdk-pull-through-cache)")
+	}
+
+	t.Run("the boot scripts: each its own program and units; the shared host stays with the first", func(t *testing.T) {
+		files := n.written(t)
+		for _, f := range []installed{ff, fs2} {
+			for _, path := range []string{f.program, f.service, f.timer, f.retry} {
+				if _, ok := files[path]; !ok {
+					t.Errorf("%s is missing", path)
+				}
+			}
+		}
+		want := map[string]string{"docker.io": ff.unit, "ghcr.io": fs2.unit, "quay.io": ff.unit}
+		for host, unit := range want {
+			if got := owner(first, host); got != unit {
+				t.Errorf("%s written by %s, want %s", host, got, unit)
+			}
+		}
+		n.records(t, "aws")
+		n.records(t, "systemctl")
+	})
+
+	must(t, os.MkdirAll(filepath.Join(n.root, "usr/local/bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(n.root, "usr/local/bin/aws"), []byte(strings.Replace(sandboxProbe, "FAILS", "0", 1)), 0o755))
+	units := installedUnits(t, n, ff, true)
+	for name, content := range installedUnits(t, n, fs2, true) {
+		units[name] = content
+	}
+	firstToken, secondToken := ecrToken("systemd-"+first.Region), ecrToken("systemd-"+second.Region)
+	grep := func(token, host string) string {
+		return "grep -q 'Basic " + token + "' " + first.ConfigDirectory + "/" + host + "/hosts.toml"
+	}
+	out := withSystemd(t, n, units, grep(firstToken, "docker.io")+" && "+grep(firstToken, "quay.io")+" && "+grep(secondToken, "ghcr.io"),
+		ff.unit+".timer", fs2.unit+".timer")
+
+	t.Run("their timers' runs refresh both caches' files, each with its own registry's token", func(t *testing.T) {
+		for host, token := range map[string]string{"docker.io": firstToken, "quay.io": firstToken, "ghcr.io": secondToken} {
+			if data := n.read(t, first.ConfigDirectory+"/"+host+"/hosts.toml"); !bytes.Contains(data, []byte("Basic "+token)) {
+				t.Errorf("%s was not refreshed with its cache's token:\n%s\n%s", host, data, out)
+			}
+		}
+		if got := owner(first, "quay.io"); got != ff.unit {
+			t.Errorf("quay.io written by %s after the timers' runs, want %s", got, ff.unit)
+		}
+		states := parseStates(out)
+		for _, f := range []installed{ff, fs2} {
+			if !strings.HasPrefix(states[f.unit+".timer"], "active/waiting") {
+				t.Errorf("%s.timer: %s", f.unit, states[f.unit+".timer"])
+			}
+		}
+	})
+}
+
+// TestHostileInput runs boot scripts built from hostile input (payloads.json): a construct id
+// with a newline, and a CfnParameter account or configDirectory resolved as CloudFormation would
+// to `x' 'y' 'z'; touch <marker>; : '` or to a value that closes the program's here-document. No
+// payload may run; a refused value stops the script before it installs or fetches anything.
+func TestHostileInput(t *testing.T) {
+	dir, _ := fixtures(t)
+	data, err := os.ReadFile(filepath.Join(dir, "payloads.json"))
+	must(t, err)
+	var payloads []struct {
+		Name    string `json:"name"`
+		Marker  string `json:"marker"`
+		Refused bool   `json:"refused"`
+	}
+	must(t, json.Unmarshal(data, &payloads))
+	if len(payloads) < 5 {
+		t.Fatalf("%d payloads", len(payloads))
+	}
+	for _, p := range payloads {
+		t.Run(p.Name, func(t *testing.T) {
+			n := newNode(t)
+			n.setToken(t, ecrToken("hostile"))
+			out, code := n.run(t, "bash", filepath.Join(dir, "payload-"+p.Name+".sh"))
+			if _, err := os.Stat(filepath.Join(n.root, p.Marker)); err == nil {
+				t.Fatalf("the payload ran: %s exists\n%s", p.Marker, out)
+			}
+			if _, err := os.Stat(p.Marker); err == nil {
+				t.Fatalf("the payload ran: %s exists on the host", p.Marker)
+			}
+			if !p.Refused {
+				if code != 0 {
+					t.Errorf("boot script exited %d:\n%s", code, out)
+				}
+				return
+			}
+			if code != 2 || !strings.Contains(out, "refusing to run: ") || !strings.Contains(out, "nothing is installed") {
+				t.Errorf("boot script exited %d, want 2 with the refusal:\n%s", code, out)
+			}
+			for path, mode := range n.written(t) {
+				if !mode.IsDir() {
+					t.Errorf("%s was written", path)
+				}
+			}
+			n.expectRecords(t, "aws", nil)
+			n.expectRecords(t, "systemctl", nil)
+		})
+	}
 }
 
 func sortedKeys(m map[string]fs.FileMode) []string {

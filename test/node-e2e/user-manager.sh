@@ -4,6 +4,7 @@
 # succeeds (at most 20 s), and prints what systemctl said of the start and the units' states. Needs root: it mounts a tmpfs
 # over /run in a private mount namespace (run it under `unshare -m`), because systemd --user
 # refuses to start unless /run/systemd/system exists; nothing outside the namespace changes.
+# /bin/sleep: the node's /usr/local/bin may hold the test's stand-in sleep, which returns at once.
 set -euo pipefail
 config=$1 state=$2
 shift 2
@@ -16,7 +17,7 @@ manager=$!
 trap 'kill "$manager" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
   [[ -S $XDG_RUNTIME_DIR/systemd/private ]] && break
-  sleep 0.1
+  /bin/sleep 0.1
 done
 if systemctl --user --no-pager start "$@"; then
   echo "start: done"
@@ -25,6 +26,6 @@ else
 fi
 for _ in $(seq 200); do
   bash -c "$WAIT_UNTIL" && break
-  sleep 0.1
+  /bin/sleep 0.1
 done
 systemctl --user --no-pager show -p Id -p ActiveState -p SubState -p Result "$@"

@@ -166,9 +166,9 @@ class OtherStacksTest {
         Object userData = ((Map<String, Object>) data.get("UserData")).get("Fn::Base64");
         assertTrue(userData instanceof String, String.valueOf(userData));
         String script = (String) userData;
-        // (the script fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
-        assertTrue(script.contains("readonly region='eu-west-1'"), "region");
-        assertTrue(script.contains("readonly registry_id='111122223333'"), "registry id");
+        // (the script checks both, then fetches the token with `aws ecr get-authorization-token --region "$region" --registry-ids "$registry_id"`)
+        assertTrue(script.contains(" 'eu-west-1') || exit 2"), "region");
+        assertTrue(script.contains(" '111122223333') || exit 2"), "registry id");
         assertTrue(script.contains("111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache"), "mirror host");
         assertFalse(script.contains("444455556666") || script.contains("eu-central-1"), "names the consumer account or region");
         assertTrue(data.containsKey("IamInstanceProfile"));
