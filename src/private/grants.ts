@@ -2,6 +2,7 @@ import { Arn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
+import { Warning } from './diagnostics';
 import { comparePrefixes, coveringPrefixes, repositoryPattern } from './rules';
 
 /**
@@ -66,6 +67,25 @@ export function tagOnCreateConditions(tags: { [key: string]: string }): Record<s
 export type TagsOnCreate = { [key: string]: string } | undefined;
 
 /**
+ * Whether the grants can limit `ecr:TagResource` to these tags: each key names a condition key
+ * (`aws:RequestTag/<key>`), a map key, which a token cannot be. With a key that is a token the
+ * grants fall back to `ecr:TagResource` unconditioned (warning `tagResourceUnconditioned`), as
+ * for tags that are not known; a value that is a token is a condition value like any other.
+ */
+export function tagsCanCondition(tags: { [key: string]: string }): boolean {
+  const keys = Object.keys(tags);
+  return keys.length > 0 && !keys.some(key => Token.isUnresolved(key));
+}
+
+/** The warning for templates that tag, when the grants cannot limit the tags: why, and the fix. */
+export function tagResourceUnconditionedWarning(why: string, fix: string): Warning {
+  return {
+    id: 'tagResourceUnconditioned',
+    message: `${why}: grantPull allows ecr:TagResource on the cached repositories with any tags; ${fix}`,
+  };
+}
+
+/**
  * Grant the pull-through actions on the prefixes' repositories (plus `ecr:TagResource` when the
  * creation template tags them, limited to the templates' tags when they are known), and
  * `ecr:GetAuthorizationToken` (which has no resource) on `*`.
@@ -75,9 +95,10 @@ export function grantPullThrough(
 ): iam.Grant {
   // A ROOT rule's repositories are every repository: `repository/*` covers the other prefixes too.
   const resourceArns = coveringPrefixes(prefixes).sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, location, prefix));
-  const knownTags = tagsOnCreate !== undefined && Object.keys(tagsOnCreate).length > 0 ? tagsOnCreate : undefined;
+  const knownTags = tagsOnCreate !== undefined && tagsCanCondition(tagsOnCreate) ? tagsOnCreate : undefined;
   // A template with resource tags makes the first pull tag the new repository as the caller;
-  // with unknown tags, TagResource stays with the other actions, unconditioned.
+  // with unknown tags (or a key that is a token), TagResource stays with the other actions,
+  // unconditioned.
   const pull = iam.Grant.addToPrincipal({
     grantee,
     actions: tagsOnCreate !== undefined && !knownTags ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,
