@@ -7,7 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
 import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
-import { tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
@@ -359,6 +359,10 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
         : undefined;
     if (unconditioned) {
       warn(this, unconditioned.id, unconditioned.message);
+    }
+    if (repositoryTemplateHasResourceTags && plan.upstreams.some(u => u.prefix === ROOT_PREFIX)) {
+      const root = rootRuleTagResourceWarning('tagging repository creation templates (repositoryTemplateHasResourceTags)');
+      warn(this, root.id, root.message);
     }
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);

@@ -98,6 +98,46 @@ describe('a ROOT rule of an ECR upstream (registry-wide mirror)', () => {
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('an upstream has the prefix ROOT: it caches every repository'));
   });
 
+  // ecr:TagResource with the templates' tags on repository/*: a grantee can put those tags on any
+  // repository of the registry, repositories the cache never created included, which matters
+  // wherever access is granted by tag (aws:ResourceTag).
+  test('a ROOT rule with resource tags: grantPull tags repository/*, with a warning', () => {
+    const stack = newEnvStack();
+    const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    const puller = new iam.Role(stack, 'Puller', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(puller);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'ecr:TagResource', Resource: arn('*'), Condition: Match.anyValue() })]),
+      },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache',
+      Match.stringLikeRegexp('repository/\\*, so a grantee can put those tags on any repository.*aws:ResourceTag.*cdk-pull-through-cache:rootRuleTagResource'));
+  });
+
+  test('a ROOT rule without resource tags, or resource tags without a ROOT rule: no rootRuleTagResource warning', () => {
+    const stack = newEnvStack();
+    rootCache(stack);
+    new PullThroughCache(stack, 'Tagged', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('rootRuleTagResource'));
+  });
+
+  test('importing a cache with a ROOT rule and tagging templates: the same warning', () => {
+    const stack = newEnvStack();
+    PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+      repositoryTemplateResourceTags: { team: 'platform' },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Imported', Match.stringLikeRegexp('cdk-pull-through-cache:rootRuleTagResource'));
+  });
+
   test('importing a cache with a ROOT rule', () => {
     const stack = newEnvStack();
     const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);

@@ -77,6 +77,22 @@ export function tagsCanCondition(tags: { [key: string]: string }): boolean {
   return keys.length > 0 && !keys.some(key => Token.isUnresolved(key));
 }
 
+/**
+ * The warning for a ROOT rule whose templates tag: the grants' `ecr:TagResource` covers
+ * `repository/*`, so a grantee can put the templates' tags on any repository of the registry.
+ *
+ * @param tags where the tags come from, e.g. `repositoryTemplate.resourceTags`
+ */
+export function rootRuleTagResourceWarning(tags: string): Warning {
+  return {
+    id: 'rootRuleTagResource',
+    message: `an upstream of prefix ROOT with ${tags}: grantPull allows ecr:TagResource with the templates' tags on repository/*, `
+      + 'so a grantee can put those tags on any repository of this registry, repositories the cache never created included; '
+      + 'a policy that grants access by those tags (aws:ResourceTag/<key>) then grants it to whoever holds the pull grant. '
+      + 'Do not grant access by these tags, or give the ROOT rule\'s cache no resource tags',
+  };
+}
+
 /** The warning for templates that tag, when the grants cannot limit the tags: why, and the fix. */
 export function tagResourceUnconditionedWarning(why: string, fix: string): Warning {
   return {

@@ -7,7 +7,7 @@ import { RepositoryTemplateOptions, TemplateScope } from '../repository-template
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
 import { inField, Warning } from './diagnostics';
-import { tagResourceUnconditionedWarning, tagsCanCondition } from './grants';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './grants';
 import {
   MAX_RULES_PER_REGISTRY,
   PREFIX_MAX_LENGTH,
@@ -179,6 +179,9 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
       message: 'an upstream has the prefix ROOT: it caches every repository of the registry that no other rule\'s prefix claims, '
         + 'its grants cover every repository (repository/*), and its repository creation template is the registry\'s ROOT template',
     });
+  }
+  if (upstreams.some(u => u.prefix === ROOT_PREFIX) && Object.keys(options.resourceTags ?? {}).length > 0) {
+    warnings.push(rootRuleTagResourceWarning('repositoryTemplate.resourceTags'));
   }
   return {
     upstreams,
