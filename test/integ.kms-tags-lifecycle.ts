@@ -8,10 +8,10 @@
 //     npx integ-runner --directory test --language typescript
 //
 // Real deployment:
-// 1. create the Docker Hub credential secret once, in the test's account and region, from a 0600
-//    file holding {"username":…,"accessToken":…} written as README "Credentials" shows:
-//      aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub \
-//        --secret-string file://dockerhub.json
+// 1. create the Docker Hub credential secret once, in the test's account and region, with the
+//    commands of README "Credentials" (a 0600 temporary file, removed afterwards), the aws command
+//    being `aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub
+//    --secret-string "file://$f"`;
 // 2. give its complete ARN (with the 6-character suffix): CDK context `dockerSecretArn` when
 //    deploying the app with the CDK CLI (`-c dockerSecretArn=arn:...`), or, with integ-runner
 //    (which sets the app's context itself), the environment variable INTEG_DOCKER_SECRET_ARN;
