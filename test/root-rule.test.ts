@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -167,6 +169,17 @@ describe('a ROOT rule with crossAccountAccess, scanning and the registry policy'
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
       `lets ${who} call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/\\*.*cdk-pull-through-cache:crossAccountRootRule`,
     ));
+  });
+
+  test('the crossAccountRootRule warning and the docs do not tie direct CreateRepository to policy scope V2', () => {
+    // Scope V1 enforces ecr:CreateRepository at registry level too: the breadth holds in both.
+    const stack = newEnvStack();
+    rootCache(stack);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('in either registry policy scope.*crossAccountRootRule'));
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Cache', Match.stringLikeRegexp('scope V2'));
+    for (const file of ['README.md', 'src/cross-account-access.ts']) {
+      expect(fs.readFileSync(path.join(__dirname, '..', file), 'utf8')).not.toMatch(/policy scope V2/);
+    }
   });
 
   test('a ROOT rule without crossAccountAccess: no crossAccountRootRule warning', () => {
