@@ -11,7 +11,8 @@
  *   merged with `repositoryTemplate.repositoryPolicy`: a cached repository does not exist before
  *   the first pull, so it can only get its policy from the template.
  *
- * ECR enforces the registry policy on direct calls too (registry policy scope V2, its default):
+ * ECR enforces the registry policy's `ecr:CreateRepository` on direct calls too, in either
+ * registry policy scope:
  * the principals may also create empty repositories under the prefixes themselves, which get no
  * template. With an upstream of prefix `ROOT`, the prefixes are every repository name (warning
  * `cdk-pull-through-cache:crossAccountRootRule`).

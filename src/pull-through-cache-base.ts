@@ -220,7 +220,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * included: `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
    * `ecr:BatchCheckLayerAvailability`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
    * (plus `ecr:TagResource` when the templates set resource tags, only with exactly those tags
-   * when `repositoryTemplateResourceTags` is known) on `repository/<prefix>/*` of the cache's
+   * when `repositoryTemplateResourceTags` is known and its keys are not tokens; otherwise with
+   * any tags, warning `cdk-pull-through-cache:tagResourceUnconditioned`) on `repository/<prefix>/*` of the cache's
    * registry (`repository/*` for a ROOT rule), and `ecr:GetAuthorizationToken` on `*`.
    *
    * @param grantee the principal

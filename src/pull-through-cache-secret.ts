@@ -46,14 +46,23 @@ export interface PullThroughCacheSecretProps {
  * `Secret.fromSecretCompleteArn`, which ECR needs).
  *
  * The access token is not in the template: CloudFormation generates a random placeholder, and you
- * put the real token once after deploying, from a file only you can read (never as a command-line
- * argument, which shell history and `/proc/<pid>/cmdline` keep):
+ * put the real token once after deploying, from a temporary file only you can read (never as a
+ * command-line argument, which shell history and `/proc/<pid>/cmdline` keep). In bash, dash or zsh;
+ * each step runs only if the one before succeeded, and the file is removed on success, failure or
+ * Ctrl-C:
  *
  * ```sh
- * (umask 077; read -rs token; printf '{"username":"me","accessToken":"%s"}' "$token" > secret.json)
- * aws secretsmanager put-secret-value --secret-id ecr-pullthroughcache/dockerio \
- *   --secret-string file://secret.json
- * rm -f secret.json
+ * (
+ *   f=$(mktemp) || exit # a new file that only you can read (0600), outside the working directory
+ *   trap 'rm -f "$f"; stty echo 2>/dev/null' EXIT
+ *   trap 'exit 1' HUP INT TERM
+ *   printf 'Docker Hub access token: ' >&2
+ *   stty -echo 2>/dev/null
+ *   IFS= read -r token && echo >&2 && [ -n "$token" ] &&
+ *     printf '{"username":"my-docker-user","accessToken":"%s"}\n' "$token" > "$f" &&
+ *     aws secretsmanager put-secret-value --secret-id ecr-pullthroughcache/dockerio \
+ *       --secret-string "file://$f"
+ * )
  * ```
  *
  * Later deployments keep the value you put, unless `username` changes: CloudFormation then

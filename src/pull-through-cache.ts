@@ -7,6 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
 import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
@@ -139,7 +140,8 @@ export interface PullThroughCacheAttributes {
   /**
    * The resource tags of the cache's repository creation templates (its
    * `repositoryTemplate.resourceTags`): the grants then allow `ecr:TagResource` only with exactly
-   * these tags. Implies `repositoryTemplateHasResourceTags`.
+   * these tags (a key that is a token cannot name a condition key: the grants then allow any
+   * tags, with the warning below). Implies `repositoryTemplateHasResourceTags`.
    *
    * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
    * `ecr:TagResource` with any tags (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
@@ -348,10 +350,19 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
     for (const warning of plan.warnings) {
       warn(this, warning.id, warning.message);
     }
-    if (repositoryTemplateHasResourceTags && repositoryTemplateResourceTags === undefined) {
-      warn(this, 'tagResourceUnconditioned',
-        'repositoryTemplateHasResourceTags without repositoryTemplateResourceTags: grantPull allows ecr:TagResource on the cached repositories '
-        + 'with any tags; give the templates\' tags as repositoryTemplateResourceTags to allow only those');
+    const unconditioned = repositoryTemplateHasResourceTags && repositoryTemplateResourceTags === undefined
+      ? tagResourceUnconditionedWarning('repositoryTemplateHasResourceTags without repositoryTemplateResourceTags',
+        'give the templates\' tags as repositoryTemplateResourceTags to allow only those')
+      : repositoryTemplateResourceTags !== undefined && !tagsCanCondition(repositoryTemplateResourceTags)
+        ? tagResourceUnconditionedWarning('a key of repositoryTemplateResourceTags is a token, which cannot name a condition key (aws:RequestTag/<key>)',
+          'give the tag keys as literals (values may be tokens) to allow only the templates\' tags')
+        : undefined;
+    if (unconditioned) {
+      warn(this, unconditioned.id, unconditioned.message);
+    }
+    if (repositoryTemplateHasResourceTags && plan.upstreams.some(u => u.prefix === ROOT_PREFIX)) {
+      const root = rootRuleTagResourceWarning('tagging repository creation templates (repositoryTemplateHasResourceTags)');
+      warn(this, root.id, root.message);
     }
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);

@@ -83,7 +83,8 @@ export interface RepositoryTemplateOptions {
    * Resource tags of the cached repositories.
    *
    * The construct then creates the role ECR assumes to tag them (the template's
-   * `CustomRoleArn`).
+   * `CustomRoleArn`), and `grantPull` allows `ecr:TagResource` with exactly these tags; with a
+   * key that is a token, with any tags (warning `cdk-pull-through-cache:tagResourceUnconditioned`).
    *
    * @default - no tags
    */

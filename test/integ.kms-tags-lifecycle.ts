@@ -8,10 +8,10 @@
 //     npx integ-runner --directory test --language typescript
 //
 // Real deployment:
-// 1. create the Docker Hub credential secret once, in the test's account and region, from a 0600
-//    file holding {"username":…,"accessToken":…} written as README "Credentials" shows:
-//      aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub \
-//        --secret-string file://dockerhub.json
+// 1. create the Docker Hub credential secret once, in the test's account and region, with the
+//    commands of README "Credentials" (a 0600 temporary file, removed afterwards), the aws command
+//    being `aws secretsmanager create-secret --name ecr-pullthroughcache/integ-dockerhub
+//    --secret-string "file://$f"`;
 // 2. give its complete ARN (with the 6-character suffix): CDK context `dockerSecretArn` when
 //    deploying the app with the CDK CLI (`-c dockerSecretArn=arn:...`), or, with integ-runner
 //    (which sets the app's context itself), the environment variable INTEG_DOCKER_SECRET_ARN;
@@ -23,14 +23,30 @@
 // The first pull goes through ECR Public (public.ecr.aws/docker/library/alpine), which needs no
 // credentials and has no pull rate limit, so the test does not depend on a Docker Hub account's
 // quota; Docker Hub's rule is checked with ValidatePullThroughCacheRule instead.
-import { AwsApiCall, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { AssertionsProvider, AwsApiCall, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PullThroughCache, TemplateScope, UpstreamRegistry } from '../src';
-import { tagOnCreateConditions } from '../src/private/grants';
+
+/**
+ * The role of an assertion provider's function as a grantee. The provider exposes the role only
+ * as an ARN and takes statements as JSON (`addToRolePolicy`), so what a grant adds is passed on as
+ * it is: the function then runs with exactly the statements `grantPull` makes.
+ */
+class ProviderRoleGrantee extends iam.ArnPrincipal {
+  constructor(private readonly provider: AssertionsProvider) {
+    super(provider.handlerRoleArn.toString());
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.provider.addToRolePolicy(statement.toStatementJson());
+    return { statementAdded: true, policyDependable: this.provider };
+  }
+}
 
 const PLACEHOLDER_DOCKER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/integ-dockerhub-AbCdEf';
 
@@ -116,9 +132,11 @@ for (const prefix of ['integdocker', 'integecrpublic']) {
 }
 
 // The first pull: BatchGetImage on a repository that does not exist yet makes ECR import the
-// image from upstream and create the repository from the template. The caller needs what
-// grantPull gives, plus ecr:TagResource because the template tags the repository: only with the
-// template's tags, as grantPull allows it (the deploy proves ECR's tag-on-create meets it).
+// image from upstream and create the repository from the template, tagging it with the
+// template's tags as the caller. The caller gets exactly what grantPull gives, ecr:TagResource
+// only with the template's tags included, so a deploy of this test is what would show ECR's
+// tag-on-create meets those conditions. That real-deploy proof is pending: nobody has deployed
+// this test yet (no AWS account in CI); the committed snapshot shows only what it would deploy.
 const repositoryArn = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: PULLED_REPOSITORY });
 const firstPull = assertions.awsApiCall('ECR', 'batchGetImage', {
   repositoryName: PULLED_REPOSITORY,
@@ -127,19 +145,8 @@ const firstPull = assertions.awsApiCall('ECR', 'batchGetImage', {
 firstPull.expect(ExpectedResult.objectLike({
   images: [{ repositoryName: PULLED_REPOSITORY, imageId: { imageTag: PULLED_TAG } }],
 })).waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(15) });
-// With waitForAssertions, the call is made by the waiter's function: grant it the first pull.
-firstPull.waiterProvider!.addToRolePolicy({
-  Effect: 'Allow',
-  Action: ['ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
-  Resource: [repositoryArn],
-});
-firstPull.waiterProvider!.addToRolePolicy({
-  Effect: 'Allow',
-  Action: ['ecr:TagResource'],
-  Resource: [repositoryArn],
-  Condition: tagOnCreateConditions(stack.cache.repositoryTemplateResourceTags!),
-});
-
+// With waitForAssertions, the call is made by the waiter's function: grant its role the pull.
+stack.cache.grantPull(new ProviderRoleGrantee(firstPull.waiterProvider!));
 const repository = assertions
   .awsApiCall('ECR', 'describeRepositories', { repositoryNames: [PULLED_REPOSITORY] })
   .expect(ExpectedResult.objectLike({

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import { join as joinPath } from 'path';
 import { App, Aws, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -376,6 +378,14 @@ describe('template options', () => {
     ]);
     const createGrants = allStatements(template).filter(st => [st.Action].flat().includes('kms:CreateGrant'));
     expect(createGrants).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: condition })]);
+  });
+
+  test('an imported key of another account: no key-policy statement here, and the README tells its owner the condition', () => {
+    const stack = newStack();
+    publicCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+    const readme = fs.readFileSync(joinPath(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toMatch(/imports from another account[\s\S]{0,200}must allow the template role `kms:CreateGrant`[\s\S]{0,60}same condition \(`"Bool": \{"kms:GrantIsForAWSResource": "true"\}`\)/);
   });
 
   test('KMS_DSSE with a key keeps the key', () => {
@@ -782,6 +792,72 @@ describe('grants', () => {
     expect(() => imported.grantPullFromUpstream(one, 'quaycache')).toThrow(/no upstream has prefix 'quaycache'/);
     template.resourceCountIs('AWS::ECR::PullThroughCacheRule', 0);
     expectLeastPrivilege(template);
+  });
+
+  // A tag key that is a token cannot name a condition key (`aws:RequestTag/<key>` is a map key,
+  // which a token cannot be): the grant falls back to ecr:TagResource unconditioned, with a
+  // warning, rather than failing synthesis.
+  test.each([
+    ['a CfnParameter', (stack: Stack) => new CfnParameter(stack, 'TagKey', { type: 'String' }).valueAsString],
+    ['Aws.REGION', () => Aws.REGION],
+  ])('a tag key that is %s: synthesizes, ecr:TagResource unconditioned, with a warning', (_what, tokenKey) => {
+    const stack = newStack();
+    const cache = publicCache(stack, { resourceTags: { [tokenKey(stack)]: 'platform' } });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPullFromUpstream(role, 'quaycache');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*'), Condition: Match.absent() },
+          { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:tagResourceUnconditioned'));
+  });
+
+  test('a tag value that is a token keeps ecr:TagResource conditioned, without a warning', () => {
+    const stack = newStack();
+    const value = new CfnParameter(stack, 'TagValue', { type: 'String' });
+    const cache = publicCache(stack, { resourceTags: { team: value.valueAsString } });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPullFromUpstream(role, 'quaycache');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: PULL_ACTIONS, Resource: repositoryArnPattern('quaycache/*') },
+          {
+            Action: 'ecr:TagResource',
+            Resource: repositoryArnPattern('quaycache/*'),
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] }, 'StringEquals': { 'aws:RequestTag/team': { Ref: 'TagValue' } } },
+          },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Cache', Match.stringLikeRegexp('tagResourceUnconditioned'));
+  });
+
+  test('fromPullThroughCacheAttributes with a tag key that is a token: synthesizes, ecr:TagResource unconditioned, with a warning', () => {
+    const stack = newStack();
+    const key = new CfnParameter(stack, 'TagKey', { type: 'String' });
+    const imported = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplateResourceTags: { [key.valueAsString]: 'platform', team: 'platform' },
+    });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    imported.grantPull(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: [...PULL_ACTIONS, 'ecr:TagResource'], Resource: repositoryArnPattern('quaycache/*'), Condition: Match.absent() },
+          { Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        ],
+      },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Imported', Match.stringLikeRegexp('cdk-pull-through-cache:tagResourceUnconditioned'));
   });
 });
 

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -98,6 +100,46 @@ describe('a ROOT rule of an ECR upstream (registry-wide mirror)', () => {
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('an upstream has the prefix ROOT: it caches every repository'));
   });
 
+  // ecr:TagResource with the templates' tags on repository/*: a grantee can put those tags on any
+  // repository of the registry, repositories the cache never created included, which matters
+  // wherever access is granted by tag (aws:ResourceTag).
+  test('a ROOT rule with resource tags: grantPull tags repository/*, with a warning', () => {
+    const stack = newEnvStack();
+    const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    const puller = new iam.Role(stack, 'Puller', { assumedBy: new iam.AccountRootPrincipal() });
+    cache.grantPull(puller);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'ecr:TagResource', Resource: arn('*'), Condition: Match.anyValue() })]),
+      },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache',
+      Match.stringLikeRegexp('repository/\\*, so a grantee can put those tags on any repository.*aws:ResourceTag.*cdk-pull-through-cache:rootRuleTagResource'));
+  });
+
+  test('a ROOT rule without resource tags, or resource tags without a ROOT rule: no rootRuleTagResource warning', () => {
+    const stack = newEnvStack();
+    rootCache(stack);
+    new PullThroughCache(stack, 'Tagged', {
+      upstreams: [{ registry: UpstreamRegistry.quay() }],
+      repositoryTemplate: { resourceTags: { team: 'platform' } },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('rootRuleTagResource'));
+  });
+
+  test('importing a cache with a ROOT rule and tagging templates: the same warning', () => {
+    const stack = newEnvStack();
+    PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666', region: 'us-west-2' }), prefix: 'ROOT' }],
+      repositoryTemplateResourceTags: { team: 'platform' },
+    });
+    Annotations.fromStack(stack).hasWarning('/Stack/Imported', Match.stringLikeRegexp('cdk-pull-through-cache:rootRuleTagResource'));
+  });
+
   test('importing a cache with a ROOT rule', () => {
     const stack = newEnvStack();
     const role = iam.Role.fromRoleArn(stack, 'UpstreamRole', `arn:aws:iam::${ACCOUNT}:role/ptc`);
@@ -127,6 +169,17 @@ describe('a ROOT rule with crossAccountAccess, scanning and the registry policy'
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
       `lets ${who} call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/\\*.*cdk-pull-through-cache:crossAccountRootRule`,
     ));
+  });
+
+  test('the crossAccountRootRule warning and the docs do not tie direct CreateRepository to policy scope V2', () => {
+    // Scope V1 enforces ecr:CreateRepository at registry level too: the breadth holds in both.
+    const stack = newEnvStack();
+    rootCache(stack);
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('in either registry policy scope.*crossAccountRootRule'));
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Cache', Match.stringLikeRegexp('scope V2'));
+    for (const file of ['README.md', 'src/cross-account-access.ts']) {
+      expect(fs.readFileSync(path.join(__dirname, '..', file), 'utf8')).not.toMatch(/policy scope V2/);
+    }
   });
 
   test('a ROOT rule without crossAccountAccess: no crossAccountRootRule warning', () => {

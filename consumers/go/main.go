@@ -60,7 +60,7 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 
 	// The secrets hold a placeholder token; put the real one with `aws secretsmanager
-	// put-secret-value ... --secret-string file://secret.json` from a 0600 file (README,
+	// put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (README,
 	// "Credentials"), never with the token on the command line.
 	dockerSecret := ptc.PullThroughCacheSecret_Create(stack, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("dockerio"),

@@ -62,7 +62,7 @@ class ReferenceStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         # The secrets hold a placeholder token; put the real one with `aws secretsmanager
-        # put-secret-value ... --secret-string file://secret.json` from a 0600 file (README,
+        # put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (README,
         # "Credentials"), never with the token on the command line.
         docker_secret = PullThroughCacheSecret.create(
             self, "DockerHubSecret", registry_name="dockerio", username="my-docker-user"

@@ -53,7 +53,7 @@ export function crossAccountWarnings(access: CrossAccountAccess | undefined, tem
       message: 'crossAccountAccess with an upstream of prefix ROOT: the registry policy lets '
         + `${access.organizationId !== undefined ? 'every account of the organization' : 'the accounts'} `
         + 'call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/*, every repository name of this registry, '
-        + 'since a ROOT rule creates repositories under any name. ECR enforces a registry policy on direct calls too (registry policy scope V2, the default), '
+        + 'since a ROOT rule creates repositories under any name. ECR enforces the ecr:CreateRepository of a registry policy on direct calls too, in either registry policy scope, '
         + 'so their principals can create empty repositories of any name here (not push to them), without the creation template. '
         + 'Give the ECR upstream a prefix to limit them to repository/<prefix>/*',
     });

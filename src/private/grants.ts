@@ -2,6 +2,7 @@ import { Arn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
+import { Warning } from './diagnostics';
 import { comparePrefixes, coveringPrefixes, repositoryPattern } from './rules';
 
 /**
@@ -44,11 +45,23 @@ export function cachedRepositoryArn(scope: IConstruct, location: RegistryLocatio
 
 /**
  * The conditions under which a grantee may call `ecr:TagResource`: with exactly the creation
- * templates' tags, keys and values. ECR checks TagResource when the first pull creates a
- * repository with the templates' tags, and offers `aws:TagKeys` and `aws:RequestTag/<key>` for it
- * (ECR user guide, "Using Tag-Based Access Control"); it has no condition key that tells a tag on
- * create from a later TagResource call. So a grantee can add no other tag, and can only reset a
- * cached repository's tags to the templates' values.
+ * templates' tags, keys and values. ECR checks the tags when the first pull creates a repository
+ * with the templates' tags, and has no condition key that tells a tag on create from a later
+ * `TagResource` call.
+ *
+ * Why both conditions, where ECR's "Using Tag-Based Access Control" page shows only the first:
+ * - `StringEquals` `aws:RequestTag/<key>` per template tag is the page's own example. It fixes each
+ *   template key's value, and it is the only one of the two that could deny the first pull (if
+ *   ECR's tag-on-create left the tag out of the request context). The page also says ECR checks
+ *   the tags of a create on `ecr:CreateRepository`, which the grant allows unconditioned, so
+ *   either action ECR checks is met.
+ * - `ForAllValues:StringEquals` `aws:TagKeys` (a condition key ECR lists in the Service
+ *   Authorization Reference) is what stops a direct `TagResource` call from adding a key the
+ *   templates do not set alongside theirs: the `aws:RequestTag` conditions name only the
+ *   templates' keys. It cannot deny the first pull: `ForAllValues` is true when the request has
+ *   no `aws:TagKeys`, and the keys ECR puts are the templates'.
+ * Neither is yet shown against AWS itself: the integ test kms-tags-lifecycle makes its first pull
+ * with exactly what `grantPull` gives, and is that proof once someone deploys it.
  */
 export function tagOnCreateConditions(tags: { [key: string]: string }): Record<string, Record<string, unknown>> {
   const keys = Object.keys(tags).sort();
@@ -66,6 +79,41 @@ export function tagOnCreateConditions(tags: { [key: string]: string }): Record<s
 export type TagsOnCreate = { [key: string]: string } | undefined;
 
 /**
+ * Whether the grants can limit `ecr:TagResource` to these tags: each key names a condition key
+ * (`aws:RequestTag/<key>`), a map key, which a token cannot be. With a key that is a token the
+ * grants fall back to `ecr:TagResource` unconditioned (warning `tagResourceUnconditioned`), as
+ * for tags that are not known; a value that is a token is a condition value like any other.
+ */
+export function tagsCanCondition(tags: { [key: string]: string }): boolean {
+  const keys = Object.keys(tags);
+  return keys.length > 0 && !keys.some(key => Token.isUnresolved(key));
+}
+
+/**
+ * The warning for a ROOT rule whose templates tag: the grants' `ecr:TagResource` covers
+ * `repository/*`, so a grantee can put the templates' tags on any repository of the registry.
+ *
+ * @param tags where the tags come from, e.g. `repositoryTemplate.resourceTags`
+ */
+export function rootRuleTagResourceWarning(tags: string): Warning {
+  return {
+    id: 'rootRuleTagResource',
+    message: `an upstream of prefix ROOT with ${tags}: grantPull allows ecr:TagResource with the templates' tags on repository/*, `
+      + 'so a grantee can put those tags on any repository of this registry, repositories the cache never created included; '
+      + 'a policy that grants access by those tags (aws:ResourceTag/<key>) then grants it to whoever holds the pull grant. '
+      + 'Do not grant access by these tags, or give the ROOT rule\'s cache no resource tags',
+  };
+}
+
+/** The warning for templates that tag, when the grants cannot limit the tags: why, and the fix. */
+export function tagResourceUnconditionedWarning(why: string, fix: string): Warning {
+  return {
+    id: 'tagResourceUnconditioned',
+    message: `${why}: grantPull allows ecr:TagResource on the cached repositories with any tags; ${fix}`,
+  };
+}
+
+/**
  * Grant the pull-through actions on the prefixes' repositories (plus `ecr:TagResource` when the
  * creation template tags them, limited to the templates' tags when they are known), and
  * `ecr:GetAuthorizationToken` (which has no resource) on `*`.
@@ -75,9 +123,10 @@ export function grantPullThrough(
 ): iam.Grant {
   // A ROOT rule's repositories are every repository: `repository/*` covers the other prefixes too.
   const resourceArns = coveringPrefixes(prefixes).sort(comparePrefixes).map(prefix => cachedRepositoryArn(scope, location, prefix));
-  const knownTags = tagsOnCreate !== undefined && Object.keys(tagsOnCreate).length > 0 ? tagsOnCreate : undefined;
+  const knownTags = tagsOnCreate !== undefined && tagsCanCondition(tagsOnCreate) ? tagsOnCreate : undefined;
   // A template with resource tags makes the first pull tag the new repository as the caller;
-  // with unknown tags, TagResource stays with the other actions, unconditioned.
+  // with unknown tags (or a key that is a token), TagResource stays with the other actions,
+  // unconditioned.
   const pull = iam.Grant.addToPrincipal({
     grantee,
     actions: tagsOnCreate !== undefined && !knownTags ? [...PULL_THROUGH_ACTIONS, 'ecr:TagResource'] : PULL_THROUGH_ACTIONS,

@@ -7,6 +7,7 @@ import { RepositoryTemplateOptions, TemplateScope } from '../repository-template
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
 import { inField, Warning } from './diagnostics';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './grants';
 import {
   MAX_RULES_PER_REGISTRY,
   PREFIX_MAX_LENGTH,
@@ -147,6 +148,10 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
   const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
   problems.push(...inField('repositoryTemplate', templateProblems(options)));
   warnings.push(...templateWarnings(options));
+  if (options.resourceTags !== undefined && Object.keys(options.resourceTags).length > 0 && !tagsCanCondition(options.resourceTags)) {
+    warnings.push(tagResourceUnconditionedWarning('a key of repositoryTemplate.resourceTags is a token, which cannot name a condition key (aws:RequestTag/<key>)',
+      'give the tag keys as literals (values may be tokens) to allow only the templates\' tags'));
+  }
   const templatePrefixes = scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix);
   if (props.crossAccountAccess !== undefined) {
     problems.push(...inField('crossAccountAccess', crossAccountProblems(props.crossAccountAccess)));
@@ -174,6 +179,9 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
       message: 'an upstream has the prefix ROOT: it caches every repository of the registry that no other rule\'s prefix claims, '
         + 'its grants cover every repository (repository/*), and its repository creation template is the registry\'s ROOT template',
     });
+  }
+  if (upstreams.some(u => u.prefix === ROOT_PREFIX) && Object.keys(options.resourceTags ?? {}).length > 0) {
+    warnings.push(rootRuleTagResourceWarning('repositoryTemplate.resourceTags'));
   }
   return {
     upstreams,
