@@ -6,7 +6,8 @@ import { throwIfInvalid } from '../../private/diagnostics';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
 import { PullMetricOptions } from '../metric-options';
 import {
-  batchGetImageMetric, Environment, matchedEventsMetric, overlappingPrefixes, pullsExpression, pullsSearchProblem, repositoryPullsMetric, syncRuleProblem,
+  batchGetImageMetric, Environment, matchedEventsMetric, overlappingPrefixes, pullsExpression, pullsSearchProblem,
+  repositoryPullsMetric, syncRuleProblem,
 } from './metrics';
 
 /** What the metrics need of a cache (the base class, seen without importing it). */
