@@ -425,7 +425,9 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    *
    * A metric math `SUM(SEARCH(...))` over `AWS/ECR` `RepositoryPullCount` of the repositories whose
    * name holds the prefix's words: graphs take it, CloudWatch alarms refuse `SEARCH` (alarm on
-   * `metricRepositoryPulls`). ECR publishes no data point for a repository nobody pulls.
+   * `metricRepositoryPulls`). ECR publishes no data point for a repository nobody pulls. The
+   * statistic applies per repository, before the sum; with a prefix, the other prefixes its
+   * search would also match (ROOT's, `docker-hub` for `docker`) are left out.
    *
    * @param options the upstream's prefix, the period, statistic and label
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-repository-metrics.html

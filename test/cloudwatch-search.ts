@@ -30,7 +30,12 @@ export interface Search {
   readonly period?: number;
 }
 
-const STATISTIC = /^(SampleCount|Average|Sum|Minimum|Maximum|IQM|(p|tm|tc|ts|wm|pr)\d{1,2}(\.\d+)?)$/;
+/**
+ * The statistics of "CloudWatch statistics definitions"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html):
+ * the named ones, pNN(.NN), tmNN/tcNN/tsNN/wmNN and the range forms TM(10%:90%), PR(:300), ...
+ */
+const STATISTIC = /^(SampleCount|Average|Sum|Minimum|Maximum|IQM|[pP]\d{1,2}(\.\d+)?|(tm|tc|ts|wm|TM|TC|TS|WM)\d{1,2}(\.\d+)?|(tm|tc|ts|wm|pr|TM|TC|TS|WM|PR)\((\d+(\.\d+)?%?)?:(\d+(\.\d+)?%?)?\))$/;
 
 class Parser {
   private pos = 0;
@@ -203,7 +208,7 @@ export function parseSearchCall(text: string): { search: Search; rest: string } 
     throw new Error(`not a SEARCH(' query ', 'Statistic'[, Period]) call: ${text}`);
   }
   const [, query, statistic, period] = m;
-  if (!STATISTIC.test(statistic)) {
+  if (!isStatistic(statistic)) {
     throw new Error(`'${statistic}' is not a CloudWatch statistic`);
   }
   const seconds = period === undefined ? undefined : Number(period);
@@ -211,6 +216,11 @@ export function parseSearchCall(text: string): { search: Search; rest: string } 
     throw new Error(`period ${seconds}: 1, 5, 10, 30 or a multiple of 60 seconds`);
   }
   return { search: { ...parseQuery(query), statistic, period: seconds }, rest: text.slice(m[0].length) };
+}
+
+/** Whether CloudWatch documents `statistic` as a statistic. */
+export function isStatistic(statistic: string): boolean {
+  return STATISTIC.test(statistic);
 }
 
 /** Every SEARCH call of a metric math expression, parsed; throws on any that does not parse. */

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { searchesIn, termMatches } from './cloudwatch-search';
@@ -8,7 +8,9 @@ import { failedEvent, SUCCESS_EVENT, withPrefix } from './fixtures/ecr-pull-thro
 import { OperationsStack } from '../examples/operations-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 import { BodyWidget, dashboardBody, dashboardSvg, referenceDashboardBody, SVG_PATH } from '../scripts/dashboard-svg';
-import { OPERATIONS_GUIDE_URL, PullThroughCache, PullThroughCacheDashboard, UpstreamRegistry } from '../src';
+import * as ptc from '../src';
+import { PullThroughCache, PullThroughCacheDashboard, UpstreamRegistry } from '../src';
+import { OPERATIONS_GUIDE_URL } from '../src/operations/private/metrics';
 
 const PREFIXES = ['dockercache', 'ghcrcache', 'k8scache', 'quaycache'];
 
@@ -48,14 +50,17 @@ describe('the reference cache\'s dashboard', () => {
   test('the body is JSON: a header, the totals row, one row per upstream, each graph next to a text', () => {
     expect(body.widgets.map(w => `${w.type}@${w.x},${w.y}`)).toEqual([
       'text@0,0',
-      'text@0,2', 'metric@6,2', 'metric@12,2', 'metric@18,2',
-      ...PREFIXES.flatMap((_, i) => [`text@0,${8 + 6 * i}`, `metric@6,${8 + 6 * i}`, `metric@15,${8 + 6 * i}`]),
+      'text@0,3', 'metric@6,3', 'metric@12,3', 'metric@18,3',
+      ...PREFIXES.flatMap((_, i) => [`text@0,${9 + 6 * i}`, `metric@6,${9 + 6 * i}`, `metric@15,${9 + 6 * i}`]),
     ]);
     for (const w of body.widgets) {
       expect(w.x + w.width).toBeLessThanOrEqual(24);
     }
     const texts = body.widgets.filter(w => w.type === 'text').map(w => w.properties.markdown as string);
     expect(texts[0]).toContain(OPERATIONS_GUIDE_URL);
+    expect(body.widgets[0].height).toBe(3);
+    // A TS-only constant: jsii would drop it, so the public API does not export it.
+    expect((ptc as Record<string, unknown>).OPERATIONS_GUIDE_URL).toBeUndefined();
     PREFIXES.forEach((prefix, i) => expect(texts[2 + i]).toMatch(new RegExp(`^## \`${prefix}\` ← \``)));
   });
 
@@ -153,6 +158,33 @@ describe('which caches a dashboard can show', () => {
       .toThrow(/^PullThroughCacheDashboard at 'Ops\/Dashboard' is invalid:\n {2}- cache: the cache is in /);
     expect(() => new PullThroughCacheDashboard(stack, 'Dashboard2', { cache })).toThrow(message);
     expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {})).toEqual([]);
+  });
+
+  test('a prefix that is a token: an error naming the dashboard and cache, before any resource', () => {
+    const stack = new Stack(new App(), 'Ops', { env });
+    const prefix = Token.asString({ Ref: 'Prefix' });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix }] });
+    expect(() => new PullThroughCacheDashboard(stack, 'Dashboard', { cache }))
+      .toThrow(/^PullThroughCacheDashboard at 'Ops\/Dashboard' is invalid:\n {2}- cache: the pulls of upstream .* cannot be graphed: prefix: a token/);
+    expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {})).toEqual([]);
+  });
+
+  test('ROOT next to quaycache, docker next to docker-hub: the stacked pulls count each repository once', () => {
+    const stack = new Stack(new App(), 'Ops', { env });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', {
+      upstreams: [
+        { registry: UpstreamRegistry.ecr({ account: '444455556666' }), prefix: 'ROOT' },
+        ...['quaycache', 'docker', 'docker-hub'].map(prefix => ({ registry: UpstreamRegistry.quay(), prefix })),
+      ],
+    });
+    const view = new PullThroughCacheDashboard(stack, 'Dashboard', { cache });
+    const stacked = dashboardBody(view.dashboard).widgets.find(w => w.properties.title === 'Pulls by upstream')!;
+    const terms = (stacked.properties.metrics as any[][]).map(l => searchesIn(l[0].expression)[0].term!);
+    expect(terms).toHaveLength(4);
+    for (const name of ['team/app', 'quaycache/coreos/etcd', 'docker/library/alpine', 'docker-hub/library/alpine']) {
+      const counted = terms.filter(t => termMatches(t, { MetricName: 'RepositoryPullCount', RepositoryName: name }));
+      expect([name, counted.length]).toEqual([name, 1]);
+    }
   });
 
   test.each([

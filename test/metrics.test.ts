@@ -2,7 +2,7 @@ import { App, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import { parseQuery, parseSearchCall, searchesIn, termMatches } from './cloudwatch-search';
+import { isStatistic, parseQuery, parseSearchCall, searchesIn, termMatches } from './cloudwatch-search';
 import { PullThroughCache, UpstreamRegistry } from '../src';
 import { MAX_SEARCH_QUERY_LENGTH } from '../src/operations/private/metrics';
 
@@ -95,6 +95,9 @@ describe('metricPulls', () => {
   test('CloudWatch alarms refuse SEARCH: aws-cdk-lib renders it, CloudWatch would reject it; alarm on metricRepositoryPulls', () => {
     const { cache } = build();
     expect(expressionOf(cache.metricPulls())).toMatch(/SEARCH\(/);
+    const config = cache.metricPulls().toMetricConfig();
+    expect(config.metricStat).toBeUndefined();
+    expect(config.mathExpression).toBeDefined();
     const alarmable = cache.metricRepositoryPulls('dockercache/library/alpine');
     expect(alarmable.toMetricConfig().metricStat).toBeDefined();
   });
@@ -103,10 +106,60 @@ describe('metricPulls', () => {
     ['an unknown prefix', { prefix: 'nope' }, /prefix: no upstream has prefix 'nope'; the prefixes are 'dockercache', 'hub\/ghcr\/', 'quaycache'/],
     ['a statistic with a quote', { statistic: 'Sum\'' }, /statistic: 'Sum'' is not a CloudWatch statistic/],
     ['dimensions', { dimensionsMap: { RepositoryName: 'x' } }, /dimensionsMap \(Python: dimensions_map\): a SEARCH finds the repositories of the prefix itself/],
+    ['a period of 7 seconds', { period: Duration.seconds(7) }, /period: 7 seconds; a SEARCH takes 1, 5, 10, 30 or a multiple of 60 seconds/],
+    ['a period of 90 seconds', { period: Duration.seconds(90) }, /period: 90 seconds/],
+    ['an id', { id: 'pulls' }, /id: metricPulls does not support id/],
+    ['visible', { visible: false }, /visible: metricPulls does not support visible/],
+    ['a stack account', { stackAccount: '111122223333' }, /stackAccount \(Python: stack_account\): metricPulls does not support stackAccount/],
+    ['a stack region', { stackRegion: 'eu-west-1' }, /stackRegion \(Python: stack_region\): metricPulls does not support stackRegion/],
   ])('%s is an error naming the field', (_, options, message) => {
     const { cache } = build();
     expect(() => cache.metricPulls(options)).toThrow(/^PullThroughCache.metricPulls at 'Stack\/Cache' is invalid:/);
     expect(() => cache.metricPulls(options)).toThrow(message);
+  });
+
+  test.each([1, 5, 10, 30, 60, 300, 3600])('a period of %i seconds is one SEARCH takes', seconds => {
+    const { cache } = build();
+    expect(searchesIn(expressionOf(cache.metricPulls({ period: Duration.seconds(seconds) })))[0].period).toBe(seconds);
+  });
+
+  test.each(['Sum', 'Average', 'p99', 'p99.9', 'tm90', 'TM(10%:90%)', 'PR(:300)', 'IQM'])('the statistic %s is accepted by metricPulls and the parser', statistic => {
+    const { cache } = build();
+    expect(isStatistic(statistic)).toBe(true);
+    expect(searchesIn(expressionOf(cache.metricPulls({ statistic })))[0].statistic).toBe(statistic);
+  });
+
+  test.each(['sum', 'p', 'TM(10%)', 'Avg'])('%s is a statistic neither metricPulls nor the parser accepts', statistic => {
+    const { cache } = build();
+    expect(isStatistic(statistic)).toBe(false);
+    expect(() => cache.metricPulls({ statistic })).toThrow(/statistic: '.*' is not a CloudWatch statistic/);
+  });
+
+  test('a ROOT prefix next to another: the ROOT search leaves that prefix\'s repositories out', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecr({ account: '444455556666' }), prefix: 'ROOT' }, { registry: UpstreamRegistry.quay(), prefix: 'quaycache' }],
+    });
+    const pulls = (prefix: string | undefined, name: string) => termMatches(searchesIn(expressionOf(cache.metricPulls({ prefix })))[0].term!,
+      { MetricName: 'RepositoryPullCount', RepositoryName: name });
+    expect(pulls('ROOT', 'team/app')).toBe(true);
+    expect(pulls('ROOT', 'quaycache/coreos/etcd')).toBe(false);
+    expect(pulls('quaycache', 'quaycache/coreos/etcd')).toBe(true);
+    expect(pulls(undefined, 'quaycache/coreos/etcd')).toBe(true);
+    expect(pulls(undefined, 'team/app')).toBe(true);
+  });
+
+  test('prefixes docker and docker-hub: each repository is counted under one of them', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'docker' }, { registry: UpstreamRegistry.quay(), prefix: 'docker-hub' }],
+    });
+    const pulls = (prefix: string, name: string) => termMatches(searchesIn(expressionOf(cache.metricPulls({ prefix })))[0].term!,
+      { MetricName: 'RepositoryPullCount', RepositoryName: name });
+    expect(pulls('docker', 'docker/library/alpine')).toBe(true);
+    expect(pulls('docker', 'docker-hub/library/alpine')).toBe(false);
+    expect(pulls('docker-hub', 'docker-hub/library/alpine')).toBe(true);
+    expect(pulls('docker-hub', 'docker/library/alpine')).toBe(false);
   });
 
   test('too many prefixes for one SEARCH: an error that names the limit; one upstream still works', () => {

@@ -2,7 +2,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /**
  * Options of `metricPulls`: which upstream, and the metric's period, statistic and label
- * (a `SEARCH` takes no `dimensionsMap` or `unit`).
+ * (a `SEARCH` takes no `dimensionsMap`, `unit`, `id`, `visible`, `stackAccount` or `stackRegion`).
+ *
+ * @remarks The statistic applies per repository, before the repositories are summed.
  */
 export interface PullMetricOptions extends cloudwatch.MetricOptions {
   /**

@@ -6,9 +6,7 @@ import { throwIfInvalid } from '../private/diagnostics';
 import { eventsNotVisibleReason, pullThroughCacheRule } from '../private/events';
 import { prefixPath } from '../private/rules';
 import { IPullThroughCache } from '../pull-through-cache-base';
-
-/** The operations guide the dashboard's text widgets link to. */
-export const OPERATIONS_GUIDE_URL = 'https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/operations.md';
+import { OPERATIONS_GUIDE_URL, pullsSearchProblem } from './private/metrics';
 
 /**
  * Properties of a `PullThroughCacheDashboard`.
@@ -92,7 +90,7 @@ export class PullThroughCacheDashboard extends Construct {
       markdown: `# Pull-through cache ${cache.node.path}\nRegistry \`${cache.registryDomain}\`, upstreams ${cache.prefixes.map(p => `\`${p}\``).join(', ')}. `
         + `What each graph shows and where its data comes from: [Operating the cache](${OPERATIONS_GUIDE_URL}).`,
       width: 24,
-      height: 2,
+      height: 3,
     }));
 
     // The quota is per second: the calls of each minute divided by its length (PERIOD), against
@@ -148,6 +146,13 @@ function dashboardProblems(dashboard: Construct, props: PullThroughCacheDashboar
     const reason = eventsNotVisibleReason(props.cache.env, stack);
     if (reason !== undefined) {
       problems.push(`cache: ${reason}; the dashboard's rules and metrics must be there too (stack '${stack.node.path}')`);
+    }
+  }
+  // Each upstream's pulls graph searches for its prefix (a token has no words to search for).
+  for (const prefix of props.cache.prefixes) {
+    const problem = pullsSearchProblem([prefix], cloudwatch.Stats.SUM, Duration.minutes(5));
+    if (problem !== undefined) {
+      problems.push(`cache: the pulls of upstream ${prefix} cannot be graphed: ${problem}`);
     }
   }
   const name = props.dashboardName;

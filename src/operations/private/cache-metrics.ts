@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
@@ -6,7 +6,8 @@ import { throwIfInvalid } from '../../private/diagnostics';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
 import { PullMetricOptions } from '../metric-options';
 import {
-  batchGetImageMetric, Environment, matchedEventsMetric, pullsExpression, pullsSearchProblem, repositoryPullsMetric, syncRuleProblem,
+  batchGetImageMetric, Environment, matchedEventsMetric, overlappingPrefixes, pullsExpression, pullsSearchProblem,
+  repositoryPullsMetric, syncRuleProblem,
 } from './metrics';
 
 /** What the metrics need of a cache (the base class, seen without importing it). */
@@ -24,19 +25,26 @@ export function cacheMetrics(cache: MeteredCache) {
     pulls(options: PullMetricOptions = {}): cloudwatch.IMetric {
       const { prefix, ...props } = options;
       let prefixes = cache.prefixes;
+      let excluded: string[] = [];
       if (prefix !== undefined) {
         const known = Token.isUnresolved(prefix) ? prefix : prefixes.find(p => prefixPath(p) === prefixPath(prefix));
         fail('metricPulls', known === undefined
           ? `prefix: no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`
           : undefined);
         prefixes = [known!];
+        excluded = overlappingPrefixes(known!, cache.prefixes);
       }
-      // A SEARCH finds its metrics: it has no fixed dimensions or unit to filter on.
+      // A SEARCH finds its metrics: it has no fixed dimensions or unit to filter on; a math expression
+      // has no id, visibility or stack account and region of its own here.
       const ignored = (['dimensionsMap', 'unit'] as const).find(field => props[field] !== undefined);
-      fail('metricPulls', ignored === undefined ? pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM)
-        : `${ignored}: a SEARCH finds the repositories of the prefix itself and takes no ${ignored}; use metricRepositoryPulls`);
+      const unsupported = (['id', 'visible', 'stackAccount', 'stackRegion'] as const).find(field => props[field] !== undefined);
+      fail('metricPulls', ignored !== undefined
+        ? `${ignored}: a SEARCH finds the repositories of the prefix itself and takes no ${ignored}; use metricRepositoryPulls`
+        : unsupported !== undefined
+          ? `${unsupported}: metricPulls does not support ${unsupported} (a SEARCH expression); use account and region for where to search`
+          : pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM, props.period ?? Duration.minutes(5), excluded));
       const label = prefix === undefined ? 'Pulls through the cache' : `Pulls through ${prefixPath(prefixes[0])}`;
-      return pullsExpression(cache.env, prefixes, label, props);
+      return pullsExpression(cache.env, prefixes, label, props, excluded);
     },
 
     repositoryPulls(repositoryName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {

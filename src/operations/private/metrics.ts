@@ -56,6 +56,17 @@ export const BATCH_GET_IMAGE_DIMENSIONS = { Service: 'ECR', Type: 'API', Resourc
  */
 export const MAX_SEARCH_QUERY_LENGTH = 1024;
 
+/** The operations guide the dashboard's text widgets link to. */
+export const OPERATIONS_GUIDE_URL = 'https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/operations.md';
+
+/**
+ * A statistic as "CloudWatch statistics definitions" lists them: the named ones, a percentile
+ * (`p99`, `p99.9`) or a trimmed/winsorized/percentile-rank statistic, short (`tm90`) or with a
+ * range of percentages or values (`TM(10%:90%)`, `PR(:300)`).
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html
+ */
+export const STATISTIC_PATTERN = /^(SampleCount|Average|Sum|Minimum|Maximum|IQM|[pP]\d{1,2}(\.\d+)?|(tm|tc|ts|wm|TM|TC|TS|WM)\d{1,2}(\.\d+)?|(tm|tc|ts|wm|pr|TM|TC|TS|WM|PR)\((\d+(\.\d+)?%?)?:(\d+(\.\d+)?%?)?\))$/;
+
 /** Usage metrics are collected every minute: the BatchGetImage metric's default period. */
 export const USAGE_PERIOD = Duration.minutes(1);
 
@@ -126,32 +137,54 @@ export function prefixWords(prefix: string): string[] {
 }
 
 /**
+ * The prefixes whose repositories the search of `prefix` would count too: with ROOT every other
+ * prefix, else those whose words include all of `prefix`'s and more (`docker-hub` for `docker`).
+ */
+export function overlappingPrefixes(prefix: string, all: string[]): string[] {
+  const mine = prefixWords(prefix);
+  return all.filter(q => prefixPath(q) !== prefixPath(prefix) && q !== ROOT_PREFIX && (prefix === ROOT_PREFIX
+    || (prefixWords(q).length > new Set(mine).size && mine.every(w => prefixWords(q).includes(w)))));
+}
+
+/**
  * The SEARCH query (schema and search term) of the `RepositoryPullCount` of the repositories under
  * some prefixes: `{"AWS/ECR",RepositoryName} MetricName="RepositoryPullCount" AND (...)`.
  *
  * The namespace is quoted: it holds `/`, and names with characters other than letters and digits
  * must be in double quotes. Each prefix is the AND of its words as partial matches on
- * `RepositoryName`, the prefixes joined by OR; ROOT (every repository) adds no term.
+ * `RepositoryName`, the prefixes joined by OR; ROOT (every repository) adds no term. `excluded`
+ * prefixes (see `overlappingPrefixes`) are taken out with `AND NOT (...)`.
  */
-export function pullsSearchQuery(prefixes: string[]): string {
+export function pullsSearchQuery(prefixes: string[], excluded: string[] = []): string {
   const schema = `{"${ECR_NAMESPACE}",${REPOSITORY_NAME}} MetricName="${REPOSITORY_PULL_COUNT}"`;
+  const term = (p: string) => prefixWords(p).map(w => `${REPOSITORY_NAME}=${w}`).join(' AND ');
+  const not = excluded.map(p => ` AND NOT (${term(p)})`).join('');
   if (prefixes.includes(ROOT_PREFIX)) {
-    return schema;
+    return `${schema}${not}`;
   }
-  const terms = prefixes.map(p => prefixWords(p).map(w => `${REPOSITORY_NAME}=${w}`).join(' AND '));
-  return `${schema} AND (${terms.map(t => (terms.length > 1 && t.includes(' AND ') ? `(${t})` : t)).join(' OR ')})`;
+  const terms = prefixes.map(term);
+  return `${schema} AND (${terms.map(t => (terms.length > 1 && t.includes(' AND ') ? `(${t})` : t)).join(' OR ')})${not}`;
+}
+
+/** The periods CloudWatch accepts: 1, 5, 10, 30 or a multiple of 60 seconds. */
+function validPeriod(seconds: number): boolean {
+  return [1, 5, 10, 30].includes(seconds) || (seconds > 0 && seconds % 60 === 0);
 }
 
 /** Why the pulls of some prefixes cannot be searched for, or undefined when they can. */
-export function pullsSearchProblem(prefixes: string[], statistic: string): string | undefined {
+export function pullsSearchProblem(prefixes: string[], statistic: string, period: Duration, excluded: string[] = []): string | undefined {
   const tokens = prefixes.filter(p => Token.isUnresolved(p));
   if (tokens.length > 0) {
     return `prefix: a token (${tokens.join(', ')}) has no words to search for; SEARCH needs literal prefixes`;
   }
-  if (!/^[A-Za-z0-9.:()%]+$/.test(statistic)) {
-    return `statistic: '${statistic}' is not a CloudWatch statistic such as 'Sum' or 'p99'`;
+  if (!STATISTIC_PATTERN.test(statistic)) {
+    return `statistic: '${statistic}' is not a CloudWatch statistic such as 'Sum', 'p99' or 'TM(10%:90%)'`;
   }
-  const query = pullsSearchQuery(prefixes);
+  const seconds = period.toSeconds();
+  if (!Token.isUnresolved(seconds) && !validPeriod(seconds)) {
+    return `period: ${seconds} seconds; a SEARCH takes 1, 5, 10, 30 or a multiple of 60 seconds`;
+  }
+  const query = pullsSearchQuery(prefixes, excluded);
   if (query.length > MAX_SEARCH_QUERY_LENGTH) {
     return `prefix: the SEARCH query of ${prefixes.length} prefixes is ${query.length} characters, CloudWatch accepts at most `
       + `${MAX_SEARCH_QUERY_LENGTH}; give a prefix (one upstream's pulls)`;
@@ -166,13 +199,13 @@ export function pullsSearchProblem(prefixes: string[], statistic: string): strin
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
  */
 export function pullsExpression(
-  env: Environment, prefixes: string[], label: string, props: cloudwatch.MetricOptions = {},
+  env: Environment, prefixes: string[], label: string, props: cloudwatch.MetricOptions = {}, excluded: string[] = [],
 ): cloudwatch.MathExpression {
   const period = props.period ?? Duration.minutes(5);
   const statistic = props.statistic ?? cloudwatch.Stats.SUM;
   const { account, region } = where(env, props);
   return new cloudwatch.MathExpression({
-    expression: `SUM(SEARCH('${pullsSearchQuery(prefixes)}', '${statistic}', ${period.toSeconds()}))`,
+    expression: `SUM(SEARCH('${pullsSearchQuery(prefixes, excluded)}', '${statistic}', ${period.toSeconds()}))`,
     usingMetrics: {},
     period,
     label: props.label ?? label,
@@ -193,7 +226,8 @@ export function syncRuleProblem(cache: IConstruct, method: string, rule: events.
   const maker = failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction';
   if (kind === undefined) {
     warn(cache, 'syncMetricRule', `${method}: the rule '${rule.node.path}' was not made by ${maker}, so the metric counts whatever `
-      + `it matches; make it with cache.${maker}() to count ${failedOnly ? 'failed syncs' : 'syncs'} of this cache`);
+      + `it matches; make it with cache.${maker}() to count ${failedOnly ? 'failed syncs' : 'syncs'} of this cache (a rule on a custom event bus also needs the `
+      + 'EventBusName dimension, which this metric does not set)');
     return undefined;
   }
   if (kind.cache !== cache) {
