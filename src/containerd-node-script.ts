@@ -9,8 +9,11 @@ export interface ContainerdNodeScriptOptions {
    * The directory containerd reads registry-host configuration from: containerd's CRI
    * `config_path`. The script writes `<configDirectory>/<upstream host>/hosts.toml` there.
    *
-   * An absolute path of letters, digits and `/._-`, no name in it starting with `.`; a token
-   * is checked on the node, which refuses to run with any other value.
+   * An absolute path of letters, digits and `/._-`, at least two names deep, no name starting
+   * with `.`, and neither a system directory nor one that holds one (`/etc/systemd/system`,
+   * `/etc/containerd`, `/var/lib/kubelet`, ...) nor under `/usr`, `/boot`, `/proc`, `/sys`,
+   * `/dev` or `/root`: the refresh service may write it. A token is checked on the node, which
+   * refuses to run with any other value.
    *
    * @default '/etc/containerd/certs.d'
    * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md

@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { ContainerdNodeScriptOptions, PullThroughCache, UpstreamRegistry } from '../src';
 import { ACCOUNT, fullCache, newEnvStack, REGION } from './cache-fixtures';
 import { newStack } from './helpers';
-import { nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/private/node-script';
+import { HARDENING_DIRECTIVES, nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/private/node-script';
 
 const DIRECTORY = '/etc/containerd/certs.d';
 
@@ -99,7 +99,7 @@ describe('containerdNodeScript', () => {
     expect(parts.service).toContain('After=network-online.target');
     // Per-cache names: the unit and the program are named by the id the program computes.
     expect(parts.service).toContain('ExecStart=/usr/local/sbin/${unit}\n');
-    expect(parts.service).toContain('ReadWritePaths=${config_directory}\n');
+    expect(parts.hardening).toContain('232 ReadWritePaths=${config_directory}\n');
     expect(parts.service).toContain('TimeoutStartSec=300s');
     expect(parts.service).toContain('WantedBy=multi-user.target');
     expect(parts.timer).toContain('OnActiveSec=${refresh_seconds}s');
@@ -118,6 +118,17 @@ describe('containerdNodeScript', () => {
       'else',
       '  rm -f "/etc/systemd/system/$unit.service.d/retry.conf"',
       '  ((refresh_seconds <= 18000)) || refresh_seconds=18000',
+      'fi',
+      '# The hardening newer than systemd 219 (the service holds the rest): the directives this systemd knows.',
+      'hardening=""',
+      'while read -r since directive; do',
+      '  if [[ ${systemd_version:-0} -ge $since ]]; then hardening+="$directive"$\'\\n\'; fi',
+      'done <<CDK_PULL_THROUGH_CACHE_HARDENING',
+      parts.hardening + 'CDK_PULL_THROUGH_CACHE_HARDENING',
+      'if [[ -n $hardening ]]; then',
+      '  printf \'[Service]\\n%s\' "$hardening" | install_file "/etc/systemd/system/$unit.service.d/hardening.conf" 0644',
+      'else',
+      '  rm -f "/etc/systemd/system/$unit.service.d/hardening.conf"',
       'fi',
       'install_file "/etc/systemd/system/$unit.service" 0644 <<CDK_PULL_THROUGH_CACHE_SERVICE',
       parts.service + 'CDK_PULL_THROUGH_CACHE_SERVICE',
@@ -163,9 +174,19 @@ describe('containerdNodeScript', () => {
     ['a refresh interval under 5 minutes', { refreshInterval: Duration.minutes(1) }, 'refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours'],
     ['a refresh interval over 11 hours', { refreshInterval: Duration.hours(12) }, 'refreshInterval (Python: refresh_interval) 12 hours must be between 5 minutes and 11 hours'],
     ['a relative directory', { configDirectory: 'etc/certs.d' }, "configDirectory 'etc/certs.d' must be an absolute path"],
-    ['a directory with a quote', { configDirectory: "/etc/it's" }, "configDirectory (Python: config_directory) '/etc/it's' must be an absolute path of letters, digits and '/._-', no name in it starting with '.'"],
+    ['a directory with a quote', { configDirectory: "/etc/it's" }, "configDirectory (Python: config_directory) '/etc/it's' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'"],
     ['a directory with a newline', { configDirectory: '/etc/x\ntouch /tmp/pwned' }, "configDirectory (Python: config_directory) '/etc/x\ntouch /tmp/pwned' must be an absolute path"],
-    ['a directory going up', { configDirectory: '/etc/containerd/../cron.d' }, "configDirectory (Python: config_directory) '/etc/containerd/../cron.d' must be an absolute path of letters, digits and '/._-', no name in it starting with '.'"],
+    ['a directory going up', { configDirectory: '/etc/containerd/../cron.d' }, "configDirectory (Python: config_directory) '/etc/containerd/../cron.d' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'"],
+    // The service may write its config directory (ReadWritePaths=): never a system root.
+    ['the root', { configDirectory: '/' }, "configDirectory '' must be an absolute path"],
+    ['a top-level directory', { configDirectory: '/etc' }, "configDirectory (Python: config_directory) '/etc' must be an absolute path of at least two names"],
+    ['/usr', { configDirectory: '/usr' }, "configDirectory (Python: config_directory) '/usr' must be an absolute path of at least two names"],
+    ['the systemd unit directory', { configDirectory: '/etc/systemd/system' }, "configDirectory (Python: config_directory) '/etc/systemd/system' is or holds the system directory /etc/systemd/system: the refresh service may write its configDirectory; use a directory of containerd's own, such as /etc/containerd/certs.d"],
+    ['a directory holding the unit directory', { configDirectory: '/etc/systemd' }, "configDirectory (Python: config_directory) '/etc/systemd' is or holds the system directory /etc/systemd/system"],
+    ['the program directory', { configDirectory: '/usr/local/sbin' }, "configDirectory (Python: config_directory) '/usr/local/sbin' is in /usr, which the refresh service may not write"],
+    ['/usr/local', { configDirectory: '/usr/local' }, "configDirectory (Python: config_directory) '/usr/local' is in /usr"],
+    ['containerd\'s own configuration directory', { configDirectory: '/etc/containerd' }, "configDirectory (Python: config_directory) '/etc/containerd' is or holds the system directory /etc/containerd"],
+    ['a directory under /proc', { configDirectory: '/proc/sys/kernel' }, "configDirectory (Python: config_directory) '/proc/sys/kernel' is in /proc, which the refresh service may not write"],
   ])('%s is an error', (_name, options, message) => {
     const cache = smallCache(newEnvStack());
     expect(() => cache.containerdNodeScript(options)).toThrow(message);
@@ -204,15 +225,15 @@ describe('containerdNodeScript', () => {
       });
       return { stack, script: cache.containerdNodeScript() };
     };
-    const fits = scriptOf(42);
+    const fits = scriptOf(32);
     expect(Buffer.byteLength(fits.script)).toBeLessThanOrEqual(16384);
     expect(Annotations.fromStack(fits.stack).findWarning('*', Match.stringLikeRegexp('nodeScriptSize'))).toEqual([]);
 
-    const tooBig = scriptOf(43);
+    const tooBig = scriptOf(33);
     const bytes = Buffer.byteLength(tooBig.script);
     expect(bytes).toBeGreaterThan(16384);
     Annotations.fromStack(tooBig.stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
-      `containerdNodeScript: the script is ${bytes} bytes \\(43 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
+      `containerdNodeScript: the script is ${bytes} bytes \\(33 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
     ));
   });
 
@@ -231,17 +252,17 @@ describe('containerdNodeScript', () => {
         { 'AWS::AccountId': '111122223333', 'AWS::Region': region, 'AWS::URLSuffix': urlSuffix }));
       return { stack, bytes: bytesIn('eu-west-1', 'amazonaws.com'), shortestBytes: bytesIn('us-east-1', 'c2s.ic.gov'), literalBytes: Buffer.byteLength(script.replace(/\$\{Token\[[^\]]*\]\}/g, '')) };
     };
-    const fits = scriptOf(37);
+    const fits = scriptOf(28);
     expect(fits.bytes).toBeLessThanOrEqual(16384);
     expect(Annotations.fromStack(fits.stack).findWarning('*', Match.stringLikeRegexp('nodeScriptSize'))).toEqual([]);
 
     // Its literal text alone fits; deployed, it does not. The warning gives a lower bound (the
     // shortest account, region and URL suffix of any partition, base64-encoded as Fn::Base64
     // does), above 16 KB, at most the real size, and exact for the shortest values.
-    const tooBig = scriptOf(39);
+    const tooBig = scriptOf(30);
     expect(tooBig.literalBytes).toBeLessThanOrEqual(16384);
     const [warning] = Annotations.fromStack(tooBig.stack).findWarning('/Stack/Cache', Match.stringLikeRegexp('nodeScriptSize'));
-    const atLeast = Number(/the script is at least (\d+) bytes \(39 mirrors\)/.exec(String(warning?.entry.data))?.[1]);
+    const atLeast = Number(/the script is at least (\d+) bytes \(30 mirrors\)/.exec(String(warning?.entry.data))?.[1]);
     expect(atLeast).toBeGreaterThan(16384);
     expect(atLeast).toBeLessThanOrEqual(tooBig.bytes);
     expect(atLeast).toBe(tooBig.shortestBytes);
@@ -309,7 +330,26 @@ describe('containerdNodeScript', () => {
       expect(bad.stderr).toContain('refusing to run: configDirectory ');
       const good = settingsOf(resolveLikeCloudFormation(stack, script, { Directory: '/etc/cri/certs.d' }));
       expect(good.stderr).toBe('');
-      expect(good.stdout).toMatch(/^ecr-pull-through-cache-auth-[0-9a-f]{8} \/etc\/cri\/certs.d 21600\n$/);
+      expect(good.stdout).toMatch(/^ecr-pull-through-cache-auth-[0-9a-f]{16} \/etc\/cri\/certs.d 21600\n$/);
+    });
+
+    test.each<[string, string]>([
+      ['/etc', 'configDirectory /etc does not match'],
+      ['/', 'configDirectory / does not match'],
+      ['/etc/systemd/system', 'configDirectory /etc/systemd/system is or holds the system directory /etc/systemd/system'],
+      ['/etc/systemd', 'configDirectory /etc/systemd is or holds the system directory /etc/systemd/system'],
+      ['/usr/local/sbin', 'configDirectory /usr/local/sbin is in /usr'],
+      ['/usr/local', 'configDirectory /usr/local is in /usr'],
+      ['/var/lib', 'configDirectory /var/lib is or holds the system directory /var/lib/kubelet'],
+      ['/proc/sys/kernel', 'configDirectory /proc/sys/kernel is in /proc'],
+    ])('a CfnParameter configDirectory resolved to %s is refused on the node', (directory, message) => {
+      const stack = newEnvStack();
+      const parameter = new CfnParameter(stack, 'Directory').valueAsString;
+      const script = smallCache(stack).containerdNodeScript({ configDirectory: parameter });
+      const run = settingsOf(resolveLikeCloudFormation(stack, script, { Directory: directory }));
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`refusing to run: ${message}`);
+      expect(run.stdout).toBe('');
     });
 
     test('a refresh interval from a parameter is checked on the node', () => {
@@ -351,13 +391,27 @@ describe('containerdNodeScript', () => {
       expect(bad.stderr).toMatch(/refusing to run: (upstreamHost|server) /);
     });
 
-    test('two caches get two unit names; the same cache the same one', () => {
+    test('two caches get two unit names; the same cache the same one; any other checked value another', () => {
       const consumer = newEnvStack();
       const a = PullThroughCache.fromPullThroughCacheAttributes(consumer, 'A', { account: '444455556666', region: 'us-east-2', upstreams: [{ registry: UpstreamRegistry.kubernetes() }] });
       const b = PullThroughCache.fromPullThroughCacheAttributes(consumer, 'B', { account: '777788889999', region: 'us-east-2', upstreams: [{ registry: UpstreamRegistry.quay() }] });
       const unitOf = (script: string) => settingsOf(script).stdout.split(' ')[0];
+      expect(unitOf(a.containerdNodeScript())).toMatch(/^ecr-pull-through-cache-auth-[0-9a-f]{16}$/);
       expect(unitOf(a.containerdNodeScript())).not.toBe(unitOf(b.containerdNodeScript()));
-      expect(unitOf(a.containerdNodeScript())).toBe(unitOf(a.containerdNodeScript({ refreshInterval: Duration.hours(2) })));
+      expect(unitOf(a.containerdNodeScript())).toBe(unitOf(a.containerdNodeScript()));
+      expect(unitOf(a.containerdNodeScript())).not.toBe(unitOf(a.containerdNodeScript({ refreshInterval: Duration.hours(2) })));
+    });
+
+    test('two caches of one account and region mirroring one host under two prefixes get two unit names', () => {
+      const cacheWith = (prefix: string) => PullThroughCache.fromPullThroughCacheAttributes(newEnvStack(), 'Cache', {
+        account: '444455556666', region: 'us-east-2', upstreams: [{ registry: UpstreamRegistry.quay(), prefix }],
+      });
+      const teamA = cacheWith('team-a-quay').containerdNodeScript();
+      const teamB = cacheWith('team-b-quay').containerdNodeScript();
+      // Only the cache endpoint differs.
+      expect(teamA.replace(/team-a-quay/g, 'team-b-quay')).toBe(teamB);
+      const unitOf = (script: string) => settingsOf(script).stdout.split(' ')[0];
+      expect(unitOf(teamA)).not.toBe(unitOf(teamB));
     });
   });
 
@@ -478,36 +532,126 @@ describe('containerdNodeScript', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  /** The units as the boot script writes them, in a directory, ExecStart pointed at the written program. */
-  function writeUnits(dir: string): { service: string; timer: string } {
+  /**
+   * The first systemd that knows each directive of the units (or value, or system-call group), from
+   * systemd's NEWS and systemd.exec(5): written here independently of the library's table.
+   */
+  const FIRST_SYSTEMD: Record<string, number> = Object.fromEntries([
+    ...['Type', 'ExecStart', 'TimeoutStartSec', 'SyslogIdentifier', 'UMask', 'PrivateTmp', 'CapabilityBoundingSet'].map(k => [k, 1] as const),
+    ...['NoNewPrivileges', 'SystemCallFilter'].map(k => [k, 187] as const),
+    ...['PrivateDevices', 'SystemCallArchitectures', 'SystemCallErrorNumber'].map(k => [k, 209] as const),
+    ...['RestrictAddressFamilies'].map(k => [k, 211] as const),
+    ...['ProtectHome=read-only', 'ProtectHome=yes', 'ProtectSystem=full'].map(k => [k, 214] as const),
+    ...['AmbientCapabilities'].map(k => [k, 229] as const),
+    ...['SystemCallFilter=@', 'ReadWritePaths', 'RestrictRealtime'].map(k => [k, 231] as const),
+    ...['ProtectSystem=strict', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RemoveIPC'].map(k => [k, 232] as const),
+    ...['RestrictNamespaces'].map(k => [k, 233] as const),
+    ...['KeyringMode', 'LockPersonality'].map(k => [k, 235] as const),
+    ...['ProtectHome=tmpfs'].map(k => [k, 238] as const),
+    ...['PrivateMounts', 'SystemCallFilter=@system-service'].map(k => [k, 239] as const),
+    ...['ProtectHostname', 'RestrictSUIDSGID'].map(k => [k, 242] as const),
+    ...['ProtectKernelLogs'].map(k => [k, 244] as const),
+    ...['ProtectClock'].map(k => [k, 245] as const),
+    ...['ProtectProc', 'ProcSubset'].map(k => [k, 247] as const),
+  ]);
+  function firstSystemd(line: string): number {
+    const [key, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
+    const candidates = [FIRST_SYSTEMD[key] ?? 0, FIRST_SYSTEMD[`${key}=${value}`] ?? 0];
+    if (key === 'SystemCallFilter' && value.includes('@')) candidates.push(FIRST_SYSTEMD['SystemCallFilter=@']);
+    if (key === 'SystemCallFilter' && value.includes('@system-service')) candidates.push(FIRST_SYSTEMD['SystemCallFilter=@system-service']);
+    if (!(key in FIRST_SYSTEMD) && !(`${key}=${value}` in FIRST_SYSTEMD)) throw new Error(`no version known for ${line}`);
+    return Math.max(...candidates);
+  }
+  /** The [Service] directives of a unit. */
+  const serviceDirectives = (unit: string) => unit.slice(unit.indexOf('[Service]\n') + 10, unit.indexOf('\n\n[Install]')).split('\n').filter(l => !l.startsWith('#'));
+
+  // Amazon Linux 2 has systemd 219, Ubuntu 18.04 237: a directive they do not know is skipped, and
+  // an allow-list SystemCallFilter whose group they do not know kills the program at its first call.
+  test('the service holds only directives systemd 219 knows; the drop-in gates each at the first systemd that knows it', () => {
     const parts = nodeScriptParts(smallInput());
-    const unit = 'ecr-pull-through-cache-auth-0123abcd';
+    for (const line of serviceDirectives(parts.service)) {
+      expect([line, firstSystemd(line)]).toEqual([line, expect.any(Number)]);
+      expect({ line, since: firstSystemd(line) <= 219 }).toEqual({ line, since: true });
+    }
+    const table = parts.hardening.trimEnd().split('\n').map(l => [Number(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)] as const);
+    expect(table.length).toBeGreaterThan(15);
+    for (const [since, directive] of table) {
+      expect({ directive, gated: since >= firstSystemd(directive) && since > 219 }).toEqual({ directive, gated: true });
+    }
+  });
+
+  /** hardening.conf as the boot script writes it on a node with that systemd, or undefined when it writes none. */
+  function hardeningFor(version: number, configDirectory = DIRECTORY): string | undefined {
+    const script = nodeScriptParts(smallInput()).script;
+    const block = /\n(hardening=""\n[\s\S]*?hardening\.conf"\nfi)\n/.exec(script)![1];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-hardening-'));
+    const file = path.join(dir, 'unit.service.d', 'hardening.conf');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, 'stale');
+    const harness = [
+      'set -euo pipefail',
+      'install_file() { cat > "$1"; }',
+      `systemd_version=${version} unit=unit config_directory=${configDirectory}`,
+      block.split('/etc/systemd/system/').join(`${dir}/`),
+    ].join('\n');
+    execFileSync('bash', ['-c', harness], { stdio: 'pipe' });
+    const written = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    fs.rmSync(dir, { recursive: true });
+    return written;
+  }
+
+  test('the boot script writes hardening.conf with what the node\'s systemd knows, and none on systemd 219', () => {
+    expect(hardeningFor(219)).toBeUndefined();
+    expect(hardeningFor(0)).toBeUndefined(); // an unknown version: the base unit only
+    const at = (version: number) => hardeningFor(version)!.split('\n');
+    // Ubuntu 18.04: no system-call group it may not know; the service's ProtectHome=read-only.
+    expect(at(237)).not.toContainEqual(expect.stringMatching(/^SystemCallFilter=/));
+    expect(at(237)).not.toContainEqual(expect.stringMatching(/^ProtectHome=/));
+    expect(at(238)).toContain('ProtectHome=tmpfs');
+    expect(at(237)).toContain('ReadWritePaths=/etc/containerd/certs.d');
+    // RHEL 8 (239): the allow list, then the deny list; nothing of 242 or later.
+    expect(at(239).filter(l => l.startsWith('SystemCallFilter='))).toEqual(['SystemCallFilter=@system-service', 'SystemCallFilter=~@privileged @resources']);
+    expect(at(239)).not.toContain('ProtectProc=invisible');
+    expect(at(239)).not.toContain('RestrictSUIDSGID=yes');
+    // Amazon Linux 2023 (252): every directive.
+    expect(hardeningFor(252)).toBe(`[Service]\n${HARDENING_DIRECTIVES.map(([, d]) => d.replace('${config_directory}', DIRECTORY)).join('\n')}\n`);
+  });
+
+  /** The units as the boot script writes them on that systemd, in a directory, ExecStart pointed at the written program. */
+  function writeUnits(dir: string, version = 252): { service: string; timer: string } {
+    const parts = nodeScriptParts(smallInput());
+    const unit = 'ecr-pull-through-cache-auth-0123456789abcdef';
     const program = path.join(dir, unit);
     fs.writeFileSync(program, parts.program, { mode: 0o700 });
     const service = path.join(dir, `${unit}.service`);
     const timer = path.join(dir, `${unit}.timer`);
-    // The drop-in's [Service] section appended: systemd merges it into the unit's, as from the .d directory.
-    fs.writeFileSync(service, renderService(unit, DIRECTORY).replace(`ExecStart=/usr/local/sbin/${unit}`, `ExecStart=${program}`) + '\n' + parts.retry);
+    // The drop-ins' [Service] sections appended: systemd merges them into the unit's, as from the .d directory.
+    const dropIns = (version >= 244 ? '\n' + parts.retry : '') + (hardeningFor(version) !== undefined ? '\n' + hardeningFor(version) : '');
+    fs.writeFileSync(service, renderService(unit).replace(`ExecStart=/usr/local/sbin/${unit}`, `ExecStart=${program}`) + dropIns);
     fs.writeFileSync(timer, renderTimer('21600'));
     return { service, timer };
   }
 
-  test('systemd-analyze verify passes on the units, the retry drop-in included', () => {
+  test.each([252, 219])('systemd-analyze verify passes on the units as written for systemd %d', version => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-units-'));
-    const { service, timer } = writeUnits(dir);
+    const { service, timer } = writeUnits(dir, version);
     const result = spawnSync('systemd-analyze', ['verify', service, timer], { encoding: 'utf8' });
     expect(`${result.stdout}${result.stderr}`.trim()).toBe('');
     expect(result.status).toBe(0);
     fs.rmSync(dir, { recursive: true });
   });
 
-  // Was 9.6 (UNSAFE) with no hardening; the node e2e test checks the installed unit too.
-  test('systemd-analyze security rates the service 3.0 or lower', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-units-'));
-    const { service } = writeUnits(dir);
+  const exposureOf = (service: string) => {
     const result = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', service], { encoding: 'utf8' });
-    const score = Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(result.stdout)?.[1]);
-    expect(score).toBeLessThanOrEqual(3.0);
+    return Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(result.stdout)?.[1]);
+  };
+
+  // Was 9.6 (UNSAFE) with no hardening; the node e2e test checks the installed unit too.
+  test('systemd-analyze security rates the service with its hardening.conf 3.0 or lower', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-units-'));
+    expect(exposureOf(writeUnits(dir, 252).service)).toBeLessThanOrEqual(3.0);
+    // Without the drop-in (systemd 219) the base unit alone still counts for something.
+    expect(exposureOf(writeUnits(dir, 219).service)).toBeLessThan(9.6);
     fs.rmSync(dir, { recursive: true });
   });
 

@@ -10,14 +10,19 @@ import { throwIfInvalid } from './diagnostics';
  *
  * Several caches' scripts on one node (two clusters' caches, a central cache and a local one) each
  * install their own program and units, named by an id the program computes on the node from the
- * values it checked: the first 8 hex digits of the SHA-256 of the cache's account, region, config
- * directory and mirrored hosts. Chosen over one program refreshing every installed cache: each
+ * values it checked: the first 16 hex digits (64 bits) of the SHA-256 of every one of them, the
+ * cache's account, region, config directory and refresh interval and each mirror's upstream host,
+ * server and cache endpoint (so two caches of one account and region that mirror one host under
+ * two prefixes get two ids). Chosen over one program refreshing every installed cache: each
  * cache keeps its own failures, journal, retries and refresh interval, and running a script twice
  * (same id) replaces its own files only. The id is computed on the node because the account and
  * region are often tokens at synthesis (an environment-agnostic stack gives every cache the same
  * text there).
  */
 export const NODE_AUTH_UNIT_PREFIX = 'ecr-pull-through-cache-auth';
+
+/** The hex digits of a cache's id: 64 bits, too many to find a colliding configDirectory. */
+const ID_HEX_DIGITS = 16;
 
 /** Where the boot script installs each cache's refresh program. */
 export const NODE_AUTH_PROGRAM_DIRECTORY = '/usr/local/sbin';
@@ -66,6 +71,67 @@ const RETRY_AFTER_FAILURE_SECONDS = 300;
 /** The first systemd that restarts a `Type=oneshot` service (systemd PR #13754, in 244). */
 const MIN_SYSTEMD_FOR_RETRY = 244;
 
+/**
+ * The oldest systemd the script supports (Amazon Linux 2's): the service unit itself holds only
+ * directives it knows; every newer one is in a drop-in written for the node's systemd.
+ */
+export const MIN_SYSTEMD = 219;
+
+/**
+ * The hardening directives newer than systemd 219, each with the first systemd that knows it (its
+ * NEWS; `@system-service` from 239). The boot script writes those the node's systemd knows, in this
+ * order, to the drop-in `hardening.conf`, and leaves the drop-in out when there are none. Unknown
+ * directives are not harmless: an allow-list `SystemCallFilter=` whose group a systemd does not
+ * know (`@system-service` before 239) allows nothing, and the program dies on its first system
+ * call. The allow list comes before the deny list (the first `SystemCallFilter=` sets the mode).
+ */
+export const HARDENING_DIRECTIVES: ReadonlyArray<readonly [since: number, directive: string]> = [
+  [229, 'AmbientCapabilities='],
+  [231, 'RestrictRealtime=yes'],
+  [232, 'ProtectSystem=strict'],
+  [232, 'ReadWritePaths=${config_directory}'],
+  [232, 'ProtectKernelTunables=yes'],
+  [232, 'ProtectKernelModules=yes'],
+  [232, 'ProtectControlGroups=yes'],
+  [232, 'RemoveIPC=yes'],
+  [233, 'RestrictNamespaces=yes'],
+  [235, 'KeyringMode=private'],
+  [235, 'LockPersonality=yes'],
+  [238, 'ProtectHome=tmpfs'],
+  [239, 'PrivateMounts=yes'],
+  [239, 'SystemCallFilter=@system-service'],
+  [239, 'SystemCallFilter=~@privileged @resources'],
+  [242, 'ProtectHostname=yes'],
+  [242, 'RestrictSUIDSGID=yes'],
+  [244, 'ProtectKernelLogs=yes'],
+  [245, 'ProtectClock=yes'],
+  [247, 'ProtectProc=invisible'],
+  [247, 'ProcSubset=pid'],
+];
+
+/**
+ * Directories a config directory may not be, nor hold: the service may write its config directory
+ * (`ReadWritePaths=`), and these hold units, credentials, or containerd's and kubelet's own
+ * configuration. Not exhaustive: choose a directory of containerd's own.
+ */
+export const SYSTEM_DIRECTORIES = [
+  '/etc/systemd/system', '/run/systemd/system', '/etc/sudoers.d', '/etc/cron.d', '/etc/pam.d', '/etc/ssh', '/etc/profile.d',
+  '/etc/ld.so.conf.d', '/etc/containerd', '/etc/kubernetes', '/etc/eks', '/var/lib/kubelet', '/var/lib/containerd', '/var/spool/cron',
+] as const;
+
+/** Trees a config directory may not be in at all: the operating system's programs and libraries, the kernel's, root's home. */
+export const SYSTEM_TREES = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/proc', '/sys', '/dev', '/root'] as const;
+
+/** Why a literal config directory is refused, if it is. */
+function systemDirectoryProblem(directory: string): string | undefined {
+  const held = SYSTEM_DIRECTORIES.find(system => `${system}/`.startsWith(`${directory}/`));
+  if (held !== undefined) {
+    return `configDirectory '${directory}' is or holds the system directory ${held}: the refresh service may write its configDirectory; use a directory of containerd's own, such as /etc/containerd/certs.d`;
+  }
+  const tree = SYSTEM_TREES.find(root => directory.startsWith(`${root}/`));
+  return tree === undefined ? undefined : `configDirectory '${directory}' is in ${tree}, which the refresh service may not write`;
+}
+
 /** The program's exit status when a value is refused: systemd does not rerun it (`RestartPreventExitStatus`). */
 const REFUSED_EXIT_STATUS = 2;
 
@@ -79,7 +145,7 @@ const HOST = '[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?';
 export const VALUE_PATTERNS = {
   account: '^[0-9]{12}$',
   region: '^[a-z]{2,4}(-[a-z]+)+-[0-9]+$',
-  configDirectory: '^(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$',
+  configDirectory: '^(/[A-Za-z0-9_-][A-Za-z0-9._-]*){2,}$',
   refreshSeconds: '^[1-9][0-9]{2,4}$',
   upstreamHost: `^${HOST}$`,
   server: `^https://${HOST}(/[A-Za-z0-9._-]+)*$`,
@@ -110,6 +176,11 @@ export interface NodeScriptParts {
   readonly timer: string;
   /** The service's drop-in that reruns a failed refresh, installed on systemd 244 or newer only. */
   readonly retry: string;
+  /**
+   * The boot script's table of the hardening directives newer than systemd 219 (`<since> <directive>`
+   * lines, with `${config_directory}`): it writes those the node's systemd knows to `hardening.conf`.
+   */
+  readonly hardening: string;
   /** The boot script: installs them, enables the units and runs the program once. */
   readonly script: string;
 }
@@ -192,7 +263,10 @@ function validate(input: NodeScriptInput, options: ContainerdNodeScriptOptions):
     problems.push(`refreshInterval ${interval.toHumanString()} must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours`);
   }
   if (literalBreaks(input.configDirectory, VALUE_PATTERNS.configDirectory)) {
-    problems.push(`configDirectory '${input.configDirectory}' must be an absolute path of letters, digits and '/._-', no name in it starting with '.'`);
+    problems.push(`configDirectory '${input.configDirectory}' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'`);
+  } else if (!Token.isUnresolved(input.configDirectory)) {
+    const problem = systemDirectoryProblem(input.configDirectory);
+    if (problem !== undefined) problems.push(problem);
   }
   // The account and region are checked here too: an owned cache's come from its stack's env, which
   // nothing else checks.
@@ -220,11 +294,12 @@ function renderParts(input: NodeScriptInput, options: ContainerdNodeScriptOption
   // A value in single quotes: a literal that matched its pattern (no quote in any), or an encoded token.
   const word = (value: string) => `'${Token.isUnresolved(value) ? encode(value) : value}'`;
   const program = renderProgram(input, word(Token.isUnresolved(seconds) ? Token.asString(seconds) : String(seconds)), word);
-  const service = renderService('${unit}', '${config_directory}');
+  const service = renderService('${unit}');
   const timer = renderTimer('${refresh_seconds}');
   const retry = renderRetryDropIn();
-  const script = renderBootScript(input, program, service, timer, retry);
-  return { program, service, timer, retry, script };
+  const hardening = HARDENING_DIRECTIVES.map(([since, directive]) => `${since} ${directive}\n`).join('');
+  const script = renderBootScript(input, program, service, timer, retry, hardening);
+  return { program, service, timer, retry, hardening, script };
 }
 
 function renderProgram(input: NodeScriptInput, seconds: string, word: (value: string) => string): string {
@@ -240,6 +315,8 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
     '# nothing, when a value below is refused. --settings prints "<unit> <config directory> <seconds>".',
     'set -uo pipefail',
     'umask 077',
+    '# Byte-wise regular expressions and comparisons, whatever the node\'s locale.',
+    'export LC_ALL=C',
     'export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1',
     '',
     'log() { echo "$*" >&2; }',
@@ -259,6 +336,11 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
     `config_directory=$(value configDirectory ${pattern(VALUE_PATTERNS.configDirectory)} ${word(input.configDirectory)}) || exit ${REFUSED_EXIT_STATUS}`,
     `refresh_seconds=$(value refreshInterval ${pattern(VALUE_PATTERNS.refreshSeconds)} ${seconds}) || exit ${REFUSED_EXIT_STATUS}`,
     `((refresh_seconds >= ${MIN_REFRESH_SECONDS} && refresh_seconds <= ${MAX_REFRESH_SECONDS})) || refuse "refreshInterval $refresh_seconds s is not between ${MIN_REFRESH_SECONDS} and ${MAX_REFRESH_SECONDS}"`,
+    '# The service may write the config directory (ReadWritePaths=): never a system directory.',
+    `for system in ${SYSTEM_DIRECTORIES.join(' ')}; do`,
+    '  [[ $system/ != "$config_directory"/* ]] || refuse "configDirectory $config_directory is or holds the system directory $system"',
+    'done',
+    `[[ ! $config_directory =~ ^(${SYSTEM_TREES.join('|')})/ ]] || refuse "configDirectory $config_directory is in \${BASH_REMATCH[1]}"`,
     'hosts=() servers=() endpoints=()',
     '# mirror <upstream host> <server> <cache endpoint>',
     'mirror() {',
@@ -269,7 +351,9 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
     '  hosts+=("$host") servers+=("$server") endpoints+=("$endpoint")',
     '}',
     ...input.mirrors.map(m => `mirror ${word(m.upstreamHost)} ${word(m.server)} ${word(m.mirrorEndpoint)}`),
-    `unit=${NODE_AUTH_UNIT_PREFIX}-$(printf '%s\\n' "$registry_id" "$region" "$config_directory" "\${hosts[@]}" | sha256sum | cut -c1-8)`,
+    '# The id: every value checked above, one a line.',
+    `unit=${NODE_AUTH_UNIT_PREFIX}-$(printf '%s\\n' "$registry_id" "$region" "$config_directory" "$refresh_seconds" \\`,
+    `  "\${hosts[@]}" "\${servers[@]}" "\${endpoints[@]}" | sha256sum | cut -c1-${ID_HEX_DIGITS})`,
     'readonly region registry_id config_directory refresh_seconds unit',
     'if [[ ${1:-} == --settings ]]; then',
     '  echo "$unit $config_directory $refresh_seconds"',
@@ -298,23 +382,27 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
     'fi',
     '',
     '# write_hosts <upstream host> <server> <cache endpoint>: <config directory>/<host>/hosts.toml,',
-    '# written to a temporary file in the same directory and renamed over the old one. A file that',
-    '# another cache\'s program wrote first is left to it while that program is installed.',
+    '# written to a temporary file in the same directory and renamed over the old one. Of the caches',
+    '# installed on the node that mirror one host, the one with the lowest id keeps its file.',
+    'tmp=""',
+    'trap \'[[ -z $tmp ]] || rm -f "$tmp"\' EXIT',
     'write_hosts() {',
-    '  local dir=$config_directory/$1 path first tmp owner=\'^# written by (ecr-pull-through-cache-auth-[0-9a-f]{8}) \'',
+    `  local dir=$config_directory/$1 path first owner='^# written by (${NODE_AUTH_UNIT_PREFIX}-[0-9a-f]{${ID_HEX_DIGITS}}) '`,
     '  path=$dir/hosts.toml',
     '  if [[ -f $path ]] && IFS= read -r first < "$path" && [[ $first =~ $owner ]] \\',
-    `    && [[ \${BASH_REMATCH[1]} != "$unit" && -x ${NODE_AUTH_PROGRAM_DIRECTORY}/\${BASH_REMATCH[1]} ]]; then`,
-    '    log "$path is left to ${BASH_REMATCH[1]}, another cache\'s program, which wrote it first"',
+    `    && [[ \${BASH_REMATCH[1]} < "$unit" && -x ${NODE_AUTH_PROGRAM_DIRECTORY}/\${BASH_REMATCH[1]} ]]; then`,
+    '    log "$path is left to ${BASH_REMATCH[1]}, another installed cache\'s program, whose id is lower"',
     '    return 0',
     '  fi',
     '  mkdir -p "$dir" && chmod 0700 "$dir" || return 1',
     '  tmp=$(mktemp "$dir/.hosts.toml.XXXXXX") || return 1',
     `  if printf '${format.replace(/\n/g, '\\n')}' "$unit" "$2" "$3" "$3" "$token" > "$tmp" \\`,
     '    && chmod 0600 "$tmp" && mv -f "$tmp" "$path"; then',
+    '    tmp=""',
     '    log "wrote $path"',
     '  else',
     '    rm -f "$tmp"',
+    '    tmp=""',
     '    log "could not write $path; it is unchanged"',
     '    return 1',
     '  fi',
@@ -330,20 +418,22 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
 }
 
 /**
- * The service, hardened: `systemd-analyze security` rates it 1.6 (the jest and node e2e tests
- * check ≤ 3.0). It runs as root, which owns containerd's directory, with no capability; writes
- * only the config directory (and a private /tmp); reaches the network over IPv4/IPv6 only (ECR and
- * the instance metadata) and local sockets (DNS through a resolver daemon). Not set, on purpose:
- * `PrivateNetwork` and `IPAddressDeny` (ECR's addresses are not known), `User=` (the files are
- * root's), `MemoryDenyWriteExecute` (the AWS CLI is Python, whose native extensions may map
- * writable executable memory). `ProtectHome=tmpfs`, not `yes`: the CLI finds an empty home (no
- * `~/.aws` to override the instance role), and a root user manager (the node e2e test's real
- * systemd) can apply it, so that test runs this very unit.
+ * The service, valid for systemd 219 (Amazon Linux 2) and up: it holds only the hardening
+ * directives 219 knows, and the boot script adds the newer ones the node's systemd knows in the
+ * drop-in `hardening.conf` (`HARDENING_DIRECTIVES`). With the whole drop-in (systemd 247 or newer)
+ * `systemd-analyze security` rates it 1.6 (the jest and node e2e tests check ≤ 3.0). It runs as
+ * root, which owns containerd's directory, with no capability; writes only the config directory
+ * (and a private /tmp); reaches the network over IPv4/IPv6 only (ECR and the instance metadata)
+ * and local sockets (DNS through a resolver daemon). Not set, on purpose: `PrivateNetwork` and
+ * `IPAddressDeny` (ECR's addresses are not known), `User=` (the files are root's),
+ * `MemoryDenyWriteExecute` (the AWS CLI is Python, whose native extensions may map writable
+ * executable memory). `ProtectHome=read-only` here, `tmpfs` (238) in the drop-in, not `yes`: the
+ * CLI finds an empty home (no `~/.aws` to override the instance role), and a root user manager
+ * (the node e2e test's real systemd) can apply it, so that test runs this very unit.
  *
  * @param unit the unit's name, also the program's
- * @param configDirectory the one directory it writes
  */
-export function renderService(unit: string, configDirectory: string): string {
+export function renderService(unit: string): string {
   return [
     '[Unit]',
     'Description=ECR authorization token for containerd\'s pull-through cache mirrors',
@@ -357,34 +447,15 @@ export function renderService(unit: string, configDirectory: string): string {
     `ExecStart=${NODE_AUTH_PROGRAM_DIRECTORY}/${unit}`,
     `TimeoutStartSec=${START_TIMEOUT_SECONDS}s`,
     `SyslogIdentifier=${unit}`,
+    `# Hardening systemd ${MIN_SYSTEMD} knows; newer directives are in ${unit}.service.d/hardening.conf.`,
     'UMask=0077',
     'NoNewPrivileges=yes',
     'CapabilityBoundingSet=',
-    'AmbientCapabilities=',
-    'ProtectSystem=strict',
-    `ReadWritePaths=${configDirectory}`,
-    'ProtectHome=tmpfs',
+    'ProtectHome=read-only',
     'PrivateTmp=yes',
     'PrivateDevices=yes',
-    'PrivateMounts=yes',
-    'ProtectKernelTunables=yes',
-    'ProtectKernelModules=yes',
-    'ProtectKernelLogs=yes',
-    'ProtectControlGroups=yes',
-    'ProtectClock=yes',
-    'ProtectHostname=yes',
-    'ProtectProc=invisible',
-    'ProcSubset=pid',
-    'KeyringMode=private',
     'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
-    'RestrictNamespaces=yes',
-    'RestrictRealtime=yes',
-    'RestrictSUIDSGID=yes',
-    'RemoveIPC=yes',
-    'LockPersonality=yes',
     'SystemCallArchitectures=native',
-    'SystemCallFilter=@system-service',
-    'SystemCallFilter=~@privileged @resources',
     'SystemCallErrorNumber=EPERM',
     '',
     '[Install]',
@@ -428,11 +499,11 @@ export function renderTimer(seconds: string): string {
   ].join('\n');
 }
 
-function renderBootScript(input: NodeScriptInput, program: string, service: string, timer: string, retry: string): string {
+function renderBootScript(input: NodeScriptInput, program: string, service: string, timer: string, retry: string, hardening: string): string {
   // The program in a quoted here-document (the shell reads it as text); the units in unquoted ones,
   // to expand the checked ${unit}, ${config_directory} and ${refresh_seconds}: nothing else in
   // them may be special there.
-  for (const unit of [service, timer, retry]) {
+  for (const unit of [service, timer, retry, hardening]) {
     if (/[`\\]|\$(?!\{(unit|config_directory|refresh_seconds)\})/.test(unit)) {
       throw new Error(`a unit holds a character special in a here-document:\n${unit}`);
     }
@@ -443,6 +514,7 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     delimiter,
   ];
   const dropIn = `${SYSTEMD_UNIT_DIRECTORY}/$unit.service.d/retry.conf`;
+  const hardeningDropIn = `${SYSTEMD_UNIT_DIRECTORY}/$unit.service.d/hardening.conf`;
   return [
     '#!/bin/bash',
     `# cdk-pull-through-cache (${commentSafe(input.where)}): containerd pulls through an ECR pull-through`,
@@ -475,6 +547,7 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     'read -r unit config_directory refresh_seconds <<<"$settings"',
     `mv -f "$program" "${NODE_AUTH_PROGRAM_DIRECTORY}/$unit"`,
     'echo "$unit: installed (journalctl -u $unit)"',
+    '# Before the units: a missing ReadWritePaths= directory fails the service (226/NAMESPACE).',
     'mkdir -p "$config_directory"',
     `# Rerunning a failed oneshot service (Restart=) needs systemd ${MIN_SYSTEMD_FOR_RETRY} or newer; older ones refuse such a unit,`,
     `# and there the timer's next run is the retry: at most every ${MAX_REFRESH_SECONDS_WITHOUT_RERUN / 3600} hours, so one failed run leaves time for the next.`,
@@ -485,6 +558,18 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
     'else',
     `  rm -f "${dropIn}"`,
     `  ((refresh_seconds <= ${MAX_REFRESH_SECONDS_WITHOUT_RERUN})) || refresh_seconds=${MAX_REFRESH_SECONDS_WITHOUT_RERUN}`,
+    'fi',
+    `# The hardening newer than systemd ${MIN_SYSTEMD} (the service holds the rest): the directives this systemd knows.`,
+    'hardening=""',
+    'while read -r since directive; do',
+    '  if [[ ${systemd_version:-0} -ge $since ]]; then hardening+="$directive"$\'\\n\'; fi',
+    'done <<CDK_PULL_THROUGH_CACHE_HARDENING',
+    hardening.replace(/\n$/, ''),
+    'CDK_PULL_THROUGH_CACHE_HARDENING',
+    'if [[ -n $hardening ]]; then',
+    `  printf '[Service]\\n%s' "$hardening" | install_file "${hardeningDropIn}" 0644`,
+    'else',
+    `  rm -f "${hardeningDropIn}"`,
     'fi',
     ...file(`${SYSTEMD_UNIT_DIRECTORY}/$unit.service`, '0644', service, 'CDK_PULL_THROUGH_CACHE_SERVICE', false),
     ...file(`${SYSTEMD_UNIT_DIRECTORY}/$unit.timer`, '0644', timer, 'CDK_PULL_THROUGH_CACHE_TIMER', false),
