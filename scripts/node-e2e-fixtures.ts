@@ -5,7 +5,8 @@
  * <directory>/cases.json lists the cases; each case has its boot script (<name>.sh) and the
  * header-less hosts.toml files `containerdMirrors()` gives (<name>.plain/<host>/hosts.toml), which
  * the test uses for the "no token" fallback and to check what the program wrote.
- * <directory>/two-caches.json holds two cases whose scripts share a node (one host in common).
+ * <directory>/two-caches.json holds two cases whose scripts share a node (one host in common);
+ * <directory>/team-caches.json two caches of one account and region mirroring quay.io under two prefixes.
  * <directory>/payloads.json lists scripts built from hostile input, each with the file its payload
  * would create (<marker>): none may run.
  */
@@ -19,6 +20,9 @@ interface Upstream {
   /** The registry as containerd names it: the hosts.toml directory. */
   readonly host: string;
   readonly prefix: string;
+  /** The upstream's URL and the cache's endpoint (hashed into the cache's id with the host). */
+  readonly server: string;
+  readonly endpoint: string;
   /** The image the test pulls through it. */
   readonly image: string;
 }
@@ -84,8 +88,14 @@ function writeCase(dir: string, c: Case, script: string, mirrors: ContainerdMirr
   }
 }
 
-function upstreamsOf(mirrors: ContainerdMirror[]): Upstream[] {
-  return mirrors.map(m => ({ host: m.upstreamHost, prefix: m.prefix, image: IMAGES[m.upstreamHost] }));
+function upstreamsOf(mirrors: ContainerdMirror[], resolveText: (s: string) => string = s => s): Upstream[] {
+  return mirrors.map(m => ({
+    host: resolveText(m.upstreamHost),
+    prefix: resolveText(m.prefix),
+    server: resolveText(m.server),
+    endpoint: resolveText(m.mirrorEndpoint),
+    image: IMAGES[resolveText(m.upstreamHost)],
+  }));
 }
 
 function main() {
@@ -130,7 +140,7 @@ function main() {
       registryDomain: resolveText(cache.registryDomain),
       configDirectory: '/etc/containerd/certs.d',
       refreshSeconds: 21600,
-      upstreams: upstreamsOf(mirrors),
+      upstreams: upstreamsOf(mirrors, resolveText),
     };
     writeCase(dir, c, resolveText(cache.containerdNodeScript()), mirrors, resolveText);
     cases.push(c);
@@ -194,6 +204,31 @@ function main() {
   }
   fs.writeFileSync(path.join(dir, 'two-caches.json'), JSON.stringify(twoCaches, undefined, 2) + '\n');
 
+  // 6 and 7. Two caches of one account and region whose scripts share a node, both mirroring
+  // quay.io, under the prefixes team-a-quay and team-b-quay: two ids, and quay.io stays with the
+  // lower, whichever script runs first.
+  const teamCaches: Case[] = [];
+  for (const prefix of ['team-a-quay', 'team-b-quay']) {
+    const stack = new Stack(new App(), 'Shared', { env: { account: '999988887777', region: 'us-west-2' } });
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', {
+      account: '565656565656', region: 'eu-west-1', upstreams: [{ registry: UpstreamRegistry.quay(), prefix }],
+    });
+    const mirrors = cache.containerdMirrors();
+    const c: Case = {
+      name: prefix,
+      description: `one of two caches of 565656565656/eu-west-1 mirroring quay.io on a node: ${prefix}`,
+      account: '565656565656',
+      region: 'eu-west-1',
+      registryDomain: cache.registryDomain,
+      configDirectory: '/etc/containerd/certs.d',
+      refreshSeconds: 21600,
+      upstreams: upstreamsOf(mirrors),
+    };
+    writeCase(dir, c, cache.containerdNodeScript(), mirrors);
+    teamCaches.push(c);
+  }
+  fs.writeFileSync(path.join(dir, 'team-caches.json'), JSON.stringify(teamCaches, undefined, 2) + '\n');
+
   // Hostile input. Each payload creates <marker> if it runs; the test checks that none does.
   const payloads: { name: string; marker: string; refused: boolean }[] = [];
   const payload = (marker: string) => `x' 'y' 'z'; touch ${marker}; : '`;
@@ -221,6 +256,54 @@ function main() {
     const directory = new CfnParameter(stack, 'Directory').valueAsString;
     const cache = cacheIn(stack);
     const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript({ configDirectory: directory }), { Directory: value(marker(name)) });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, value] of [['region', payload], ['region-heredoc', heredocPayload]] as const) {
+    // An imported cache whose region is a CfnParameter, resolved to the payload.
+    const stack = new Stack(new App(), 'Consumer', { env: { account: '999988887777', region: 'us-west-2' } });
+    const region = new CfnParameter(stack, 'CacheRegion').valueAsString;
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { account: '444455556666', region, upstreams: [{ registry: UpstreamRegistry.quay() }] });
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript(), { 'CacheRegion': value(marker(name)), 'AWS::URLSuffix': 'amazonaws.com' });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, value] of [['prefix', payload], ['prefix-heredoc', heredocPayload]] as const) {
+    // A cache prefix from a CfnParameter, resolved to the payload.
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const prefix = new CfnParameter(stack, 'Prefix').valueAsString;
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix }] });
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript(), { Prefix: value(marker(name)) });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, value] of [['azure-name', payload], ['azure-name-heredoc', heredocPayload]] as const) {
+    // An Azure registry name from a CfnParameter, resolved to the payload.
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const registryName = new CfnParameter(stack, 'AzureName').valueAsString;
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.azureContainerRegistry(registryName), prefix: 'azure' }] });
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript(), { AzureName: value(marker(name)) });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, value] of [['refresh-interval', payload], ['refresh-interval-heredoc', heredocPayload]] as const) {
+    // A refreshInterval from a Number CfnParameter, resolved to the payload (CloudFormation would
+    // refuse a non-number; the script must not depend on it).
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    const cache = cacheIn(stack);
+    const script = cache.containerdNodeScript({ refreshInterval: Duration.seconds(seconds) });
+    const resolved = resolveLikeCloudFormation(stack, script, { Seconds: value(marker(name)) });
+    fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
+    payloads.push({ name, marker: marker(name), refused: true });
+  }
+  for (const [name, directory] of [['config-directory-etc', '/etc'], ['config-directory-units', '/etc/systemd/system'], ['config-directory-sbin', '/usr/local/sbin']] as const) {
+    // A configDirectory from a CfnParameter resolved to a system directory: refused, so that the
+    // service's ReadWritePaths= never widens to it.
+    const stack = new Stack(new App(), 'Nodes', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const parameter = new CfnParameter(stack, 'Directory').valueAsString;
+    const cache = cacheIn(stack);
+    const resolved = resolveLikeCloudFormation(stack, cache.containerdNodeScript({ configDirectory: parameter }), { Directory: directory });
     fs.writeFileSync(path.join(dir, `payload-${name}.sh`), resolved);
     payloads.push({ name, marker: marker(name), refused: true });
   }

@@ -47,25 +47,33 @@ import (
 )
 
 // installed names a case's program and units: ecr-pull-through-cache-auth-<id>, the id the first
-// 8 hex digits of the SHA-256 of its account, region, config directory and hosts, one a line
+// 16 hex digits of the SHA-256 of every value the program checks, one a line: account, region,
+// config directory, refresh interval, then the upstream hosts, servers and cache endpoints
 // (computed here independently of the program, which computes it on the node).
 type installed struct {
-	unit, program, service, timer, retry string
+	unit, program, service, timer, retry, hardening string
 }
 
 func installedOf(c fixtureCase) installed {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", c.Account, c.Region, c.ConfigDirectory)
-	for _, u := range c.Upstreams {
-		fmt.Fprintf(h, "%s\n", u.Host)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%d\n", c.Account, c.Region, c.ConfigDirectory, c.RefreshSeconds)
+	for _, field := range []func(fixtureUpstream) string{
+		func(u fixtureUpstream) string { return u.Host },
+		func(u fixtureUpstream) string { return u.Server },
+		func(u fixtureUpstream) string { return u.Endpoint },
+	} {
+		for _, u := range c.Upstreams {
+			fmt.Fprintf(h, "%s\n", field(u))
+		}
 	}
-	unit := "ecr-pull-through-cache-auth-" + hex.EncodeToString(h.Sum(nil))[:8]
+	unit := "ecr-pull-through-cache-auth-" + hex.EncodeToString(h.Sum(nil))[:16]
 	return installed{
-		unit:    unit,
-		program: "/usr/local/sbin/" + unit,
-		service: "/etc/systemd/system/" + unit + ".service",
-		timer:   "/etc/systemd/system/" + unit + ".timer",
-		retry:   "/etc/systemd/system/" + unit + ".service.d/retry.conf",
+		unit:      unit,
+		program:   "/usr/local/sbin/" + unit,
+		service:   "/etc/systemd/system/" + unit + ".service",
+		timer:     "/etc/systemd/system/" + unit + ".timer",
+		retry:     "/etc/systemd/system/" + unit + ".service.d/retry.conf",
+		hardening: "/etc/systemd/system/" + unit + ".service.d/hardening.conf",
 	}
 }
 
@@ -73,9 +81,11 @@ func installedOf(c fixtureCase) installed {
 const maxExposure = 3.0
 
 type fixtureUpstream struct {
-	Host   string `json:"host"`
-	Prefix string `json:"prefix"`
-	Image  string `json:"image"`
+	Host     string `json:"host"`
+	Prefix   string `json:"prefix"`
+	Server   string `json:"server"`
+	Endpoint string `json:"endpoint"`
+	Image    string `json:"image"`
 }
 
 type fixtureCase struct {
@@ -409,7 +419,7 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 			t.Errorf("a rerun was scheduled after a refresh that succeeded: %q", got)
 		}
 		files := n.written(t)
-		want := map[string]fs.FileMode{f.program: 0o700, f.service: 0o644, f.timer: 0o644, f.retry: 0o644}
+		want := map[string]fs.FileMode{f.program: 0o700, f.service: 0o644, f.timer: 0o644, f.retry: 0o644, f.hardening: 0o644}
 		for _, u := range c.Upstreams {
 			want[hostsPath(c, u)] = 0o600
 			want[c.ConfigDirectory+"/"+u.Host] = fs.ModeDir | 0o700
@@ -601,8 +611,36 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		// One scheduled rerun (systemd-run --on-active exists since 218), and no Restart= after it.
 		n.expectRecords(t, "systemd-run", wantRerun)
 		n.expectRecords(t, "systemctl", baseSystemctl)
-		if _, ok := n.written(t)[f.retry]; ok {
-			t.Errorf("%s is still there on systemd 219", f.retry)
+		for _, dropIn := range []string{f.retry, f.hardening} {
+			if _, ok := n.written(t)[dropIn]; ok {
+				t.Errorf("%s is still there on systemd 219", dropIn)
+			}
+		}
+		// The service alone is valid for systemd 219: no SystemCallFilter= group it may not know
+		// (an allow list of unknown groups allows nothing), and it verifies clean here.
+		service := string(n.read(t, f.service))
+		for _, newer := range []string{"SystemCallFilter=", "ProtectSystem=strict", "ReadWritePaths=", "ProtectHome=tmpfs", "ProtectProc="} {
+			if strings.Contains(service, newer) {
+				t.Errorf("the service holds %s, which systemd 219 does not know:\n%s", newer, service)
+			}
+		}
+		if out, code := n.run(t, "systemd-analyze", "verify", f.service, f.timer); code != 0 || strings.TrimSpace(out) != "" {
+			t.Errorf("systemd-analyze verify of the units written for systemd 219 exited %d:\n%s", code, out)
+		}
+		t.Logf("exposure of the service without hardening.conf (systemd 219): %.1f", exposure(t, n, f.service))
+		// systemd 239 (RHEL 8): the drop-in, with the system-call filter, without what 242 and later know.
+		must(t, os.WriteFile(filepath.Join(n.state, "systemd.version"), []byte("239\n"), 0o644))
+		if out, code := n.run(t, "bash", script); code != 0 {
+			t.Fatalf("boot script on systemd 239 exited %d:\n%s", code, out)
+		}
+		n.records(t, "aws")
+		n.records(t, "systemctl")
+		n.records(t, "sleep")
+		n.records(t, "systemd-run")
+		hardening := string(n.read(t, f.hardening))
+		if !strings.Contains(hardening, "\nSystemCallFilter=@system-service\nSystemCallFilter=~@privileged @resources\n") ||
+			!strings.Contains(hardening, "\nReadWritePaths="+c.ConfigDirectory+"\n") || strings.Contains(hardening, "ProtectProc=") || strings.Contains(hardening, "RestrictSUIDSGID=") {
+			t.Errorf("hardening.conf on systemd 239:\n%s", hardening)
 		}
 		// Without reruns the timer is the retry: at most every 5 hours, so that one failed run
 		// leaves time for the next within the token's 12 hours.
@@ -621,8 +659,13 @@ func testCase(t *testing.T, dir string, c fixtureCase) {
 		}
 		n.records(t, "aws")
 		n.records(t, "systemctl")
-		if got := n.written(t)[f.retry]; got != 0o644 {
-			t.Errorf("%s: mode %v after the run on systemd 252", f.retry, got)
+		for _, dropIn := range []string{f.retry, f.hardening} {
+			if got := n.written(t)[dropIn]; got != 0o644 {
+				t.Errorf("%s: mode %v after the run on systemd 252", dropIn, got)
+			}
+		}
+		if hardening := string(n.read(t, f.hardening)); !strings.Contains(hardening, "\nProcSubset=pid\n") {
+			t.Errorf("hardening.conf on systemd 252:\n%s", hardening)
 		}
 		if timer := string(n.read(t, f.timer)); !strings.Contains(timer, fmt.Sprintf("\nOnUnitActiveSec=%ds\n", c.RefreshSeconds)) {
 			t.Errorf("timer on systemd 252, want every %d s:\n%s", c.RefreshSeconds, timer)
@@ -743,7 +786,7 @@ func withSystemd(t *testing.T, n *node, units map[string]string, waitUntil strin
 	return string(out)
 }
 
-// installedUnits reads a case's installed service, timer and retry drop-in for the user manager,
+// installedUnits reads a case's installed service, timer and drop-ins for the user manager,
 // with RestartSec cut from 300 s to 1 s and, with fast, the timer's interval to 1 s.
 func installedUnits(t *testing.T, n *node, f installed, fast bool) map[string]string {
 	t.Helper()
@@ -757,9 +800,10 @@ func installedUnits(t *testing.T, n *node, f installed, fast bool) map[string]st
 		t.Fatalf("unexpected drop-in:\n%s", retry)
 	}
 	return map[string]string{
-		f.unit + ".service":              string(n.read(t, f.service)),
-		f.unit + ".service.d/retry.conf": retry,
-		f.unit + ".timer":                timer,
+		f.unit + ".service":                  string(n.read(t, f.service)),
+		f.unit + ".service.d/retry.conf":     retry,
+		f.unit + ".service.d/hardening.conf": string(n.read(t, f.hardening)),
+		f.unit + ".timer":                    timer,
 	}
 }
 
@@ -876,9 +920,17 @@ func TestRetryWithRealSystemd(t *testing.T) {
 	})
 }
 
+// lowerUnit is the unit of the two whose id is lower: the one that keeps a host both mirror.
+func lowerUnit(a, b installed) installed {
+	if a.unit < b.unit {
+		return a
+	}
+	return b
+}
+
 // TestTwoCachesOnOneNode runs two caches' boot scripts on one node, then their timers under real
 // systemd (intervals cut to 1 s): each keeps its own program and units, both caches' files are
-// refreshed, and the host both mirror (quay.io) stays with the cache whose script ran first.
+// refreshed, and the host both mirror (quay.io) stays with the cache of the lower id.
 func TestTwoCachesOnOneNode(t *testing.T) {
 	dir, _ := fixtures(t)
 	data, err := os.ReadFile(filepath.Join(dir, "two-caches.json"))
@@ -905,16 +957,17 @@ func TestTwoCachesOnOneNode(t *testing.T) {
 		return strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(text, "\n", 2)[0], "# written by "), " (cdk-pull-through-cache)")
 	}
 
-	t.Run("the boot scripts: each its own program and units; the shared host stays with the first", func(t *testing.T) {
+	lower := lowerUnit(ff, fs2)
+	t.Run("the boot scripts: each its own program and units; the shared host stays with the lower id", func(t *testing.T) {
 		files := n.written(t)
 		for _, f := range []installed{ff, fs2} {
-			for _, path := range []string{f.program, f.service, f.timer, f.retry} {
+			for _, path := range []string{f.program, f.service, f.timer, f.retry, f.hardening} {
 				if _, ok := files[path]; !ok {
 					t.Errorf("%s is missing", path)
 				}
 			}
 		}
-		want := map[string]string{"docker.io": ff.unit, "ghcr.io": fs2.unit, "quay.io": ff.unit}
+		want := map[string]string{"docker.io": ff.unit, "ghcr.io": fs2.unit, "quay.io": lower.unit}
 		for host, unit := range want {
 			if got := owner(first, host); got != unit {
 				t.Errorf("%s written by %s, want %s", host, got, unit)
@@ -931,20 +984,24 @@ func TestTwoCachesOnOneNode(t *testing.T) {
 		units[name] = content
 	}
 	firstToken, secondToken := ecrToken("systemd-"+first.Region), ecrToken("systemd-"+second.Region)
+	quayToken := firstToken
+	if lower.unit == fs2.unit {
+		quayToken = secondToken
+	}
 	grep := func(token, host string) string {
 		return "grep -q 'Basic " + token + "' " + first.ConfigDirectory + "/" + host + "/hosts.toml"
 	}
-	out := withSystemd(t, n, units, grep(firstToken, "docker.io")+" && "+grep(firstToken, "quay.io")+" && "+grep(secondToken, "ghcr.io"),
+	out := withSystemd(t, n, units, grep(firstToken, "docker.io")+" && "+grep(quayToken, "quay.io")+" && "+grep(secondToken, "ghcr.io"),
 		ff.unit+".timer", fs2.unit+".timer")
 
 	t.Run("their timers' runs refresh both caches' files, each with its own registry's token", func(t *testing.T) {
-		for host, token := range map[string]string{"docker.io": firstToken, "quay.io": firstToken, "ghcr.io": secondToken} {
+		for host, token := range map[string]string{"docker.io": firstToken, "quay.io": quayToken, "ghcr.io": secondToken} {
 			if data := n.read(t, first.ConfigDirectory+"/"+host+"/hosts.toml"); !bytes.Contains(data, []byte("Basic "+token)) {
 				t.Errorf("%s was not refreshed with its cache's token:\n%s\n%s", host, data, out)
 			}
 		}
-		if got := owner(first, "quay.io"); got != ff.unit {
-			t.Errorf("quay.io written by %s after the timers' runs, want %s", got, ff.unit)
+		if got := owner(first, "quay.io"); got != lower.unit {
+			t.Errorf("quay.io written by %s after the timers' runs, want %s", got, lower.unit)
 		}
 		states := parseStates(out)
 		for _, f := range []installed{ff, fs2} {
@@ -955,10 +1012,58 @@ func TestTwoCachesOnOneNode(t *testing.T) {
 	})
 }
 
+// TestCachesOfOneAccountMirroringOneHost runs the boot scripts of two caches of one account and
+// region that mirror quay.io under two prefixes (team-a-quay, team-b-quay), in both orders on two
+// nodes: each keeps its own program and units (two ids), and quay.io ends with the cache of the
+// lower id, its endpoint in the file, whichever script ran first.
+func TestCachesOfOneAccountMirroringOneHost(t *testing.T) {
+	dir, _ := fixtures(t)
+	data, err := os.ReadFile(filepath.Join(dir, "team-caches.json"))
+	must(t, err)
+	var caches []fixtureCase
+	must(t, json.Unmarshal(data, &caches))
+	if len(caches) != 2 {
+		t.Fatalf("%d caches in team-caches.json", len(caches))
+	}
+	a, b := installedOf(caches[0]), installedOf(caches[1])
+	if a.unit == b.unit {
+		t.Fatalf("both caches are %s", a.unit)
+	}
+	lower, lowerCase := a, caches[0]
+	if b.unit < a.unit {
+		lower, lowerCase = b, caches[1]
+	}
+	for _, order := range [][]fixtureCase{{caches[0], caches[1]}, {caches[1], caches[0]}} {
+		t.Run(order[0].Name+" first", func(t *testing.T) {
+			n := newNode(t)
+			n.setToken(t, ecrToken("boot"))
+			for _, c := range order {
+				if out, code := n.run(t, "bash", filepath.Join(dir, c.Name+".sh")); code != 0 {
+					t.Fatalf("%s: boot script exited %d:\n%s", c.Name, code, out)
+				}
+			}
+			files := n.written(t)
+			for _, f := range []installed{a, b} {
+				for _, path := range []string{f.program, f.service, f.timer} {
+					if _, ok := files[path]; !ok {
+						t.Errorf("%s is missing", path)
+					}
+				}
+			}
+			text := string(n.read(t, "/etc/containerd/certs.d/quay.io/hosts.toml"))
+			if !strings.HasPrefix(text, "# written by "+lower.unit+" ") || !strings.Contains(text, `[host."`+lowerCase.Upstreams[0].Endpoint+`"]`) {
+				t.Errorf("quay.io, want it written by %s (%s):\n%s", lower.unit, lowerCase.Upstreams[0].Endpoint, text)
+			}
+		})
+	}
+}
+
 // TestHostileInput runs boot scripts built from hostile input (payloads.json): a construct id
-// with a newline, and a CfnParameter account or configDirectory resolved as CloudFormation would
-// to `x' 'y' 'z'; touch <marker>; : '` or to a value that closes the program's here-document. No
-// payload may run; a refused value stops the script before it installs or fetches anything.
+// with a newline, and a CfnParameter account, region, prefix, Azure registry name, refresh
+// interval or configDirectory resolved as CloudFormation would to `x' 'y' 'z'; touch <marker>; : '`
+// or to a value that closes the program's here-document, and a configDirectory resolved to a
+// system directory (/etc, /etc/systemd/system, /usr/local/sbin). No payload may run; a refused
+// value stops the script before it installs or fetches anything.
 func TestHostileInput(t *testing.T) {
 	dir, _ := fixtures(t)
 	data, err := os.ReadFile(filepath.Join(dir, "payloads.json"))
@@ -969,7 +1074,7 @@ func TestHostileInput(t *testing.T) {
 		Refused bool   `json:"refused"`
 	}
 	must(t, json.Unmarshal(data, &payloads))
-	if len(payloads) < 5 {
+	if len(payloads) < 16 {
 		t.Fatalf("%d payloads", len(payloads))
 	}
 	for _, p := range payloads {
