@@ -87,6 +87,11 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	})
 	cache.GrantPull(puller)
 
+	// Pulls and failed upstream syncs per upstream, the account's BatchGetImage rate against its quota.
+	ptc.NewPullThroughCacheDashboard(stack, jsii.String("Dashboard"), &ptc.PullThroughCacheDashboardProps{
+		Cache: cache,
+	})
+
 	// The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
 	alpineURI := cache.ImageUri(jsii.String("alpine:3"))
 	awscdk.NewCfnOutput(stack, jsii.String("AlpineImageUri"), &awscdk.CfnOutputProps{

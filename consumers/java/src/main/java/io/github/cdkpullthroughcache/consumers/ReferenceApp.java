@@ -2,6 +2,7 @@ package io.github.cdkpullthroughcache.consumers;
 
 import io.github.cdkpullthroughcache.ImageReference;
 import io.github.cdkpullthroughcache.PullThroughCache;
+import io.github.cdkpullthroughcache.PullThroughCacheDashboard;
 import io.github.cdkpullthroughcache.PullThroughCacheSecret;
 import io.github.cdkpullthroughcache.PullThroughCacheSecretProps;
 import io.github.cdkpullthroughcache.RepositoryTemplateOptions;
@@ -95,6 +96,9 @@ public final class ReferenceApp {
                     .description("May pull images through the ECR pull-through cache")
                     .build();
             cache.grantPull(puller);
+
+            // Pulls and failed upstream syncs per upstream, the account's BatchGetImage rate against its quota.
+            PullThroughCacheDashboard.Builder.create(this, "Dashboard").cache(cache).build();
 
             // The stack is environment-agnostic, so the URI is a token: `${AWS::AccountId}.dkr.ecr.${AWS::Region}...`.
             alpineUri = cache.imageUri("alpine:3");
