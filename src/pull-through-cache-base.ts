@@ -10,7 +10,7 @@ import { PullMetricOptions } from './operations/metric-options';
 import { cacheMetrics } from './operations/private/cache-metrics';
 import { PullThroughCacheImage } from './private/container-image';
 import { containerdConfigDirectory, containerdMirrors } from './private/containerd';
-import { warn } from './private/diagnostics';
+import { api, warn } from './private/diagnostics';
 import { pullThroughCacheRule } from './private/events';
 import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
@@ -243,7 +243,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
     // `quaycache/` and `quaycache` are one prefix to ECR.
     if (!Token.isUnresolved(prefix) && !prefixes.some(p => prefixPath(p) === prefixPath(prefix))) {
       throw new Error(
-        `PullThroughCache at '${this.node.path}': no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`,
+        `PullThroughCache at '${this.node.path}': ${api('grantPullFromUpstream')}: no upstream has prefix '${prefix}': give one of the cache's prefixes, `
+        + `${prefixes.map(p => `'${p}'`).join(', ')}`,
       );
     }
     return grantPullThrough(this, this.env, grantee, [prefix], this.tagsOnCreate());
@@ -375,7 +376,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
     const { bytes, exact } = nodeScriptMinimumBytes(input, options ?? {}, token => shortest.get(token) ?? 0);
     if (bytes > EC2_USER_DATA_MAX_BYTES) {
       warn(this, 'nodeScriptSize',
-        `containerdNodeScript: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
+        `${api('containerdNodeScript')}: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
         + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
         + 'so an instance or node group with it fails to launch. Each mirror adds about 0.2 KB: give the nodes a cache with fewer upstreams');
     }

@@ -1,7 +1,7 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { throwIfInvalid } from './private/diagnostics';
+import { api, throwIfInvalid } from './private/diagnostics';
 import { PULL_THROUGH_CACHE_SECRET_PREFIX } from './private/rules';
 
 /**
@@ -11,6 +11,10 @@ export interface PullThroughCacheSecretProps {
   /**
    * The secret's name after `ecr-pullthroughcache/`, e.g. `dockerio` for
    * `ecr-pullthroughcache/dockerio`: letters, digits and `/_+=.@-`.
+   *
+   * A name that already starts with `ecr-pullthroughcache/` is refused rather than shortened: the
+   * secret would otherwise be named `ecr-pullthroughcache/ecr-pullthroughcache/...`, and one value
+   * with two spellings hides which name the secret really has.
    */
   readonly registryName: string;
 
@@ -89,10 +93,15 @@ export class PullThroughCacheSecret {
   public static create(scope: Construct, id: string, props: PullThroughCacheSecretProps): secretsmanager.Secret {
     const problems: string[] = [];
     const { registryName, username } = props;
-    if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName)) {
+    if (!Token.isUnresolved(registryName) && registryName.startsWith(PULL_THROUGH_CACHE_SECRET_PREFIX)) {
       problems.push(
-        `registryName '${registryName}' is invalid: `
-        + '1 to 491 of the characters a-z A-Z 0-9 / _ + = . @ - (the full secret name is at most 512 characters)',
+        `${api('registryName')} '${registryName}' starts with '${PULL_THROUGH_CACHE_SECRET_PREFIX}', which ${api('PullThroughCacheSecret.create')} adds itself: `
+        + `the secret would be '${PULL_THROUGH_CACHE_SECRET_PREFIX}${registryName}'. Give '${registryName.slice(PULL_THROUGH_CACHE_SECRET_PREFIX.length)}'`,
+      );
+    } else if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9/_+=.@-]{1,491}$/.test(registryName)) {
+      problems.push(
+        `${api('registryName')} '${registryName}' is invalid: `
+        + 'give 1 to 491 of the characters a-z A-Z 0-9 / _ + = . @ - (the full secret name is at most 512 characters), e.g. \'dockerio\'',
       );
     }
     if (!Token.isUnresolved(username) && !username) {

@@ -6,7 +6,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
 import { templatePolicyStatements } from './private/cross-account';
-import { throwIfInvalid, warn } from './private/diagnostics';
+import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
 import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
@@ -198,25 +198,25 @@ export class PullThroughCache extends PullThroughCacheBase {
     const location = { account: attrs.account ?? stack.account, region: attrs.region ?? stack.region };
     const problems: string[] = [];
     if (!Token.isUnresolved(location.account) && !ACCOUNT_ID_PATTERN.test(location.account)) {
-      problems.push(`account: '${location.account}' is not a 12-digit AWS account ID`);
+      problems.push(`account: '${location.account}' is not a 12-digit AWS account ID: give the account of the cache's registry`);
     }
     if (!Token.isUnresolved(location.region) && !REGION_PATTERN.test(location.region)) {
-      problems.push(`region: '${location.region}' is not an AWS region name such as 'eu-west-1'`);
+      problems.push(`region: '${location.region}' is not an AWS region name: give the cache's region, such as 'eu-west-1'`);
     }
     const stackRegion = stack.region;
     if (!Token.isUnresolved(location.region) && !Token.isUnresolved(stackRegion) && REGION_PATTERN.test(location.region)
       && RegionInfo.get(location.region).partition !== RegionInfo.get(stackRegion).partition) {
       problems.push(`region: '${location.region}' is in partition ${RegionInfo.get(location.region).partition}, this stack's region '${stackRegion}' in `
-        + `${RegionInfo.get(stackRegion).partition}; IAM principals cannot be granted across partitions`);
+        + `${RegionInfo.get(stackRegion).partition}; IAM principals cannot be granted across partitions: use a cache in the stack's partition`);
     }
     const tags = attrs.repositoryTemplateResourceTags;
     const tagsKnown = tags !== undefined && Object.keys(tags).length > 0;
     if (attrs.repositoryTemplateHasResourceTags === false && tagsKnown) {
-      problems.push(`repositoryTemplateHasResourceTags: false, but repositoryTemplateResourceTags gives ${Object.keys(tags).length} tag(s); `
-        + 'templates with tags make the first pull tag the repository: drop repositoryTemplateHasResourceTags or set it to true');
+      problems.push(fieldProblem('repositoryTemplateHasResourceTags', `false, but ${api('repositoryTemplateResourceTags')} gives ${Object.keys(tags).length} tag(s); `
+        + `templates with tags make the first pull tag the repository: drop ${api('repositoryTemplateHasResourceTags')} or set it to true`));
     }
     const plan = planUpstreams(scope, location, attrs.upstreams, false);
-    throwIfInvalid(`PullThroughCache.fromPullThroughCacheAttributes at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
+    throwIfInvalid(`${api('PullThroughCache.fromPullThroughCacheAttributes')} at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
     return new ImportedPullThroughCache(scope, id, location, plan,
       attrs.repositoryTemplateHasResourceTags ?? tagsKnown, tagsKnown ? { ...tags } : undefined);
   }
@@ -351,17 +351,17 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
       warn(this, warning.id, warning.message);
     }
     const unconditioned = repositoryTemplateHasResourceTags && repositoryTemplateResourceTags === undefined
-      ? tagResourceUnconditionedWarning('repositoryTemplateHasResourceTags without repositoryTemplateResourceTags',
-        'give the templates\' tags as repositoryTemplateResourceTags to allow only those')
+      ? tagResourceUnconditionedWarning(`${api('repositoryTemplateHasResourceTags')} without ${api('repositoryTemplateResourceTags')}`,
+        `give the templates' tags as ${api('repositoryTemplateResourceTags')} to allow only those`)
       : repositoryTemplateResourceTags !== undefined && !tagsCanCondition(repositoryTemplateResourceTags)
-        ? tagResourceUnconditionedWarning('a key of repositoryTemplateResourceTags is a token, which cannot name a condition key (aws:RequestTag/<key>)',
+        ? tagResourceUnconditionedWarning(`a key of ${api('repositoryTemplateResourceTags')} is a token, which cannot name a condition key (aws:RequestTag/<key>)`,
           'give the tag keys as literals (values may be tokens) to allow only the templates\' tags')
         : undefined;
     if (unconditioned) {
       warn(this, unconditioned.id, unconditioned.message);
     }
     if (repositoryTemplateHasResourceTags && plan.upstreams.some(u => u.prefix === ROOT_PREFIX)) {
-      const root = rootRuleTagResourceWarning('tagging repository creation templates (repositoryTemplateHasResourceTags)');
+      const root = rootRuleTagResourceWarning(`tagging repository creation templates (${api('repositoryTemplateHasResourceTags')})`);
       warn(this, root.id, root.message);
     }
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));

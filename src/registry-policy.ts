@@ -1,7 +1,8 @@
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { api, warn } from './private/diagnostics';
 import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
 import { minimumRenderedLength } from './private/rendered-length';
 import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
@@ -61,11 +62,10 @@ export class RegistryPolicy extends Construct {
     const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
       ? 'its account and region'
       : `account ${scope.account} in ${scope.region}`;
-    Annotations.of(this).addWarningV2(
-      'cdk-pull-through-cache:registryPolicySingleton',
+    warn(this, 'registryPolicySingleton',
       `This stack owns the ECR registry policy of ${env} (AWS::ECR::RegistryPolicy, one per registry): `
       + 'deploying it replaces any registry policy set outside this stack, and deleting the stack deletes it. '
-      + 'No other stack deployed to the same account and region may own one; add every statement here with RegistryPolicy.getOrCreate(scope).addStatements().',
+      + `No other stack deployed to the same account and region may own one; add every statement here with ${api('RegistryPolicy.getOrCreate(scope).addStatements()')}.`,
     );
 
     recordInApp(this, 'RegistryPolicy');
@@ -73,7 +73,7 @@ export class RegistryPolicy extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this.document.isEmpty) {
-          errors.push(`RegistryPolicy at '${this.node.path}': no statement was added; ECR rejects an empty registry policy`);
+          errors.push(`RegistryPolicy at '${this.node.path}': no statement was added; ECR rejects an empty registry policy: add some with ${api('addStatements()')}`);
         }
         for (const error of this.document.validateForResourcePolicy()) {
           errors.push(`RegistryPolicy at '${this.node.path}': ${error}`);
@@ -83,7 +83,7 @@ export class RegistryPolicy extends Construct {
         if (length > REGISTRY_POLICY_MAX_LENGTH) {
           errors.push(
             `RegistryPolicy at '${this.node.path}': the policy renders to ${exact ? '' : 'at least '}${length} characters; `
-            + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}`,
+            + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}: fewer or shorter statements (fewer prefixes or accounts, or an organization)`,
           );
         }
         for (const other of othersInSameRegistry(this, 'RegistryPolicy')) {

@@ -1,7 +1,7 @@
-import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { throwIfInvalid } from './private/diagnostics';
+import { api, fieldProblem, path, throwIfInvalid, warn } from './private/diagnostics';
 import { othersInSameRegistry, recordInApp, registrySingleton, registryStack } from './private/registry';
 import { comparePrefixes } from './private/rules';
 
@@ -110,9 +110,9 @@ export class RegistryScanning extends Construct {
    *
    * @internal
    */
-  public static _problems(scope: IConstruct, filters: string[], options: ScanningOptions): string[] {
+  public static _problems(scope: IConstruct, filters: string[], options: ScanningOptions, at?: string): string[] {
     const existing = registryStack(scope).node.tryFindChild(REGISTRY_SCANNING_ID);
-    return existing instanceof RegistryScanning ? existing.problems(filters, options) : optionProblems(filters, options);
+    return existing instanceof RegistryScanning ? existing.problems(filters, options, at) : optionProblems(filters, options, at);
   }
 
   /**
@@ -126,7 +126,7 @@ export class RegistryScanning extends Construct {
     }
     return [
       `repository filter ${JSON.stringify(filter)} is invalid; a filter is 1 to ${FILTER_MAX_LENGTH} characters of lowercase letters, digits and '*', `
-      + 'separated by single \'.\', \'_\', \'-\' or \'/\' characters',
+      + 'separated by single \'.\', \'_\', \'-\' or \'/\' characters, e.g. \'k8scache/*\'',
     ];
   }
 
@@ -143,12 +143,11 @@ export class RegistryScanning extends Construct {
     const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
       ? 'its account and region'
       : `account ${scope.account} in ${scope.region}`;
-    Annotations.of(this).addWarningV2(
-      'cdk-pull-through-cache:registryScanningSingleton',
+    warn(this, 'registryScanningSingleton',
       `This stack owns the ECR registry scanning configuration of ${env} (AWS::ECR::RegistryScanningConfiguration, one per registry): `
       + 'deploying it replaces any scanning configuration set outside this stack (console, CLI, an Amazon Inspector delegated administrator), '
       + 'and repositories that match none of its filters are no longer scanned automatically. '
-      + 'No other stack deployed to the same account and region may own one; add every filter here with RegistryScanning.getOrCreate(scope).addWildcardFilters().',
+      + `No other stack deployed to the same account and region may own one; add every filter here with ${api('RegistryScanning.getOrCreate(scope).addWildcardFilters()')}.`,
     );
 
     recordInApp(this, 'RegistryScanning');
@@ -156,7 +155,7 @@ export class RegistryScanning extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this.filters.size === 0) {
-          errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with addWildcardFilters()`);
+          errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with ${api('addWildcardFilters()')}`);
         }
         for (const other of othersInSameRegistry(this, 'RegistryScanning')) {
           errors.push(
@@ -197,20 +196,21 @@ export class RegistryScanning extends Construct {
     this.filters.set(frequency, rule);
   }
 
-  private problems(filters: string[], options: ScanningOptions): string[] {
-    const problems = optionProblems(filters, options);
+  private problems(filters: string[], options: ScanningOptions, at?: string): string[] {
+    const problems = optionProblems(filters, options, at);
     const scanType = options.scanType ?? ScanType.BASIC;
     if (this._scanType !== undefined && scanType !== this._scanType) {
       problems.push(
-        `scanType: '${scanType}' differs from '${this._scanType}', which the registry's scanning configuration already has; `
-        + 'a registry has one scan type, so every cache and caller in the stack must use the same',
+        fieldProblem(path(at, 'scanType'), `'${scanType}' differs from '${this._scanType}', which the registry's scanning configuration already has; `
+        + `a registry has one scan type: give every cache and caller in the stack ${api('scanType')} '${this._scanType}'`),
       );
     }
     const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
     const merged = new Set([...(this.filters.get(frequency) ?? []), ...filters]);
     if (merged.size > MAX_FILTERS_PER_SCANNING_RULE) {
       problems.push(
-        `filters: the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule`,
+        `filters: the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule: `
+        + 'use wider wildcards, or the other frequency for some',
       );
     }
     return problems;
@@ -228,12 +228,13 @@ export class RegistryScanning extends Construct {
 }
 
 /** Check a scan type, a frequency and wildcard filters (a token filter passes). */
-function optionProblems(filters: string[], options: ScanningOptions): string[] {
+function optionProblems(filters: string[], options: ScanningOptions, at?: string): string[] {
   const problems: string[] = [];
   const scanType = options.scanType ?? ScanType.BASIC;
   const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
   if (scanType === ScanType.BASIC && frequency !== ScanFrequency.SCAN_ON_PUSH) {
-    problems.push(`frequency: '${frequency}' needs ScanType.ENHANCED; basic scanning only scans on push (SCAN_ON_PUSH)`);
+    problems.push(fieldProblem(path(at, 'frequency'), `'${frequency}' needs ${api(path(at, 'scanType'))} ScanType.ENHANCED; basic scanning only scans on push: `
+      + 'use ScanFrequency.SCAN_ON_PUSH, or enhanced scanning (Amazon Inspector)'));
   }
   problems.push(...filters.flatMap(f => RegistryScanning._filterProblems(f)));
   return problems;

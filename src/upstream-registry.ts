@@ -2,6 +2,7 @@ import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
+import { api } from './private/diagnostics';
 import { ACCOUNT_ID_PATTERN, PREFIX_MAX_LENGTH, REGION_PATTERN, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
 
 /**
@@ -162,7 +163,8 @@ export class UpstreamRegistry {
     const problems: string[] = [];
     if (!Token.isUnresolved(registryName) && !/^[a-zA-Z0-9]{5,50}$/.test(registryName)) {
       problems.push(
-        `registryName '${registryName}' is not a valid Azure Container Registry name: 5 to 50 alphanumeric characters`,
+        `${api('registryName')} '${registryName}' is not a valid Azure Container Registry name: give its 5 to 50 alphanumeric characters, `
+        + 'the part of <name>.azurecr.io before the first dot',
       );
     }
     return new UpstreamRegistry({
@@ -197,18 +199,18 @@ export class UpstreamRegistry {
     const problems: string[] = [];
     if (options.account === undefined && options.region === undefined) {
       problems.push('neither account nor region is given, so the upstream would be the cache\'s own registry; '
-        + 'an ECR upstream is a registry in another account and/or region');
+        + 'an ECR upstream is a registry in another account and/or region: give account, region or both');
     }
     if (options.account !== undefined && !Token.isUnresolved(options.account) && !ACCOUNT_ID_PATTERN.test(options.account)) {
-      problems.push(`account '${options.account}' is not a 12-digit AWS account ID`);
+      problems.push(`account '${options.account}' is not a 12-digit AWS account ID: give the upstream registry's account`);
     }
     if (options.region !== undefined && !Token.isUnresolved(options.region) && !REGION_PATTERN.test(options.region)) {
-      problems.push(`region '${options.region}' is not an AWS region name such as 'us-east-1'`);
+      problems.push(`region '${options.region}' is not an AWS region name: give the upstream registry's region, such as 'us-east-1'`);
     }
     const upstreamPrefix = options.repositoryPrefix;
     if (upstreamPrefix !== undefined && !Token.isUnresolved(upstreamPrefix) && upstreamPrefix !== ROOT_PREFIX
       && !(upstreamPrefix.length >= PREFIX_MIN_LENGTH && upstreamPrefix.length <= PREFIX_MAX_LENGTH && PREFIX_PATTERN.test(upstreamPrefix))) {
-      problems.push(`repositoryPrefix '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
+      problems.push(`${api('repositoryPrefix')} '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
     }
     const region = options.region ?? Aws.REGION;
     const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : (RegionInfo.get(region).domainSuffix ?? Aws.URL_SUFFIX);
@@ -288,7 +290,8 @@ export class UpstreamRegistry {
     const literal = (value: string) => !Token.isUnresolved(value);
     if (literal(account) && literal(region) && literal(cacheAccount) && literal(cacheRegion)
       && account === cacheAccount && region === cacheRegion) {
-      problems.push(`account ${account} and region ${region} are the cache's own registry; an ECR upstream is a registry in another account and/or region`);
+      problems.push(`account ${account} and region ${region} are the cache's own registry; an ECR upstream is a registry in another account and/or region: `
+        + 'give the upstream\'s account and region');
     }
     const suffix = literal(region) ? (RegionInfo.get(region).domainSuffix ?? Stack.of(scope).urlSuffix) : Stack.of(scope).urlSuffix;
     const url = ecrRegistryUrl(account, region, suffix);

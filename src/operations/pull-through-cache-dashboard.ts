@@ -2,7 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { throwIfInvalid } from '../private/diagnostics';
+import { api, fieldProblem, throwIfInvalid } from '../private/diagnostics';
 import { eventsNotVisibleReason, pullThroughCacheRule } from '../private/events';
 import { prefixPath } from '../private/rules';
 import { IPullThroughCache } from '../pull-through-cache-base';
@@ -157,9 +157,10 @@ function dashboardProblems(dashboard: Construct, props: PullThroughCacheDashboar
   }
   const name = props.dashboardName;
   if (name !== undefined && props.dashboard !== undefined) {
-    problems.push('dashboardName: give it to your own dashboard; the widgets go to `dashboard`, which has its name');
+    problems.push(fieldProblem('dashboardName', 'the widgets go to `dashboard`, which has its own name: give the name to that dashboard, and drop '
+      + `${api('dashboardName')} here`));
   } else if (name !== undefined && !Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,255}$/.test(name)) {
-    problems.push(`dashboardName: '${name}' is not 1 to 255 letters, digits, '-' or '_'`);
+    problems.push(fieldProblem('dashboardName', `'${name}' is not 1 to 255 letters, digits, '-' or '_': rename it`));
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import type { ContainerdMirror, ContainerdMirrorOptions } from '../containerd-mirror';
+import { api } from './diagnostics';
 import { ImageCache } from './image-uri';
 import { prefixPath, ROOT_PREFIX } from './rules';
 
@@ -39,7 +40,8 @@ export type MirrorResult =
 export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOptions = {}): MirrorResult[] {
   const directory = containerdConfigDirectory(options.configDirectory);
   if (!Token.isUnresolved(directory) && !directory.startsWith('/')) {
-    throw new Error(`PullThroughCache at '${cache.node.path}': containerdMirrors: configDirectory '${directory}' must be an absolute path`);
+    throw new Error(`PullThroughCache at '${cache.node.path}': ${api('containerdMirrors')}: ${api('configDirectory')} '${directory}' must be an absolute path, `
+      + 'such as /etc/containerd/certs.d');
   }
   const seen = new Map<string, string>();
   return cache.upstreams.map((upstream): MirrorResult => {
@@ -50,7 +52,7 @@ export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOp
       return {
         kind: 'skipped',
         reason: `upstream '${prefix}' has no containerd mirror: ECR maps '${prefix}/<path>' to '${upstreamPrefix}/<path>' upstream, `
-          + 'a rewrite containerd\'s override_path cannot express; use imageUri() for its images',
+          + `a rewrite containerd's override_path cannot express; use ${api('imageUri()')} for its images`,
       };
     }
     const upstreamHost = registry._hosts[0] ?? registry.url;
@@ -58,7 +60,8 @@ export function containerdMirrors(cache: ImageCache, options: ContainerdMirrorOp
     if (first !== undefined) {
       return {
         kind: 'skipped',
-        reason: `upstream '${prefix}' has no containerd mirror: upstream '${first}' serves the same registry ${upstreamHost}, and containerd reads one hosts.toml per registry`,
+        reason: `upstream '${prefix}' has no containerd mirror: upstream '${first}' serves the same registry ${upstreamHost}, and containerd reads one hosts.toml per registry; `
+          + `use ${api('imageUri()')} for its images, or drop one of the two upstreams`,
       };
     }
     seen.set(upstreamHost, prefix);

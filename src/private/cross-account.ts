@@ -2,7 +2,7 @@ import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { CrossAccountAccess } from '../cross-account-access';
-import { Warning } from './diagnostics';
+import { api, fieldProblem, Warning } from './diagnostics';
 import { ACCOUNT_ID_PATTERN, comparePrefixes, coveringPrefixes, repositoryPattern, ROOT_PREFIX } from './rules';
 
 /** An AWS Organizations organization ID. */
@@ -18,23 +18,25 @@ export const REGISTRY_POLICY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:Cre
 /** What the cached repositories' policy grants other accounts: reading images. */
 export const REPOSITORY_POLICY_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 
-/** Check `crossAccountAccess`; messages name the field relative to it. */
-export function crossAccountProblems(access: CrossAccountAccess): string[] {
+/** Check `crossAccountAccess`; messages name each field under `at`. */
+export function crossAccountProblems(access: CrossAccountAccess, at = 'crossAccountAccess'): string[] {
   const problems: string[] = [];
+  const field = (name: string) => `${at}.${name}`;
   const accounts = access.accounts ?? [];
   accounts.forEach((account, index) => {
     if (!Token.isUnresolved(account) && !ACCOUNT_ID_PATTERN.test(account)) {
-      problems.push(`accounts[${index}]: ${JSON.stringify(account)} is not an AWS account ID (12 digits)`);
+      problems.push(fieldProblem(field(`accounts[${index}]`), `${JSON.stringify(account)} is not an AWS account ID: give its 12 digits`));
     }
   });
   const organizationId = access.organizationId;
   if (organizationId !== undefined && !Token.isUnresolved(organizationId) && !ORGANIZATION_ID_PATTERN.test(organizationId)) {
     problems.push(
-      `organizationId: ${JSON.stringify(organizationId)} is not an AWS Organizations ID ('o-' and 10 to 32 lowercase letters or digits, ${ORGANIZATION_ID_PATTERN.source})`,
+      fieldProblem(field('organizationId'), `${JSON.stringify(organizationId)} is not an AWS Organizations ID: give 'o-' and 10 to 32 lowercase letters or digits `
+        + '(aws organizations describe-organization shows it)'),
     );
   }
   if (accounts.length === 0 && organizationId === undefined) {
-    problems.push('accounts: none given, and no organizationId; give accounts, organizationId or both');
+    problems.push(fieldProblem(field('accounts'), `none given, and no ${api(field('organizationId'))}: give accounts, ${api('organizationId')} or both`));
   }
   return problems;
 }
@@ -50,7 +52,7 @@ export function crossAccountWarnings(access: CrossAccountAccess | undefined, tem
     // policy cannot name fewer repositories than repository/* and still let the first pull work.
     warnings.push({
       id: 'crossAccountRootRule',
-      message: 'crossAccountAccess with an upstream of prefix ROOT: the registry policy lets '
+      message: `${api('crossAccountAccess')} with an upstream of prefix ROOT: the registry policy lets `
         + `${access.organizationId !== undefined ? 'every account of the organization' : 'the accounts'} `
         + 'call ecr:CreateRepository and ecr:BatchImportUpstreamImage on repository/*, every repository name of this registry, '
         + 'since a ROOT rule creates repositories under any name. ECR enforces the ecr:CreateRepository of a registry policy on direct calls too, in either registry policy scope, '
@@ -61,9 +63,10 @@ export function crossAccountWarnings(access: CrossAccountAccess | undefined, tem
   if (templatePrefixes.includes(ROOT_PREFIX)) {
     warnings.push({
       id: 'crossAccountAnyPrefix',
-      message: 'crossAccountAccess with a ROOT repository creation template (repositoryTemplate.scope ANY_PREFIX, or an upstream with the prefix ROOT): '
+      message: `${api('crossAccountAccess')} with a ROOT repository creation template (${api('repositoryTemplate.scope')} ANY_PREFIX, or an upstream with the prefix ROOT): `
         + 'the ROOT template gives its repository policy to every repository any pull-through cache rule of the registry creates without a template of its own, '
-        + 'so the other accounts may also pull images cached by rules this construct does not manage',
+        + 'so the other accounts may also pull images cached by rules this construct does not manage; '
+        + 'keep TemplateScope.PER_UPSTREAM (the default) to share only this cache\'s prefixes, or acknowledge this warning when every rule of the registry is this cache\'s',
     });
   }
   return warnings;

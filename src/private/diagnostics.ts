@@ -4,6 +4,10 @@ import { IConstruct } from 'constructs';
 /**
  * How the library reports problems and warnings. A leaf module: it imports nothing of ours, so
  * every other module can use it without an import cycle.
+ *
+ * Every message is read by users of every language: it names fields and methods with `api()`,
+ * which renders the TypeScript name once and adds Python's spelling when it differs (Java keeps
+ * the TypeScript name, Go and .NET capitalize its first letter).
  */
 
 /** The namespace of every warning id this library adds. */
@@ -22,41 +26,42 @@ export function warn(scope: IConstruct, id: string, message: string): void {
 }
 
 /**
+ * Python's spelling of a TypeScript name: each dotted segment that starts lowercase in snake_case
+ * (`repositoryTemplate.lifecycleRules[0]` → `repository_template.lifecycle_rules[0]`,
+ * `Secret.fromSecretCompleteArn` → `Secret.from_secret_complete_arn`); class and enum names kept.
+ */
+export function pythonName(name: string): string {
+  return name.split('.').map(s => /^[a-z]/.test(s) ? s.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`) : s).join('.');
+}
+
+/**
+ * A field, field path or method as a message names it: `secretName (Python: secret_name)`,
+ * `Secret.fromSecretCompleteArn (Python: Secret.from_secret_complete_arn)`, or the name alone
+ * when Python spells it the same (`prefix`, `UpstreamRegistry.kubernetes()`).
+ */
+export function api(name: string): string {
+  const python = pythonName(name);
+  return python === name ? name : `${name} (Python: ${python})`;
+}
+
+/** A field's problem: `<field>: <message>`, the field (a path such as `repositoryTemplate.description`) named by `api()`. */
+export function fieldProblem(field: string, message: string): string {
+  return `${api(field)}: ${message}`;
+}
+
+/** A field path under an optional parent: `path('repositoryTemplate', 'description')`. */
+export function path(parent: string | undefined, field: string): string {
+  return parent ? `${parent}.${field}` : field;
+}
+
+/**
  * Throw one plain `Error` listing every problem, when there is any:
- * `<what> is invalid:` and one `  - <problem>` line each, the field a problem names also spelled
- * as Python spells it when that differs.
+ * `<what> is invalid:` and one `  - <problem>` line each.
  *
  * @param what the subject, e.g. `PullThroughCache at 'Stack/Cache'`
  */
 export function throwIfInvalid(what: string, problems: string[]): void {
   if (problems.length > 0) {
-    throw new Error(`${what} is invalid:\n${problems.map(p => `  - ${withPythonSpelling(p)}`).join('\n')}`);
+    throw new Error(`${what} is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
   }
-}
-
-/**
- * A problem names its field first, after the upstream it belongs to:
- * `upstream 'x': repositoryPrefix ...`, `repositoryTemplate.lifecycleRules[0]: ...`.
- */
-const FIELD_FIRST = /^((?:upstream '[^']*'|upstreams\[\d+\] \([^)]*\)): (?:registry: )?)?([a-z][A-Za-z0-9]*(?:\[\d+\])?(?:\.[a-z][A-Za-z0-9]*(?:\[\d+\])?)*)(?=[: ])/;
-
-/**
- * Add the Python spelling of the field a problem starts with, when it has a capital letter:
- * `repositoryTemplate.description (Python: repository_template.description): ...`. The message is
- * composed by the library, so users of every language read it: Java writes fields as TypeScript
- * does, Go and .NET capitalize the first letter, Python uses snake_case.
- */
-export function withPythonSpelling(problem: string): string {
-  const match = FIELD_FIRST.exec(problem);
-  if (!match || !/[A-Z]/.test(match[2])) {
-    return problem;
-  }
-  const field = match[2];
-  const python = field.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`);
-  return `${match[1] ?? ''}${field} (Python: ${python})${problem.slice(match[0].length)}`;
-}
-
-/** Name every problem of a struct's fields after the struct: `struct.field: problem`. */
-export function inField(struct: string, problems: string[]): string[] {
-  return problems.map(p => `${struct}.${p}`);
 }

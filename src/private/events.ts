@@ -1,6 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
+import { api } from './diagnostics';
 import { prefixPath } from './rules';
 
 /**
@@ -93,7 +94,7 @@ export function eventsNotVisibleReason(cache: EnvironmentValues, stack: Environm
 export function checkEventsVisible(cachePath: string, method: string, cache: EnvironmentValues, stack: EnvironmentValues): void {
   const reason = eventsNotVisibleReason(cache, stack);
   if (reason !== undefined) {
-    throw new Error(`PullThroughCache at '${cachePath}': ${method}: ${reason}`);
+    throw new Error(`PullThroughCache at '${cachePath}': ${api(method)}: ${reason}`);
   }
 }
 

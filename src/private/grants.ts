@@ -2,7 +2,7 @@ import { Arn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
-import { Warning } from './diagnostics';
+import { api, Warning } from './diagnostics';
 import { comparePrefixes, coveringPrefixes, repositoryPattern } from './rules';
 
 /**
@@ -98,7 +98,7 @@ export function tagsCanCondition(tags: { [key: string]: string }): boolean {
 export function rootRuleTagResourceWarning(tags: string): Warning {
   return {
     id: 'rootRuleTagResource',
-    message: `an upstream of prefix ROOT with ${tags}: grantPull allows ecr:TagResource with the templates' tags on repository/*, `
+    message: `an upstream of prefix ROOT with ${tags}: ${api('grantPull')} allows ecr:TagResource with the templates' tags on repository/*, `
       + 'so a grantee can put those tags on any repository of this registry, repositories the cache never created included; '
       + 'a policy that grants access by those tags (aws:ResourceTag/<key>) then grants it to whoever holds the pull grant. '
       + 'Do not grant access by these tags, or give the ROOT rule\'s cache no resource tags',
@@ -109,7 +109,7 @@ export function rootRuleTagResourceWarning(tags: string): Warning {
 export function tagResourceUnconditionedWarning(why: string, fix: string): Warning {
   return {
     id: 'tagResourceUnconditioned',
-    message: `${why}: grantPull allows ecr:TagResource on the cached repositories with any tags; ${fix}`,
+    message: `${why}: ${api('grantPull')} allows ecr:TagResource on the cached repositories with any tags; ${fix}`,
   };
 }
 

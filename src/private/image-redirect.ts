@@ -3,15 +3,15 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { GrantingCache } from './container-image';
-import { warn } from './diagnostics';
+import { api, warn } from './diagnostics';
 import { decideImage, DIGEST_FIRST_PULL } from './image-uri';
 
 
 const PINNED_BY_DIGEST = `the image is pinned by digest, and ${DIGEST_FIRST_PULL}; `
-  + 'pin it by tag, or pre-warm the cache by pulling the tag through it once and use cache.containerImage()';
+  + `pin it by tag, or pre-warm the cache by pulling the tag through it once and use ${api('cache.containerImage()')}`;
 
-const REPOSITORY_CREDENTIALS = 'the container has repositoryCredentials for its registry, which an ECR image does not use; '
-  + 'remove them, or use cache.containerImage()';
+const REPOSITORY_CREDENTIALS = `the container has ${api('repositoryCredentials')} for its registry, which an ECR image does not use; `
+  + `remove them, or use ${api('cache.containerImage()')}`;
 
 /**
  * The containers each task definition already had redirected, by any `ImageRedirect`: with two
@@ -143,7 +143,7 @@ export class ImageRedirect implements IAspect {
   private warnNotGranted(where: IConstruct, why: string, prefixes: string[]): void {
     warn(where, 'executionRoleNotGranted',
       `images were redirected to the pull-through cache but ${why}: grant it the pull yourself `
-      + `(cache.grantPull(role), or grantPullFromUpstream for ${[...new Set(prefixes)].map(p => `'${p}'`).join(', ')})`,
+      + `(${api('cache.grantPull(role)')}, or ${api('grantPullFromUpstream')} for ${[...new Set(prefixes)].map(p => `'${p}'`).join(', ')})`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ImageReference } from '../image-reference';
 import type { UpstreamRegistry } from '../upstream-registry';
-import { warn } from './diagnostics';
+import { api, warn } from './diagnostics';
 import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from './rules';
 
 /** What the image mapping needs of an upstream of the cache: the shape of `UpstreamView`. */
@@ -109,6 +109,16 @@ function literalDomain(cache: ImageCache): string | undefined {
 }
 
 /**
+ * Registries that no longer take new images, and their successors: a reference to one gets the
+ * hint. `k8s.gcr.io` was frozen on 3 April 2023; it still serves old images, but no ECR upstream
+ * reaches it, and new releases are only on registry.k8s.io.
+ * @see https://kubernetes.io/blog/2023/02/06/k8s-gcr-io-freeze-announcement/
+ */
+const RETIRED_REGISTRIES: { [domain: string]: { domain: string; factory: string; why: string } } = {
+  'k8s.gcr.io': { domain: 'registry.k8s.io', factory: 'UpstreamRegistry.kubernetes()', why: 'which is frozen since April 2023 (registry.k8s.io succeeds it)' },
+};
+
+/**
  * Decide what the cache does with an image reference: the first upstream (in the order given)
  * whose registry host serves it wins.
  */
@@ -134,13 +144,15 @@ export function decideImage(cache: ImageCache, reference: string): ImageDecision
     if (upstream.prefix === ROOT_PREFIX && claimedByPrefix(upstreams, repositoryName)) {
       return {
         kind: 'uncached',
-        reason: `the ROOT rule cannot cache repository '${repositoryName}': it is under the prefix of another rule of the cache, which ECR applies instead`,
+        reason: `the ROOT rule cannot cache repository '${repositoryName}': it is under the prefix of another rule of the cache, which ECR applies instead; `
+          + 'pull it through that rule\'s upstream',
       };
     }
     if (!Token.isUnresolved(upstream.prefix) && repositoryName.length > REPOSITORY_NAME_MAX_LENGTH) {
       return {
         kind: 'uncached',
-        reason: `the cached repository name '${repositoryName}' is ${repositoryName.length} characters; ECR allows at most ${REPOSITORY_NAME_MAX_LENGTH}`,
+        reason: `the cached repository name '${repositoryName}' is ${repositoryName.length} characters; ECR allows at most ${REPOSITORY_NAME_MAX_LENGTH}: `
+          + 'give the upstream a shorter prefix',
       };
     }
     return {
@@ -151,13 +163,21 @@ export function decideImage(cache: ImageCache, reference: string): ImageDecision
   if (upstreams.some(u => u.registry._hosts.includes(domain))) {
     return {
       kind: 'uncached',
-      reason: `no upstream of the cache serves repository '${parsed.repository}' of registry '${domain}' (an upstream repository prefix excludes it)`,
+      reason: `no upstream of the cache serves repository '${parsed.repository}' of registry '${domain}' (an upstream's ${api('repositoryPrefix')} excludes it); `
+        + 'add an upstream of that registry without it',
     };
   }
   if (domain === literalDomain(cache) || PRIVATE_ECR_DOMAIN.test(domain)) {
     return { kind: 'ecr' };
   }
-  return { kind: 'uncached', reason: `no upstream of the cache serves registry '${domain}'` };
+  const successor = RETIRED_REGISTRIES[domain];
+  return {
+    kind: 'uncached',
+    reason: successor !== undefined
+      ? `no upstream of the cache serves registry '${domain}', ${successor.why}; use '${successor.domain}/${parsed.repository}${parsed.suffix}' `
+        + `and the upstream ${api(successor.factory)}`
+      : `no upstream of the cache serves registry '${domain}'; add an upstream for it (UpstreamRegistry), or pull it from its registry`,
+  };
 }
 
 /**
@@ -169,7 +189,8 @@ export function cachedImage(cache: ImageCache, reference: string): CachedImage {
   const where = `PullThroughCache at '${cache.node.path}'`;
   if (Token.isUnresolved(reference)) {
     throw new Error(
-      `${where}: the image reference '${reference}' is a token; a literal reference such as 'alpine:3' or 'ghcr.io/org/app:1.0' is needed to choose the upstream at synth time`,
+      `${where}: the image reference '${reference}' is a token; a literal reference such as 'alpine:3' or 'ghcr.io/org/app:1.0' is needed to choose the upstream at synth time: `
+      + `give a literal, or build the URI from ${api('registryDomain')} and the upstream's prefix`,
     );
   }
   const decision = decideImage(cache, reference);

@@ -1,7 +1,7 @@
 import { IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { warn } from './diagnostics';
+import { api, warn } from './diagnostics';
 import { prefixPath } from './rules';
 
 /**
@@ -17,7 +17,7 @@ export const LAMBDA_IMAGES_DOC = 'https://docs.aws.amazon.com/lambda/latest/dg/i
 const REASON = 'Lambda does not pull through a pull-through cache: the image must already exist in ECR when the function '
   + 'is created or updated and stay there while the function uses it, but a cached image exists only after a first '
   + 'pull through the cache and can be expired by the lifecycle rules of the cache\'s repository creation template '
-  + '(the function then fails with ImageDeleted). Push the image to a repository you own (e.g. DockerImageCode.fromImageAsset '
+  + `(the function then fails with ImageDeleted). Push the image to a repository you own (e.g. ${api('DockerImageCode.fromImageAsset')} `
   + `or a repository your pipeline pushes to) instead; see ${LAMBDA_IMAGES_DOC}`;
 
 /** A cache as the guard sees it. */

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { api, fieldProblem } from './diagnostics';
 import { LIFECYCLE_POLICY_MAX_LENGTH } from './rules';
 
 /**
@@ -11,7 +12,7 @@ import { LIFECYCLE_POLICY_MAX_LENGTH } from './rules';
  * so it is never synthesized), and its rendered `LifecyclePolicyText` is used as it is. Its
  * messages are reported per rule; a test pins the result to what `ecr.Repository` renders.
  */
-export function lifecyclePolicy(rules: ecr.LifecycleRule[]): LifecyclePolicy {
+export function lifecyclePolicy(rules: ecr.LifecycleRule[], at: string): LifecyclePolicy {
   if (rules.length === 0) {
     return { problems: [] };
   }
@@ -20,7 +21,7 @@ export function lifecyclePolicy(rules: ecr.LifecycleRule[]): LifecyclePolicy {
   if (known) {
     return known;
   }
-  const policy = renderWithRepository(rules);
+  const policy = renderWithRepository(rules, at);
   RENDERED.set(rules, policy);
   return policy;
 }
@@ -32,32 +33,44 @@ interface LifecyclePolicy {
 
 const RENDERED = new WeakMap<ecr.LifecycleRule[], LifecyclePolicy>();
 
-function renderWithRepository(rules: ecr.LifecycleRule[]): LifecyclePolicy {
+/**
+ * The fields of `ecr.LifecycleRule` that the messages of `ecr.Repository` name (in TypeScript
+ * spelling only), bare or in single quotes; not the keys of the JSON it quotes.
+ */
+const LIFECYCLE_RULE_FIELDS = /(?<!")'?\b(tagPrefixList|tagPatternList|maxImageAge|maxImageCount|rulePriority|tagStatus)\b'?(?!")/g;
+
+/** A message of `ecr.Repository`, its field names spelled for every language. */
+function relayed(message: string): string {
+  return message.replace(LIFECYCLE_RULE_FIELDS, (_, name: string) => api(name));
+}
+
+function renderWithRepository(rules: ecr.LifecycleRule[], at: string): LifecyclePolicy {
   const problems: string[] = [];
-  rules.forEach((rule, i) => {
+  const rule = (i: number) => `${at}[${i}]`;
+  rules.forEach((r, i) => {
     // Limits ECR has that ecr.Repository does not check.
-    if (rule.maxImageCount !== undefined && !(Number.isInteger(rule.maxImageCount) && rule.maxImageCount >= 1)) {
-      problems.push(`lifecycleRules[${i}]: maxImageCount ${rule.maxImageCount} must be a whole number of at least 1`);
+    if (r.maxImageCount !== undefined && !(Number.isInteger(r.maxImageCount) && r.maxImageCount >= 1)) {
+      problems.push(fieldProblem(rule(i), `${api('maxImageCount')} ${r.maxImageCount} must be a whole number of at least 1`));
     }
-    if (rule.rulePriority !== undefined && !(Number.isInteger(rule.rulePriority) && rule.rulePriority >= 1)) {
-      problems.push(`lifecycleRules[${i}]: rulePriority ${rule.rulePriority} must be a whole number of at least 1`);
+    if (r.rulePriority !== undefined && !(Number.isInteger(r.rulePriority) && r.rulePriority >= 1)) {
+      problems.push(fieldProblem(rule(i), `${api('rulePriority')} ${r.rulePriority} must be a whole number of at least 1`));
     }
-    if (rule.maxImageAge !== undefined && !wholeDays(rule.maxImageAge)) {
-      problems.push(`lifecycleRules[${i}]: maxImageAge ${rule.maxImageAge.toString()} must be a whole number of days`);
+    if (r.maxImageAge !== undefined && !wholeDays(r.maxImageAge)) {
+      problems.push(fieldProblem(rule(i), `${api('maxImageAge')} ${r.maxImageAge.toString()} must be a whole number of days: use Duration.days()`));
     }
   });
   const priorities = rules.map(r => r.rulePriority).filter((p): p is number => p !== undefined);
   const duplicates = [...new Set(priorities.filter((p, i) => priorities.indexOf(p) !== i))];
   if (duplicates.length > 0) {
-    problems.push(`lifecycleRules: rulePriority ${duplicates.join(', ')} is used more than once`);
+    problems.push(fieldProblem(at, `${api('rulePriority')} ${duplicates.join(', ')} is used more than once: give each rule its own priority`));
   }
   const stack = new Stack();
   const repository = new ecr.Repository(stack, 'Repository');
-  rules.forEach((rule, i) => {
+  rules.forEach((r, i) => {
     try {
-      repository.addLifecycleRule(rule);
+      repository.addLifecycleRule(r);
     } catch (e) {
-      problems.push(`lifecycleRules[${i}]: ${(e as Error).message}`);
+      problems.push(fieldProblem(rule(i), relayed((e as Error).message)));
     }
   });
   if (problems.length > 0) {
@@ -69,10 +82,10 @@ function renderWithRepository(rules: ecr.LifecycleRule[]): LifecyclePolicy {
     text = stack.resolve(resource.lifecyclePolicy).lifecyclePolicyText;
   } catch (e) {
     // Priorities that cannot be ordered, an age that is not whole days: found when rendering.
-    return { problems: [`lifecycleRules: ${(e as Error).message}`] };
+    return { problems: [fieldProblem(at, relayed((e as Error).message))] };
   }
   if (text.length > LIFECYCLE_POLICY_MAX_LENGTH) {
-    problems.push(`lifecycleRules: the lifecycle policy renders to ${text.length} characters; ECR allows at most ${LIFECYCLE_POLICY_MAX_LENGTH}`);
+    problems.push(fieldProblem(at, `the lifecycle policy renders to ${text.length} characters; ECR allows at most ${LIFECYCLE_POLICY_MAX_LENGTH}: fewer or shorter rules`));
   }
   return { text, problems };
 }

@@ -2,7 +2,7 @@ import { Duration, Fn, Token } from 'aws-cdk-lib';
 import type { ContainerdMirror } from '../containerd-mirror';
 import type { ContainerdNodeScriptOptions } from '../containerd-node-script';
 import { hostsToml } from './containerd';
-import { throwIfInvalid } from './diagnostics';
+import { api, throwIfInvalid } from './diagnostics';
 
 /**
  * The prefix of the name of each cache's systemd service and timer, and of the program they run:
@@ -126,10 +126,12 @@ export const SYSTEM_TREES = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot',
 function systemDirectoryProblem(directory: string): string | undefined {
   const held = SYSTEM_DIRECTORIES.find(system => `${system}/`.startsWith(`${directory}/`));
   if (held !== undefined) {
-    return `configDirectory '${directory}' is or holds the system directory ${held}: the refresh service may write its configDirectory; use a directory of containerd's own, such as /etc/containerd/certs.d`;
+    return `${api('configDirectory')} '${directory}' is or holds the system directory ${held}: the refresh service may write its ${api('configDirectory')}; `
+      + 'use a directory of containerd\'s own, such as /etc/containerd/certs.d';
   }
   const tree = SYSTEM_TREES.find(root => directory.startsWith(`${root}/`));
-  return tree === undefined ? undefined : `configDirectory '${directory}' is in ${tree}, which the refresh service may not write`;
+  return tree === undefined ? undefined
+    : `${api('configDirectory')} '${directory}' is in ${tree}, which the refresh service may not write; use a directory of containerd's own, such as /etc/containerd/certs.d`;
 }
 
 /** The program's exit status when a value is refused: systemd does not rerun it (`RestartPreventExitStatus`). */
@@ -253,17 +255,19 @@ export function nodeScriptMinimumBytes(
 }
 
 function validate(input: NodeScriptInput, options: ContainerdNodeScriptOptions): void {
-  const context = `PullThroughCache at '${input.where}': containerdNodeScript`;
+  const context = `PullThroughCache at '${input.where}': ${api('containerdNodeScript')}`;
   const problems: string[] = [];
   const literalBreaks = (value: string, pattern: string) => !Token.isUnresolved(value) && !new RegExp(pattern).test(value);
 
   const interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
   const seconds = interval.toSeconds();
   if (!Token.isUnresolved(seconds) && (seconds < MIN_REFRESH_SECONDS || seconds > MAX_REFRESH_SECONDS)) {
-    problems.push(`refreshInterval ${interval.toHumanString()} must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours`);
+    problems.push(`${api('refreshInterval')} ${interval.toHumanString()} must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours; `
+      + 'give a duration in that range (the default is 6 hours)');
   }
   if (literalBreaks(input.configDirectory, VALUE_PATTERNS.configDirectory)) {
-    problems.push(`configDirectory '${input.configDirectory}' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'`);
+    problems.push(`${api('configDirectory')} '${input.configDirectory}' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.', `
+      + 'such as /etc/containerd/certs.d');
   } else if (!Token.isUnresolved(input.configDirectory)) {
     const problem = systemDirectoryProblem(input.configDirectory);
     if (problem !== undefined) problems.push(problem);
@@ -271,18 +275,19 @@ function validate(input: NodeScriptInput, options: ContainerdNodeScriptOptions):
   // The account and region are checked here too: an owned cache's come from its stack's env, which
   // nothing else checks.
   if (literalBreaks(input.account, VALUE_PATTERNS.account)) {
-    problems.push(`the cache's account '${input.account}' must be 12 digits`);
+    problems.push(`the cache's account '${input.account}' must be 12 digits: give the stack (or the import) the cache's account`);
   }
   if (literalBreaks(input.region, VALUE_PATTERNS.region)) {
-    problems.push(`the cache's region '${input.region}' is not a region name`);
+    problems.push(`the cache's region '${input.region}' is not a region name: give the stack (or the import) the cache's region, such as 'eu-west-1'`);
   }
   if (input.mirrors.length === 0) {
-    problems.push('no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped)');
+    problems.push('no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped): '
+      + `pull its images with ${api('imageUri()')} instead of a node-level mirror`);
   }
   for (const mirror of input.mirrors) {
     for (const field of ['upstreamHost', 'server', 'mirrorEndpoint'] as const) {
       if (literalBreaks(mirror[field], VALUE_PATTERNS[field])) {
-        problems.push(`upstream '${mirror.prefix}': ${field} '${mirror[field]}' must match ${VALUE_PATTERNS[field]}`);
+        problems.push(`upstream '${mirror.prefix}': ${api(field)} '${mirror[field]}' must match ${VALUE_PATTERNS[field]}`);
       }
     }
   }

@@ -6,7 +6,7 @@ import { RegistryScanning, ScanningOptions } from '../registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from '../repository-template';
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
-import { inField, Warning } from './diagnostics';
+import { api, Warning } from './diagnostics';
 import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './grants';
 import {
   MAX_RULES_PER_REGISTRY,
@@ -65,7 +65,8 @@ export function planUpstreams(
   }
   if (definitions.length > MAX_RULES_PER_REGISTRY) {
     problems.push(
-      `upstreams: ${definitions.length} upstreams given; ECR allows at most ${MAX_RULES_PER_REGISTRY} pull-through cache rules per registry`,
+      `upstreams: ${definitions.length} upstreams given; ECR allows at most ${MAX_RULES_PER_REGISTRY} pull-through cache rules per registry: `
+      + 'move some upstreams to a cache in another region or account',
     );
   }
 
@@ -75,6 +76,7 @@ export function planUpstreams(
     // An ECR upstream's omitted account and region are the cache's.
     const registry = definition.registry._bind(cache, location.account, location.region);
     const prefix = definition.prefix ?? registry.defaultPrefix;
+    const defaulted = definition.prefix === undefined;
     const literal = !Token.isUnresolved(prefix);
     const name = literal ? `upstream '${prefix}'` : `upstreams[${index}] (${registry.registryType})`;
 
@@ -83,7 +85,9 @@ export function planUpstreams(
     if (literal) {
       const first = seen.get(prefixPath(prefix));
       if (first !== undefined) {
-        problems.push(`${name}: prefix '${prefix}' is already used by upstreams[${first}]; every upstream needs its own prefix`);
+        const isDefault = defaulted ? `, the default prefix of ${api(factoryOf(registry))},` : '';
+        problems.push(`${name}: prefix '${prefix}'${isDefault} is already used by upstreams[${first}]; every upstream needs its own prefix: `
+          + `give ${defaulted ? 'this upstream' : 'one of them'} another \`prefix\``);
       } else {
         seen.set(prefixPath(prefix), index);
       }
@@ -91,13 +95,15 @@ export function planUpstreams(
       // An import creates no rule: its position decides nothing.
       warnings.push({
         id: 'tokenPrefix',
-        message: `upstreams[${index}] has an unresolved prefix: its resources' logical IDs follow its position in the list, so reordering the upstreams replaces its rule`,
+        message: `upstreams[${index}] has an unresolved prefix: its resources' logical IDs follow its position in the list, so reordering the upstreams replaces its rule; `
+          + 'give the prefix as a literal to make its logical IDs follow the prefix',
       });
     }
     if (creating) {
       problems.push(...credentialProblems(registry, definition.credentials).map(p => `${name}: ${p}`));
       if (registry.authentication === UpstreamAuthentication.IAM_ROLE && !registry.role) {
-        problems.push(`${name}: registry: role is missing: a cache created with an ECR upstream needs the IAM role ECR assumes to pull from it (the rule's CustomRoleArn)`);
+        problems.push(`${name}: registry: role is missing: a cache created with an ECR upstream needs the IAM role ECR assumes to pull from it (the rule's CustomRoleArn); `
+          + `give ${api('UpstreamRegistry.ecr({ role })')}, a role that ECR (pullthroughcache.ecr.amazonaws.com) may assume`);
       }
     }
     upstreams.push({
@@ -146,15 +152,15 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
 
   const options = props.repositoryTemplate ?? {};
   const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
-  problems.push(...inField('repositoryTemplate', templateProblems(options)));
+  problems.push(...templateProblems(options, 'repositoryTemplate'));
   warnings.push(...templateWarnings(options));
   if (options.resourceTags !== undefined && Object.keys(options.resourceTags).length > 0 && !tagsCanCondition(options.resourceTags)) {
-    warnings.push(tagResourceUnconditionedWarning('a key of repositoryTemplate.resourceTags is a token, which cannot name a condition key (aws:RequestTag/<key>)',
+    warnings.push(tagResourceUnconditionedWarning(`a key of ${api('repositoryTemplate.resourceTags')} is a token, which cannot name a condition key (aws:RequestTag/<key>)`,
       'give the tag keys as literals (values may be tokens) to allow only the templates\' tags'));
   }
   const templatePrefixes = scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : upstreams.map(u => u.prefix);
   if (props.crossAccountAccess !== undefined) {
-    problems.push(...inField('crossAccountAccess', crossAccountProblems(props.crossAccountAccess)));
+    problems.push(...crossAccountProblems(props.crossAccountAccess, 'crossAccountAccess'));
     warnings.push(...crossAccountWarnings(props.crossAccountAccess, templatePrefixes, upstreams.map(u => u.prefix)));
   }
   if (props.scanning !== undefined) {
@@ -169,7 +175,7 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
         filters.push(filter);
       }
     }
-    problems.push(...inField('scanning', RegistryScanning._problems(stack, filters, props.scanning)));
+    problems.push(...RegistryScanning._problems(stack, filters, props.scanning, 'scanning'));
   }
   problems.push(...neighbourProblems(upstreams, scope, neighbours));
   warnings.push(...neighbourWarnings(upstreams, neighbours));
@@ -177,11 +183,12 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
     warnings.push({
       id: 'rootRule',
       message: 'an upstream has the prefix ROOT: it caches every repository of the registry that no other rule\'s prefix claims, '
-        + 'its grants cover every repository (repository/*), and its repository creation template is the registry\'s ROOT template',
+        + 'its grants cover every repository (repository/*), and its repository creation template is the registry\'s ROOT template; '
+        + 'give the ECR upstream a prefix to cache and grant only the repositories under it',
     });
   }
   if (upstreams.some(u => u.prefix === ROOT_PREFIX) && Object.keys(options.resourceTags ?? {}).length > 0) {
-    warnings.push(rootRuleTagResourceWarning('repositoryTemplate.resourceTags'));
+    warnings.push(rootRuleTagResourceWarning(api('repositoryTemplate.resourceTags')));
   }
   return {
     upstreams,
@@ -200,7 +207,7 @@ export function planCache(cache: IConstruct, props: CacheInput, neighbours: Neig
  */
 function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, neighbours: NeighbourCache[]): string[] {
   const problems: string[] = [];
-  const share = 'import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
+  const share = `import that cache where you pull through it (${api('PullThroughCache.fromPullThroughCacheAttributes')})`;
   for (const neighbour of neighbours) {
     const other = `the PullThroughCache at '${neighbour.path}' (${neighbour.where})`;
     const rules = new Map(neighbour.rulePrefixes.filter(p => !Token.isUnresolved(p)).map(p => [prefixPath(p), p]));
@@ -233,7 +240,7 @@ function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, n
       share,
     ];
     problems.push(
-      (scope === TemplateScope.ANY_PREFIX ? 'repositoryTemplate.scope: TemplateScope.ANY_PREFIX makes' : "upstream 'ROOT': its repository creation template is")
+      (scope === TemplateScope.ANY_PREFIX ? `${api('repositoryTemplate.scope')}: TemplateScope.ANY_PREFIX makes` : "upstream 'ROOT': its repository creation template is")
       + ` the registry's ROOT repository creation template, which ${other} already has `
       + `(${theirsFromRule ? 'the template of its ROOT upstream' : 'its scope is TemplateScope.ANY_PREFIX'}); `
       + `a registry has one ROOT template: ${remedies.join(', or ')}`,
@@ -243,7 +250,8 @@ function neighbourProblems(upstreams: PlannedUpstream[], scope: TemplateScope, n
   if (neighbours.length > 0 && rules > MAX_RULES_PER_REGISTRY) {
     problems.push(
       `upstreams: with the rules of ${neighbours.map(n => `the PullThroughCache at '${n.path}' (${n.where})`).join(', ')}, the registry would hold ${rules} `
-      + `pull-through cache rules; ECR allows at most ${MAX_RULES_PER_REGISTRY} per registry`,
+      + `pull-through cache rules; ECR allows at most ${MAX_RULES_PER_REGISTRY} per registry: `
+      + 'move some upstreams to a cache in another region or account',
     );
   }
   return problems;
@@ -281,24 +289,32 @@ function prefixProblems(prefix: string, registry: UpstreamRegistry): string[] {
     }
     const upstreamPrefix = registry.upstreamRepositoryPrefix;
     if (upstreamPrefix !== undefined && upstreamPrefix !== ROOT_PREFIX) {
-      return [`prefix 'ROOT' cannot be combined with the ECR upstream's repositoryPrefix '${upstreamPrefix}': ECR sets an upstream repository prefix only on a rule whose prefix is not ROOT`];
+      return [`prefix 'ROOT' cannot be combined with the ECR upstream's ${api('repositoryPrefix')} '${upstreamPrefix}': ECR sets an upstream repository prefix only on a rule whose prefix is not ROOT; `
+        + `give this upstream another prefix, or drop ${api('repositoryPrefix')}`];
     }
     return [];
   }
   if (prefix.length < PREFIX_MIN_LENGTH || prefix.length > PREFIX_MAX_LENGTH) {
-    return [`prefix '${prefix}' is ${prefix.length} characters; a prefix is ${PREFIX_RULE}`];
+    return [`prefix '${prefix}' is ${prefix.length} ${prefix.length === 1 ? 'character' : 'characters'} long, but a prefix is ${PREFIX_RULE}; `
+      + `${prefix.length < PREFIX_MIN_LENGTH ? 'lengthen' : 'shorten'} it (or leave \`prefix\` out for ${registry.defaultPrefix}, the registry's default)`];
   }
   if (!PREFIX_PATTERN.test(prefix)) {
-    return [`prefix '${prefix}' is invalid; a prefix is ${PREFIX_RULE}`];
+    return [`prefix '${prefix}' is invalid; a prefix is ${PREFIX_RULE}, e.g. '${registry.defaultPrefix}' (the registry's default, used when \`prefix\` is left out)`];
   }
   return [];
+}
+
+/** The factory of a registry, as a message names it: `UpstreamRegistry.quay()`. */
+function factoryOf(registry: UpstreamRegistry): string {
+  const name = registry.registryType === 'k8s' ? 'kubernetes' : registry.registryType.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return `UpstreamRegistry.${name}()`;
 }
 
 function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.ISecret | undefined): string[] {
   if (!secret) {
     return registry.authentication === UpstreamAuthentication.REQUIRED
       ? [`credentials are missing: ECR requires a Secrets Manager secret named '${PULL_THROUGH_CACHE_SECRET_PREFIX}<name>' `
-        + `with 'username' and 'accessToken' for ${registry.url} (PullThroughCacheSecret.create makes one)`]
+        + `with 'username' and 'accessToken' for ${registry.url}; give \`credentials\`: ${api('PullThroughCacheSecret.create')} makes such a secret`]
       : [];
   }
   if (registry.authentication !== UpstreamAuthentication.REQUIRED) {
@@ -310,20 +326,23 @@ function credentialProblems(registry: UpstreamRegistry, secret: secretsmanager.I
   const name = knownSecretName(secret);
   if (name === null) {
     problems.push(
-      `credentials: the secret has no name, so CloudFormation would generate one; ECR needs a name starting with '${PULL_THROUGH_CACHE_SECRET_PREFIX}' (set secretName, or use PullThroughCacheSecret.create)`,
+      `credentials: the secret has no name, so CloudFormation would generate one; ECR needs a name starting with '${PULL_THROUGH_CACHE_SECRET_PREFIX}': `
+      + `set ${api('secretName')}, or use ${api('PullThroughCacheSecret.create')}`,
     );
   } else if (name !== undefined && !name.startsWith(PULL_THROUGH_CACHE_SECRET_PREFIX)) {
-    problems.push(`credentials: secret name '${name}' does not start with '${PULL_THROUGH_CACHE_SECRET_PREFIX}', which ECR requires`);
+    problems.push(`credentials: secret name '${name}' does not start with '${PULL_THROUGH_CACHE_SECRET_PREFIX}', which ECR requires: `
+      + `use a secret named '${PULL_THROUGH_CACHE_SECRET_PREFIX}<name>' (${api('PullThroughCacheSecret.create')} makes one)`);
   }
   if (secret.encryptionKey) {
     problems.push(
-      'credentials: the secret is encrypted with a customer-managed KMS key; ECR reads pull-through cache secrets only when they use the AWS managed key (aws/secretsmanager)',
+      'credentials: the secret is encrypted with a customer-managed KMS key; ECR reads pull-through cache secrets only when they use the AWS managed key (aws/secretsmanager): '
+      + `drop the secret's ${api('encryptionKey')}`,
     );
   }
   if (secret.secretFullArn === undefined) {
     problems.push(
       'credentials: the secret was imported without its complete ARN (by name or partial ARN), but ECR needs the full ARN with its 6-character suffix; '
-      + 'import it with Secret.fromSecretCompleteArn(scope, id, \'arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf\')',
+      + `import it with ${api('Secret.fromSecretCompleteArn')}(scope, id, 'arn:aws:secretsmanager:<region>:<account>:secret:ecr-pullthroughcache/<name>-AbCdEf')`,
     );
   }
   return problems;
@@ -358,5 +377,6 @@ function nestedPrefixWarnings(prefixes: string[]): Warning[] {
 }
 
 function nestedPrefixMessage(inner: string, outer: string): string {
-  return `prefix '${inner}' is inside prefix '${outer}': an image under '${inner}/' could match either rule, and grants for '${outer}' cover '${inner}' too`;
+  return `prefix '${inner}' is inside prefix '${outer}': an image under '${inner}/' could match either rule, and grants for '${outer}' cover '${inner}' too; `
+    + 'give the upstreams prefixes that do not nest';
 }

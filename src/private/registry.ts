@@ -1,5 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { api } from './diagnostics';
 
 /**
  * The stack that owns a registry-wide singleton for a scope: the scope's stack, or the outermost
@@ -28,7 +29,7 @@ export function registrySingleton<T extends IConstruct>(
   if (!isKind(existing)) {
     throw new Error(
       `${kind} at '${stack.node.path}/${id}': the id '${id}' at the root of the stack is taken by another construct; `
-      + `${kind}.getOrCreate() needs it for the registry's one ${kind}`,
+      + `${api(`${kind}.getOrCreate()`)} needs it for the registry's one ${kind}: give that construct another id`,
     );
   }
   return existing;

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { RepositoryTemplateOptions } from '../repository-template';
 import { renderRepositoryPolicy } from './cross-account';
 import { dependOnRolePolicies } from './dependencies';
-import { Warning } from './diagnostics';
+import { api, fieldProblem, Warning } from './diagnostics';
 import { lifecyclePolicy } from './lifecycle';
 import { minimumRenderedLength } from './rendered-length';
 import {
@@ -28,52 +28,55 @@ const WITH_EXCLUSION = [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, ecr.TagMutab
 const IMMUTABLE = [ecr.TagMutability.IMMUTABLE, ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION];
 
 /**
- * Check the template options against what ECR accepts; messages name the field relative to
- * `repositoryTemplate`. The lifecycle rules are checked (and rendered) by `ecr.Repository`.
+ * Check the template options against what ECR accepts; messages name each field under `at`
+ * (`repositoryTemplate`). The lifecycle rules are checked (and rendered) by `ecr.Repository`.
  */
-export function templateProblems(options: RepositoryTemplateOptions): string[] {
+export function templateProblems(options: RepositoryTemplateOptions, at = 'repositoryTemplate'): string[] {
   const problems: string[] = [];
+  const field = (name: string) => `${at}.${name}`;
+  const mutabilityField = api(field('imageTagMutability'));
   const mutability = options.imageTagMutability ?? ecr.TagMutability.MUTABLE;
   const filters = options.imageTagMutabilityExclusionFilters;
   if (filters !== undefined && !WITH_EXCLUSION.includes(mutability)) {
     problems.push(
-      `imageTagMutabilityExclusionFilters: ${filters.length} filter(s) given with imageTagMutability '${mutability}'; `
-      + 'exclusion filters need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION',
+      fieldProblem(field('imageTagMutabilityExclusionFilters'), `${filters.length} filter(s) given with ${mutabilityField} '${mutability}'; `
+        + 'exclusion filters need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION: set that, or drop the filters'),
     );
   }
   if (WITH_EXCLUSION.includes(mutability) && (filters === undefined || filters.length === 0)) {
-    problems.push(`imageTagMutabilityExclusionFilters: imageTagMutability '${mutability}' needs 1 to ${MAX_EXCLUSION_FILTERS} exclusion filters, got none`);
+    problems.push(fieldProblem(field('imageTagMutabilityExclusionFilters'),
+      `${mutabilityField} '${mutability}' needs 1 to ${MAX_EXCLUSION_FILTERS} exclusion filters, got none: give the tags to exclude, or use ${mutability.replace('_WITH_EXCLUSION', '')}`));
   }
   if (filters !== undefined && filters.length > MAX_EXCLUSION_FILTERS) {
-    problems.push(`imageTagMutabilityExclusionFilters: ${filters.length} filters given; ECR allows 1 to ${MAX_EXCLUSION_FILTERS}`);
+    problems.push(fieldProblem(field('imageTagMutabilityExclusionFilters'), `${filters.length} filters given; ECR allows 1 to ${MAX_EXCLUSION_FILTERS}: merge some into one wildcard`));
   }
 
   const description = options.description;
   if (description !== undefined && !Token.isUnresolved(description) && description.length > TEMPLATE_DESCRIPTION_MAX_LENGTH) {
-    problems.push(`description: ${description.length} characters; ECR allows at most ${TEMPLATE_DESCRIPTION_MAX_LENGTH}`);
+    problems.push(fieldProblem(field('description'), `${description.length} characters; ECR allows at most ${TEMPLATE_DESCRIPTION_MAX_LENGTH}: shorten it`));
   }
 
   if (options.encryptionKey && options.encryption === ecr.RepositoryEncryption.AES_256) {
-    problems.push('encryptionKey: a KMS key was given with encryption AES_256; use RepositoryEncryption.KMS or KMS_DSSE, or drop the key');
+    problems.push(fieldProblem(field('encryptionKey'), 'a KMS key was given with encryption AES_256; use RepositoryEncryption.KMS or KMS_DSSE, or drop the key'));
   }
 
   const tags = Object.entries(options.resourceTags ?? {});
   if (tags.length > MAX_RESOURCE_TAGS) {
-    problems.push(`resourceTags: ${tags.length} tags given; ECR allows at most ${MAX_RESOURCE_TAGS}`);
+    problems.push(fieldProblem(field('resourceTags'), `${tags.length} tags given; ECR allows at most ${MAX_RESOURCE_TAGS}: drop some`));
   }
   for (const [key, value] of tags) {
     if (!Token.isUnresolved(key) && (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH || key.startsWith('aws:'))) {
-      problems.push(`resourceTags: key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters and not start with 'aws:'`);
+      problems.push(fieldProblem(field('resourceTags'), `key '${key}' must be 1 to ${TAG_KEY_MAX_LENGTH} characters and not start with 'aws:' (AWS reserves it): rename the key`));
     }
     if (!Token.isUnresolved(value) && value.length > TAG_VALUE_MAX_LENGTH) {
-      problems.push(`resourceTags: value of '${key}' must be a string of at most ${TAG_VALUE_MAX_LENGTH} characters`);
+      problems.push(fieldProblem(field('resourceTags'), `value of '${key}' must be a string of at most ${TAG_VALUE_MAX_LENGTH} characters: shorten it`));
     }
   }
 
   for (const error of options.repositoryPolicy ? validateRepositoryPolicy(options.repositoryPolicy) : []) {
-    problems.push(`repositoryPolicy: ${error}`);
+    problems.push(fieldProblem(field('repositoryPolicy'), error));
   }
-  problems.push(...lifecyclePolicy(options.lifecycleRules ?? []).problems);
+  problems.push(...lifecyclePolicy(options.lifecycleRules ?? [], field('lifecycleRules')).problems);
   return problems;
 }
 
@@ -94,14 +97,16 @@ export function templateWarnings(options: RepositoryTemplateOptions): Warning[] 
   if (options.imageTagMutability && IMMUTABLE.includes(options.imageTagMutability)) {
     warnings.push({
       id: 'immutableTags',
-      message: `repositoryTemplate.imageTagMutability is ${options.imageTagMutability}: when an upstream moves a tag (latest, 3, 1.27) the cache cannot update it and keeps serving the image it first pulled`,
+      message: `${api('repositoryTemplate.imageTagMutability')} is ${options.imageTagMutability}: when an upstream moves a tag (latest, 3, 1.27) the cache cannot update it and keeps serving the image it first pulled; `
+        + 'use TagMutability.MUTABLE to follow moved tags, or acknowledge this warning to keep the first image',
     });
   }
   const statements = options.repositoryPolicy?.toJSON()?.Statement ?? [];
   if (statements.some((s: any) => s.Effect === 'Allow' && isAnyPrincipal(s.Principal) && s.Condition === undefined)) {
     warnings.push({
       id: 'publicRepositoryPolicy',
-      message: 'repositoryTemplate.repositoryPolicy allows any principal (*) without a condition: every AWS account could pull the cached images',
+      message: `${api('repositoryTemplate.repositoryPolicy')} allows any principal (*) without a condition: every AWS account could pull the cached images; `
+        + 'name the accounts or the organization, or add a condition',
     });
   }
   return warnings;
@@ -185,7 +190,7 @@ export class TemplateRenderer {
         encryptionType: encryption.value,
         kmsKey: key?.keyArn,
       },
-      lifecyclePolicy: lifecyclePolicy(options.lifecycleRules ?? []).text,
+      lifecyclePolicy: lifecyclePolicy(options.lifecycleRules ?? [], 'repositoryTemplate.lifecycleRules').text,
       repositoryPolicy: renderRepositoryPolicy(scope, options.repositoryPolicy, extraPolicyStatements),
       resourceTags: tags.length > 0 ? tags.map(([k, v]) => ({ key: k, value: v })) : undefined,
       customRoleArn: this.role?.roleArn,
@@ -200,9 +205,9 @@ export class TemplateRenderer {
           const { length, exact } = minimumRenderedLength(Stack.of(scope).resolve(policy));
           return length > REPOSITORY_POLICY_MAX_LENGTH
             ? [
-              `PullThroughCache at '${scope.node.path}': repositoryTemplate.repositoryPolicy: the repository policy of the templates renders to `
-              + `${exact ? '' : 'at least '}${length} characters${extraPolicyStatements.length > 0 ? ' (with the crossAccountAccess statements)' : ''}; `
-              + `ECR allows at most ${REPOSITORY_POLICY_MAX_LENGTH}`,
+              `PullThroughCache at '${scope.node.path}': ` + fieldProblem('repositoryTemplate.repositoryPolicy', 'the repository policy of the templates renders to '
+              + `${exact ? '' : 'at least '}${length} characters${extraPolicyStatements.length > 0 ? ` (with the ${api('crossAccountAccess')} statements)` : ''}; `
+              + `ECR allows at most ${REPOSITORY_POLICY_MAX_LENGTH}: fewer or shorter statements`),
             ]
             : [];
         },

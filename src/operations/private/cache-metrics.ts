@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
-import { throwIfInvalid } from '../../private/diagnostics';
+import { api, throwIfInvalid } from '../../private/diagnostics';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
 import { PullMetricOptions } from '../metric-options';
 import {
@@ -19,7 +19,7 @@ export interface MeteredCache extends IConstruct {
 /** The metric methods of a cache, validating their arguments before building anything. */
 export function cacheMetrics(cache: MeteredCache) {
   const fail = (method: string, problem: string | undefined) =>
-    throwIfInvalid(`PullThroughCache.${method} at '${cache.node.path}'`, problem === undefined ? [] : [problem]);
+    throwIfInvalid(`${api(`PullThroughCache.${method}`)} at '${cache.node.path}'`, problem === undefined ? [] : [problem]);
 
   return {
     pulls(options: PullMetricOptions = {}): cloudwatch.IMetric {
@@ -29,7 +29,7 @@ export function cacheMetrics(cache: MeteredCache) {
       if (prefix !== undefined) {
         const known = Token.isUnresolved(prefix) ? prefix : prefixes.find(p => prefixPath(p) === prefixPath(prefix));
         fail('metricPulls', known === undefined
-          ? `prefix: no upstream has prefix '${prefix}'; the prefixes are ${prefixes.map(p => `'${p}'`).join(', ')}`
+          ? `prefix: no upstream has prefix '${prefix}': give one of the cache's prefixes, ${prefixes.map(p => `'${p}'`).join(', ')}`
           : undefined);
         prefixes = [known!];
         excluded = overlappingPrefixes(known!, cache.prefixes);
@@ -39,9 +39,9 @@ export function cacheMetrics(cache: MeteredCache) {
       const ignored = (['dimensionsMap', 'unit'] as const).find(field => props[field] !== undefined);
       const unsupported = (['id', 'visible', 'stackAccount', 'stackRegion'] as const).find(field => props[field] !== undefined);
       fail('metricPulls', ignored !== undefined
-        ? `${ignored}: a SEARCH finds the repositories of the prefix itself and takes no ${ignored}; use metricRepositoryPulls`
+        ? `${api(ignored)}: a SEARCH finds the repositories of the prefix itself and takes no ${api(ignored)}: drop it, or use ${api('metricRepositoryPulls')}`
         : unsupported !== undefined
-          ? `${unsupported}: metricPulls does not support ${unsupported} (a SEARCH expression); use account and region for where to search`
+          ? `${api(unsupported)}: ${api('metricPulls')} does not support ${api(unsupported)} (a SEARCH expression): drop it, and give account and region for where to search`
           : pullsSearchProblem(prefixes, props.statistic ?? cloudwatch.Stats.SUM, props.period ?? Duration.minutes(5), excluded));
       const label = prefix === undefined ? 'Pulls through the cache' : `Pulls through ${prefixPath(prefixes[0])}`;
       return pullsExpression(cache.env, prefixes, label, props, excluded);
@@ -51,7 +51,8 @@ export function cacheMetrics(cache: MeteredCache) {
       const covered = Token.isUnresolved(repositoryName) || cache.prefixes.includes(ROOT_PREFIX)
         || cache.prefixes.some(p => Token.isUnresolved(p) || repositoryName.startsWith(`${prefixPath(p)}/`));
       fail('metricRepositoryPulls', covered ? undefined
-        : `repositoryName: '${repositoryName}' is not under a prefix of the cache (${cache.prefixes.map(p => `'${prefixPath(p)}/'`).join(', ')})`);
+        : `${api('repositoryName')}: '${repositoryName}' is not under a prefix of the cache: give a repository under `
+        + `${cache.prefixes.map(p => `'${prefixPath(p)}/'`).join(', ')}`);
       return repositoryPullsMetric(cache.env, repositoryName, props);
     },
 

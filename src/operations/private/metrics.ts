@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
-import { warn } from '../../private/diagnostics';
+import { api, warn } from '../../private/diagnostics';
 import { RuleKind, ruleKind } from '../../private/events';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
 
@@ -175,14 +175,14 @@ function validPeriod(seconds: number): boolean {
 export function pullsSearchProblem(prefixes: string[], statistic: string, period: Duration, excluded: string[] = []): string | undefined {
   const tokens = prefixes.filter(p => Token.isUnresolved(p));
   if (tokens.length > 0) {
-    return `prefix: a token (${tokens.join(', ')}) has no words to search for; SEARCH needs literal prefixes`;
+    return `prefix: a token (${tokens.join(', ')}) has no words to search for; SEARCH needs literal prefixes: give the upstream a literal prefix, or graph ${api('metricRepositoryPulls')}`;
   }
   if (!STATISTIC_PATTERN.test(statistic)) {
-    return `statistic: '${statistic}' is not a CloudWatch statistic such as 'Sum', 'p99' or 'TM(10%:90%)'`;
+    return `statistic: '${statistic}' is not a CloudWatch statistic: give one such as 'Sum', 'p99' or 'TM(10%:90%)' (cloudwatch.Stats)`;
   }
   const seconds = period.toSeconds();
   if (!Token.isUnresolved(seconds) && !validPeriod(seconds)) {
-    return `period: ${seconds} seconds; a SEARCH takes 1, 5, 10, 30 or a multiple of 60 seconds`;
+    return `period: ${seconds} seconds; a SEARCH takes 1, 5, 10, 30 or a multiple of 60 seconds: round it to one of those`;
   }
   const query = pullsSearchQuery(prefixes, excluded);
   if (query.length > MAX_SEARCH_QUERY_LENGTH) {
@@ -223,19 +223,19 @@ export function pullsExpression(
  */
 export function syncRuleProblem(cache: IConstruct, method: string, rule: events.IRule, failedOnly: boolean): string | undefined {
   const kind: RuleKind | undefined = ruleKind(rule);
-  const maker = failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction';
+  const maker = api(failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction');
   if (kind === undefined) {
-    warn(cache, 'syncMetricRule', `${method}: the rule '${rule.node.path}' was not made by ${maker}, so the metric counts whatever `
-      + `it matches; make it with cache.${maker}() to count ${failedOnly ? 'failed syncs' : 'syncs'} of this cache (a rule on a custom event bus also needs the `
+    warn(cache, 'syncMetricRule', `${api(method)}: the rule '${rule.node.path}' was not made by ${maker}, so the metric counts whatever `
+      + `it matches; make it with ${api(`cache.${failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction'}()`)} to count ${failedOnly ? 'failed syncs' : 'syncs'} of this cache (a rule on a custom event bus also needs the `
       + 'EventBusName dimension, which this metric does not set)');
     return undefined;
   }
   if (kind.cache !== cache) {
-    return `rule: '${rule.node.path}' watches the cache at '${kind.cache.node.path}', not this one`;
+    return `rule: '${rule.node.path}' watches the cache at '${kind.cache.node.path}', not this one: give a rule this cache's ${maker} made`;
   }
   if (kind.failedOnly !== failedOnly) {
-    return `rule: '${rule.node.path}' was made by ${kind.failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction'}; `
-      + `${method} counts the matches of a rule made by ${maker}`;
+    return `rule: '${rule.node.path}' was made by ${api(kind.failedOnly ? 'onPullFailure' : 'onPullThroughCacheAction')}; `
+      + `${api(method)} counts the matches of a rule made by ${maker}: give it such a rule`;
   }
   return undefined;
 }
