@@ -209,8 +209,8 @@ export class RegistryScanning extends Construct {
     const merged = new Set([...(this.filters.get(frequency) ?? []), ...filters]);
     if (merged.size > MAX_FILTERS_PER_SCANNING_RULE) {
       problems.push(
-        `filters: the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule: `
-        + 'use wider wildcards, or the other frequency for some',
+        fieldProblem(path(at, 'filters'), `the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule: `
+        + 'use wider wildcards, or the other frequency for some'),
       );
     }
     return problems;

@@ -82,7 +82,7 @@ describe('containerdMirrors', () => {
       expect(mirror.mirrorEndpoint).toBe(`https://${DOMAIN}/v2/k8s`);
     }
     expect(() => cache.containerdMirrors({ configDirectory: 'etc/containerd/certs.d' }))
-      .toThrow("PullThroughCache at 'Stack/Cache': containerdMirrors: configDirectory 'etc/containerd/certs.d' must be an absolute path");
+      .toThrow("PullThroughCache at 'Stack/Cache': containerdMirrors (Python: containerd_mirrors): configDirectory (Python: config_directory) 'etc/containerd/certs.d' must be an absolute path, such as /etc/containerd/certs.d");
   });
 
   test('an environment-agnostic stack: the content has tokens, which user data resolves', () => {

@@ -173,15 +173,15 @@ describe('containerdNodeScript', () => {
   test.each<[string, ContainerdNodeScriptOptions, string]>([
     ['a refresh interval under 5 minutes', { refreshInterval: Duration.minutes(1) }, 'refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours'],
     ['a refresh interval over 11 hours', { refreshInterval: Duration.hours(12) }, 'refreshInterval (Python: refresh_interval) 12 hours must be between 5 minutes and 11 hours'],
-    ['a relative directory', { configDirectory: 'etc/certs.d' }, "configDirectory 'etc/certs.d' must be an absolute path"],
+    ['a relative directory', { configDirectory: 'etc/certs.d' }, "configDirectory (Python: config_directory) 'etc/certs.d' must be an absolute path, such as /etc/containerd/certs.d"],
     ['a directory with a quote', { configDirectory: "/etc/it's" }, "configDirectory (Python: config_directory) '/etc/it's' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'"],
     ['a directory with a newline', { configDirectory: '/etc/x\ntouch /tmp/pwned' }, "configDirectory (Python: config_directory) '/etc/x\ntouch /tmp/pwned' must be an absolute path"],
     ['a directory going up', { configDirectory: '/etc/containerd/../cron.d' }, "configDirectory (Python: config_directory) '/etc/containerd/../cron.d' must be an absolute path of at least two names of letters, digits and '/._-', no name starting with '.'"],
     // The service may write its config directory (ReadWritePaths=): never a system root.
-    ['the root', { configDirectory: '/' }, "configDirectory '' must be an absolute path"],
+    ['the root', { configDirectory: '/' }, "configDirectory (Python: config_directory) '' must be an absolute path"],
     ['a top-level directory', { configDirectory: '/etc' }, "configDirectory (Python: config_directory) '/etc' must be an absolute path of at least two names"],
     ['/usr', { configDirectory: '/usr' }, "configDirectory (Python: config_directory) '/usr' must be an absolute path of at least two names"],
-    ['the systemd unit directory', { configDirectory: '/etc/systemd/system' }, "configDirectory (Python: config_directory) '/etc/systemd/system' is or holds the system directory /etc/systemd/system: the refresh service may write its configDirectory; use a directory of containerd's own, such as /etc/containerd/certs.d"],
+    ['the systemd unit directory', { configDirectory: '/etc/systemd/system' }, "configDirectory (Python: config_directory) '/etc/systemd/system' is or holds the system directory /etc/systemd/system: the refresh service may write its configDirectory (Python: config_directory); use a directory of containerd's own, such as /etc/containerd/certs.d"],
     ['a directory holding the unit directory', { configDirectory: '/etc/systemd' }, "configDirectory (Python: config_directory) '/etc/systemd' is or holds the system directory /etc/systemd/system"],
     ['the program directory', { configDirectory: '/usr/local/sbin' }, "configDirectory (Python: config_directory) '/usr/local/sbin' is in /usr, which the refresh service may not write"],
     ['/usr/local', { configDirectory: '/usr/local' }, "configDirectory (Python: config_directory) '/usr/local' is in /usr"],
@@ -197,11 +197,13 @@ describe('containerdNodeScript', () => {
       { where: 'Stack/Cache', account: '12', region: 'Europe', configDirectory: DIRECTORY, mirrors: [] },
       { refreshInterval: Duration.minutes(1) },
     )).toThrow(new Error([
-      "PullThroughCache at 'Stack/Cache': containerdNodeScript is invalid:",
-      '  - refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours',
-      "  - the cache's account '12' must be 12 digits",
-      "  - the cache's region 'Europe' is not a region name",
-      '  - no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped)',
+      "PullThroughCache at 'Stack/Cache': containerdNodeScript (Python: containerd_node_script) is invalid:",
+      '  - refreshInterval (Python: refresh_interval) 1 minute must be between 5 minutes and 11 hours: ECR authorization tokens last 12 hours; '
+        + 'give a duration in that range (the default is 6 hours)',
+      "  - the cache's account '12' must be 12 digits: give the stack (or the import) the cache's account",
+      "  - the cache's region 'Europe' is not a region name: give the stack (or the import) the cache's region, such as 'eu-west-1'",
+      '  - no upstream of the cache has a containerd mirror (see the warnings cdk-pull-through-cache:mirrorSkipped): '
+        + 'pull its images with imageUri() (Python: image_uri()) instead of a node-level mirror',
     ].join('\n')));
   });
 
@@ -233,7 +235,7 @@ describe('containerdNodeScript', () => {
     const bytes = Buffer.byteLength(tooBig.script);
     expect(bytes).toBeGreaterThan(16384);
     Annotations.fromStack(tooBig.stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp(
-      `containerdNodeScript: the script is ${bytes} bytes \\(33 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
+      `containerdNodeScript \\(Python: containerd_node_script\\): the script is ${bytes} bytes \\(33 mirrors\\); EC2 accepts at most 16384 bytes of user data.*\\[ack: cdk-pull-through-cache:nodeScriptSize\\]`,
     ));
   });
 

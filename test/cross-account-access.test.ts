@@ -187,12 +187,12 @@ describe('cross-account access', () => {
   });
 
   test.each<[string, any, RegExp]>([
-    ['an 11-digit account', { accounts: ['12345678901'] }, /crossAccountAccess\.accounts\[0\] \(Python: cross_account_access\.accounts\[0\]\): "12345678901" is not an AWS account ID \(12 digits\)/],
+    ['an 11-digit account', { accounts: ['12345678901'] }, /crossAccountAccess\.accounts\[0\] \(Python: cross_account_access\.accounts\[0\]\): "12345678901" is not an AWS account ID: give its 12 digits/],
     ['an account with letters', { accounts: ['444455556666', '4444-5555-666'] }, /crossAccountAccess\.accounts\[1\] \(Python: cross_account_access\.accounts\[1\]\): "4444-5555-666" is not an AWS account ID/],
     ['an organization without o-', { organizationId: 'a1b2c3d4e5' }, /crossAccountAccess\.organizationId \(Python: cross_account_access\.organization_id\): "a1b2c3d4e5" is not an AWS Organizations ID/],
-    ['a short organization ID', { organizationId: 'o-abc' }, /organization_id\): "o-abc" is not an AWS Organizations ID \('o-' and 10 to 32/],
+    ['a short organization ID', { organizationId: 'o-abc' }, /organization_id\): "o-abc" is not an AWS Organizations ID: give 'o-' and 10 to 32/],
     ['an uppercase organization ID', { organizationId: 'o-ABCDEFGHIJ' }, /organization_id\): "o-ABCDEFGHIJ"/],
-    ['nothing', {}, /crossAccountAccess\.accounts \(Python: cross_account_access\.accounts\): none given, and no organizationId; give accounts, organizationId or both/],
+    ['nothing', {}, /crossAccountAccess\.accounts \(Python: cross_account_access\.accounts\): none given, and no organizationId \(Python: organization_id\): give accounts, organizationId \(Python: organization_id\) or both/],
     ['an empty account list', { accounts: [] }, /crossAccountAccess\.accounts .*: none given, and no organizationId/],
   ])('rejects %s, naming the path, before any resource', (_what, access, message) => {
     const stack = newStack();

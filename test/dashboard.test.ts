@@ -189,7 +189,7 @@ describe('which caches a dashboard can show', () => {
 
   test.each([
     ['a name with a space', { dashboardName: 'pull through' }, /dashboardName \(Python: dashboard_name\): 'pull through' is not 1 to 255 letters, digits, '-' or '_'/],
-    ['a name and a dashboard', { dashboardName: 'x', dashboard: true }, /dashboardName \(Python: dashboard_name\): give it to your own dashboard/],
+    ['a name and a dashboard', { dashboardName: 'x', dashboard: true }, /dashboardName \(Python: dashboard_name\): the widgets go to `dashboard`, which has its own name: give the name to that dashboard/],
   ])('%s is an error in both spellings', (_, props: { dashboardName: string; dashboard?: boolean }, message) => {
     const stack = new Stack(new App(), 'Ops', { env });
     const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { upstreams });

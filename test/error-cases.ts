@@ -49,8 +49,8 @@ export type Case = [string, (scope: Construct) => PullThroughCacheProps, string[
 /** [what, props, substrings the message must contain besides the construct path] */
 export const CASES: Case[] = [
   // Prefixes
-  ['prefix too short', () => ({ upstreams: [k8s('a')] }), ["upstream 'a'", "prefix 'a'", '1 characters', PREFIX_RULE]],
-  ['prefix too long', () => ({ upstreams: [k8s('a'.repeat(31))] }), [`upstream '${'a'.repeat(31)}'`, 'prefix', '31 characters', PREFIX_RULE]],
+  ['prefix too short', () => ({ upstreams: [k8s('a')] }), ["upstream 'a'", "prefix 'a' is 1 character long", PREFIX_RULE, 'lengthen it']],
+  ['prefix too long', () => ({ upstreams: [k8s('a'.repeat(31))] }), [`upstream '${'a'.repeat(31)}'`, 'prefix', '31 characters long', PREFIX_RULE, 'shorten it']],
   ['prefix with uppercase', () => ({ upstreams: [k8s('DockerCache')] }), ["upstream 'DockerCache'", "prefix 'DockerCache' is invalid", PREFIX_RULE]],
   ['prefix with a double dot', () => ({ upstreams: [k8s('a..b')] }), ["upstream 'a..b'", "prefix 'a..b' is invalid", PREFIX_RULE]],
   ['prefix starting with a dash', () => ({ upstreams: [k8s('-a')] }), ["upstream '-a'", "prefix '-a' is invalid", PREFIX_RULE]],
@@ -60,7 +60,7 @@ export const CASES: Case[] = [
     ["upstream 'ROOT'", "prefix 'ROOT' is only for an ECR upstream", 'would claim every repository of the registry', PREFIX_RULE]],
   ['prefix ROOT with an upstream repository prefix', s => ({
     upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), region: 'eu-west-1', repositoryPrefix: 'team-a' }), prefix: 'ROOT' }],
-  }), ["upstream 'ROOT'", "cannot be combined with the ECR upstream's repositoryPrefix 'team-a'"]],
+  }), ["upstream 'ROOT'", "cannot be combined with the ECR upstream's repositoryPrefix (Python: repository_prefix) 'team-a'", 'drop repositoryPrefix']],
   ['two ROOT rules', s => {
     const upstreamRole = role(s);
     return {
@@ -74,7 +74,10 @@ export const CASES: Case[] = [
     ["upstream 'cache'", "prefix 'cache' is already used by upstreams[0]", 'every upstream needs its own prefix']],
   ['duplicate prefixes, one with a trailing slash', () => ({ upstreams: [k8s('xx'), { registry: UpstreamRegistry.quay(), prefix: 'xx/' }] }),
     ["upstream 'xx/'", "prefix 'xx/' is already used by upstreams[0]"]],
-  ['duplicate default prefixes', () => ({ upstreams: [k8s(), k8s()] }), ["upstream 'k8scache'", 'already used by upstreams[0]']],
+  ['duplicate default prefixes', () => ({ upstreams: [k8s(), k8s()] }),
+    ["upstream 'k8scache'", "prefix 'k8scache', the default prefix of UpstreamRegistry.kubernetes(), is already used by upstreams[0]", 'give one of them another `prefix`']],
+  ['duplicate default prefixes of Quay', () => ({ upstreams: [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.quay(), prefix: 'quaycache' }] }),
+    ["upstream 'quaycache'", "prefix 'quaycache', the default prefix of UpstreamRegistry.quay(), is already used by upstreams[0]", 'give one of them another `prefix`']],
 
   // The upstream list
   ['an empty upstream list', () => ({ upstreams: [] }), ['upstreams', 'the list is empty', 'at least one upstream']],
@@ -83,7 +86,8 @@ export const CASES: Case[] = [
 
   // Credentials required
   ['Docker Hub without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.dockerHub() }] }),
-    ["upstream 'dockercache'", 'credentials are missing', 'registry-1.docker.io', "named 'ecr-pullthroughcache/<name>'"]],
+    ["upstream 'dockercache'", 'credentials are missing', 'registry-1.docker.io', "named 'ecr-pullthroughcache/<name>'",
+    'give `credentials`: PullThroughCacheSecret.create makes such a secret']],
   ['GHCR without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.githubContainerRegistry() }] }),
     ["upstream 'ghcrcache'", 'credentials are missing', 'ghcr.io']],
   ['GitLab without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.gitlabContainerRegistry() }] }),
@@ -110,7 +114,7 @@ export const CASES: Case[] = [
   }), ["upstream 'dockercache'", 'credentials', "secret name 'dockerhub-creds'", "does not start with 'ecr-pullthroughcache/'"]],
   ['a created secret without a name', s => ({
     upstreams: [{ registry: UpstreamRegistry.dockerHub(), credentials: new secretsmanager.Secret(s, 'S') }],
-  }), ["upstream 'dockercache'", 'credentials', 'the secret has no name', "starting with 'ecr-pullthroughcache/'", 'set secretName']],
+  }), ["upstream 'dockercache'", 'credentials', 'the secret has no name', "starting with 'ecr-pullthroughcache/'", 'set secretName (Python: secret_name), or use PullThroughCacheSecret.create']],
   ['a secret encrypted with a customer-managed key', s => ({
     upstreams: [{
       registry: UpstreamRegistry.dockerHub(),
@@ -119,7 +123,7 @@ export const CASES: Case[] = [
   }), ["upstream 'dockercache'", 'credentials', 'customer-managed KMS key', 'AWS managed key (aws/secretsmanager)']],
   ['a secret imported by name', s => ({
     upstreams: [{ registry: UpstreamRegistry.dockerHub(), credentials: secretsmanager.Secret.fromSecretNameV2(s, 'S', 'ecr-pullthroughcache/docker') }],
-  }), ["upstream 'dockercache'", 'credentials', 'imported without its complete ARN', 'Secret.fromSecretCompleteArn']],
+  }), ["upstream 'dockercache'", 'credentials', 'imported without its complete ARN', 'Secret.fromSecretCompleteArn (Python: Secret.from_secret_complete_arn)(scope, id, ']],
   ['a secret imported by partial ARN', s => ({
     upstreams: [{
       registry: UpstreamRegistry.dockerHub(),
@@ -142,7 +146,7 @@ export const CASES: Case[] = [
   ['an ECR upstream with a bad account', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), account: '12345' }) }] }),
     ["upstream 'ecrcache'", "account '12345'", 'not a 12-digit AWS account ID']],
   ['an ECR upstream with a bad region', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), region: 'Frankfurt' }) }] }),
-    ["upstream 'ecrcache'", "region 'Frankfurt'", "an AWS region name such as 'us-east-1'"]],
+    ["upstream 'ecrcache'", "region 'Frankfurt'", "not an AWS region name: give the upstream registry's region, such as 'us-east-1'"]],
   ['an ECR upstream with a bad repository prefix', s => ({ upstreams: [{ registry: UpstreamRegistry.ecr({ role: role(s), repositoryPrefix: 'Team_A' }) }] }),
     ["upstream 'ecrcache'", "repositoryPrefix (Python: repository_prefix) 'Team_A' is invalid", 'ROOT or 2 to 30 characters']],
 
@@ -150,7 +154,7 @@ export const CASES: Case[] = [
   ['exclusion filters with MUTABLE', withTemplate({
     imageTagMutability: ecr.TagMutability.MUTABLE,
     imageTagMutabilityExclusionFilters: wildcards(1),
-  }), ['repositoryTemplate.imageTagMutabilityExclusionFilters', "imageTagMutability 'MUTABLE'", 'need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION']],
+  }), ['repositoryTemplate.imageTagMutabilityExclusionFilters', "repositoryTemplate.imageTagMutability (Python: repository_template.image_tag_mutability) 'MUTABLE'", 'need IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION']],
   ['exclusion filters with the default mutability', withTemplate({ imageTagMutabilityExclusionFilters: wildcards(1) }),
     ['repositoryTemplate.imageTagMutabilityExclusionFilters', "'MUTABLE'"]],
   ['IMMUTABLE_WITH_EXCLUSION without filters', withTemplate({ imageTagMutability: ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION }),
@@ -176,15 +180,15 @@ export const CASES: Case[] = [
   ['two ANY lifecycle rules', withTemplate({ lifecycleRules: [{ maxImageCount: 5 }, { tagStatus: ecr.TagStatus.ANY, maxImageAge: Duration.days(9) }] }),
     ['repositoryTemplate.lifecycleRules[1]', 'Life cycle can only have one TagStatus.Any rule']],
   ['a lifecycle rule with both maxImageAge and maxImageCount', withTemplate({ lifecycleRules: [{ maxImageCount: 5, maxImageAge: Duration.days(1) }] }),
-    ['repositoryTemplate.lifecycleRules[0]', "exactly one of 'maxImageAge' and 'maxImageCount'"]],
+    ['repositoryTemplate.lifecycleRules[0]', 'exactly one of maxImageAge (Python: max_image_age) and maxImageCount (Python: max_image_count)']],
   ['a lifecycle rule with neither maxImageAge nor maxImageCount', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.UNTAGGED }] }),
-    ['repositoryTemplate.lifecycleRules[0]', "exactly one of 'maxImageAge' and 'maxImageCount'"]],
+    ['repositoryTemplate.lifecycleRules[0]', 'exactly one of maxImageAge (Python: max_image_age) and maxImageCount (Python: max_image_count)']],
   ['tagPrefixList with UNTAGGED', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.UNTAGGED, tagPrefixList: ['v'], maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'can only be specified when tagStatus is set to Tagged']],
+    ['repositoryTemplate.lifecycleRules[0]', 'can only be specified when tagStatus (Python: tag_status) is set to Tagged']],
   ['TAGGED without tag lists', withTemplate({ lifecycleRules: [{ tagStatus: ecr.TagStatus.TAGGED, maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'TagStatus.Tagged requires the specification of a tagPrefixList or a tagPatternList']],
+    ['repositoryTemplate.lifecycleRules[0]', 'TagStatus.Tagged requires the specification of a tagPrefixList (Python: tag_prefix_list) or a tagPatternList (Python: tag_pattern_list)']],
   ['both tag lists', withTemplate({ lifecycleRules: [{ tagPrefixList: ['v'], tagPatternList: ['v*'], maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'Both tagPrefixList and tagPatternList cannot be specified together']],
+    ['repositoryTemplate.lifecycleRules[0]', 'Both tagPrefixList (Python: tag_prefix_list) and tagPatternList (Python: tag_pattern_list) cannot be specified together']],
   ['a tag pattern with 5 wildcards', withTemplate({ lifecycleRules: [{ tagPatternList: ['*a*b*c*d*'], maxImageCount: 1 }] }),
     ['repositoryTemplate.lifecycleRules[0]', 'more than four wildcard characters (*), pattern: *a*b*c*d*, counts: 5']],
   ['an ANY rule below another priority', withTemplate({
@@ -204,14 +208,14 @@ export const CASES: Case[] = [
       { rulePriority: 1, tagStatus: ecr.TagStatus.UNTAGGED, maxImageCount: 3 },
       { rulePriority: 1, tagPrefixList: ['v'], maxImageCount: 3 },
     ],
-  }), ['repositoryTemplate.lifecycleRules', 'rulePriority 1 is used more than once']],
+  }), ['repositoryTemplate.lifecycleRules', 'rulePriority (Python: rule_priority) 1 is used more than once']],
   ['a maxImageAge of 36 hours', withTemplate({ lifecycleRules: [{ maxImageAge: Duration.hours(36) }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'maxImageAge Duration.hours(36)', 'whole number of days']],
+    ['repositoryTemplate.lifecycleRules[0]', 'maxImageAge (Python: max_image_age) Duration.hours(36)', 'whole number of days']],
   ['a maxImageCount of 0', withTemplate({ lifecycleRules: [{ maxImageCount: 0 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'maxImageCount 0', 'whole number of at least 1']],
+    ['repositoryTemplate.lifecycleRules[0]', 'maxImageCount (Python: max_image_count) 0', 'whole number of at least 1']],
 
   ['a rulePriority of 0', withTemplate({ lifecycleRules: [{ rulePriority: 0, maxImageCount: 1 }] }),
-    ['repositoryTemplate.lifecycleRules[0]', 'rulePriority 0', 'whole number of at least 1']],
+    ['repositoryTemplate.lifecycleRules[0]', 'rulePriority (Python: rule_priority) 0', 'whole number of at least 1']],
 
   // Repository policy
   ['a repository policy statement without principal', withTemplate({

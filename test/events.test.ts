@@ -191,7 +191,7 @@ describe('a rule must live where ECR sends the events', () => {
 
   test('the error names the cache, the method and the environments', () => {
     expect(() => checkEventsVisible('Stack/Cache', 'onPullFailure', { account: '444455556666', region: 'eu-west-1' }, stackEnv))
-      .toThrow(/^PullThroughCache at 'Stack\/Cache': onPullFailure: the cache is in account 444455556666/);
+      .toThrow(/^PullThroughCache at 'Stack\/Cache': onPullFailure \(Python: on_pull_failure\): the cache is in account 444455556666/);
     const { cache } = build(stackEnv);
     expect(() => pullThroughCacheRule(cache, 'Rule', 'onPullFailure', {
       prefixes: cache.prefixes, failedOnly: true, cacheEnvironment: { account: '111122223333', region: 'us-east-1' },
@@ -218,8 +218,8 @@ describe('on an imported cache', () => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '111122223333', region: 'eu-west-1' } });
     const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', { account: '444455556666', upstreams });
     expect(() => cache.onPullThroughCacheAction('All')).toThrow(
-      /^PullThroughCache at 'Stack\/Shared': onPullThroughCacheAction: the cache is in account 444455556666 \(the rule's stack is in 111122223333\)/,
+      /^PullThroughCache at 'Stack\/Shared': onPullThroughCacheAction \(Python: on_pull_through_cache_action\): the cache is in account 444455556666 \(the rule's stack is in 111122223333\)/,
     );
-    expect(() => cache.onPullFailure('Failures')).toThrow(/onPullFailure: the cache is in account 444455556666/);
+    expect(() => cache.onPullFailure('Failures')).toThrow(/onPullFailure \(Python: on_pull_failure\): the cache is in account 444455556666/);
   });
 });

@@ -116,7 +116,7 @@ describe('ImageRedirect on an L2 task definition', () => {
     expect(warnings(stack, NOT_CACHED)).toEqual([{
       path: '/Stack/Task/dotnet',
       message: "image 'mcr.microsoft.com/dotnet/aspnet:8.0' is not pulled through the cache at 'Stack/Cache': "
-        + "no upstream of the cache serves registry 'mcr.microsoft.com' [ack: cdk-pull-through-cache:imageNotCached]",
+        + "no upstream of the cache serves registry 'mcr.microsoft.com'; add an upstream for it (UpstreamRegistry), or pull it from its registry [ack: cdk-pull-through-cache:imageNotCached]",
     }]);
     expect(warnings(stack, NOT_REDIRECTED)).toEqual([{ path: '/Stack/Task/pinned', message: expect.stringContaining('pinned by digest') }]);
     expect(allWarnings(stack).filter(w => w.includes('cdk-pull-through-cache'))).toHaveLength(2);
@@ -171,7 +171,7 @@ describe('ImageRedirect and the execution role', () => {
     expect(Object.values<any>(taskDefinitions(stack))[0].Properties.ContainerDefinitions[0].Image).toBe(`${DOMAIN}/ghcrcache/org/app:1`);
     expect(warnings(stack, NOT_GRANTED)).toEqual([{
       path: '/Stack/Task',
-      message: expect.stringContaining("the execution role 'Stack/Imported' cannot be changed by this app: grant it the pull yourself (cache.grantPull(role), or grantPullFromUpstream for 'ghcrcache')"),
+      message: expect.stringContaining("the execution role 'Stack/Imported' cannot be changed by this app: grant it the pull yourself (cache.grantPull(role) (Python: cache.grant_pull(role)), or grantPullFromUpstream (Python: grant_pull_from_upstream) for 'ghcrcache')"),
     }]);
   });
 
@@ -189,7 +189,7 @@ describe('ImageRedirect and the execution role', () => {
       .toEqual(['myorg/private:1', `${DOMAIN}/dockercache/library/nginx:1.27`]);
     expect(warnings(stack, NOT_REDIRECTED)).toEqual([{
       path: '/Stack/Task/private',
-      message: expect.stringContaining("image 'myorg/private:1' was not redirected to the pull-through cache at 'Stack/Cache': the container has repositoryCredentials"),
+      message: expect.stringContaining("image 'myorg/private:1' was not redirected to the pull-through cache at 'Stack/Cache': the container has repositoryCredentials (Python: repository_credentials)"),
     }]);
   });
 
@@ -212,7 +212,7 @@ describe('ImageRedirect and the execution role', () => {
         message: `image 'nginx@${SHA256}' was not redirected to the pull-through cache at 'Stack/Cache': the image is pinned by digest, `
           + 'and ECR pull through cache does not populate the cache when an image that is not cached yet is first pulled by digest, '
           + 'even with a tag as well (the pull fails as not found; aws/containers-roadmap#2837); pin it by tag, or pre-warm the cache '
-          + 'by pulling the tag through it once and use cache.containerImage() [ack: cdk-pull-through-cache:imageNotRedirected]',
+          + 'by pulling the tag through it once and use cache.containerImage() (Python: cache.container_image()) [ack: cdk-pull-through-cache:imageNotRedirected]',
       },
       { path: '/Stack/Task/tagdigest', message: expect.stringContaining(`image 'ghcr.io/org/app:1@${SHA256}' was not redirected`) },
     ]);
@@ -281,7 +281,7 @@ describe('ImageRedirect on a plain CfnTaskDefinition', () => {
       path: '/Stack/CfnTask',
       message: expect.stringContaining(
         `the execution role 'arn:aws:iam::${ACCOUNT}:role/exec' is not a role of this app: grant it the pull yourself `
-        + "(cache.grantPull(role), or grantPullFromUpstream for 'dockercache', 'k8scache')",
+        + "(cache.grantPull(role) (Python: cache.grant_pull(role)), or grantPullFromUpstream (Python: grant_pull_from_upstream) for 'dockercache', 'k8scache')",
       ),
     }]);
     Template.fromStack(stack).resourceCountIs('AWS::IAM::Policy', 0);

@@ -138,7 +138,7 @@ describe('imageUri rejects what the cache cannot serve', () => {
   test('a cache without Docker Hub does not take Docker Hub images', () => {
     const publicOnly = publicCache(newEnvStack());
     expect(() => publicOnly.imageUri('alpine:3')).toThrow(
-      "PullThroughCache at 'Stack/Cache': cannot pull 'alpine:3' through the cache: no upstream of the cache serves registry 'docker.io'. "
+      "PullThroughCache at 'Stack/Cache': cannot pull 'alpine:3' through the cache: no upstream of the cache serves registry 'docker.io'; add an upstream for it (UpstreamRegistry), or pull it from its registry. "
       + "The cache's upstreams (prefix → registry) are: k8scache → registry.k8s.io, quaycache → quay.io, ecrpubliccache → public.ecr.aws",
     );
   });

@@ -144,7 +144,7 @@ describe('fromPullThroughCacheAttributes across accounts and regions', () => {
     const stack = newStack();
     const attrs = { ...location, upstreams: [{ registry: UpstreamRegistry.quay() }] };
     expect(() => PullThroughCache.fromPullThroughCacheAttributes(stack, 'Shared', attrs))
-      .toThrow(`PullThroughCache.fromPullThroughCacheAttributes at 'Stack/Shared' is invalid:\n  - ${message}`);
+      .toThrow(`PullThroughCache.fromPullThroughCacheAttributes (Python: PullThroughCache.from_pull_through_cache_attributes) at 'Stack/Shared' is invalid:\n  - ${message}`);
     expect(stack.node.tryFindChild('Shared')).toBeUndefined();
   });
 

@@ -103,18 +103,18 @@ describe('metricPulls', () => {
   });
 
   test.each([
-    ['an unknown prefix', { prefix: 'nope' }, /prefix: no upstream has prefix 'nope'; the prefixes are 'dockercache', 'hub\/ghcr\/', 'quaycache'/],
+    ['an unknown prefix', { prefix: 'nope' }, /prefix: no upstream has prefix 'nope': give one of the cache's prefixes, 'dockercache', 'hub\/ghcr\/', 'quaycache'/],
     ['a statistic with a quote', { statistic: 'Sum\'' }, /statistic: 'Sum'' is not a CloudWatch statistic/],
-    ['dimensions', { dimensionsMap: { RepositoryName: 'x' } }, /dimensionsMap \(Python: dimensions_map\): a SEARCH finds the repositories of the prefix itself/],
+    ['dimensions', { dimensionsMap: { RepositoryName: 'x' } }, /dimensionsMap \(Python: dimensions_map\): a SEARCH finds the repositories of the prefix itself.*use metricRepositoryPulls \(Python: metric_repository_pulls\)/],
     ['a period of 7 seconds', { period: Duration.seconds(7) }, /period: 7 seconds; a SEARCH takes 1, 5, 10, 30 or a multiple of 60 seconds/],
     ['a period of 90 seconds', { period: Duration.seconds(90) }, /period: 90 seconds/],
-    ['an id', { id: 'pulls' }, /id: metricPulls does not support id/],
-    ['visible', { visible: false }, /visible: metricPulls does not support visible/],
-    ['a stack account', { stackAccount: '111122223333' }, /stackAccount \(Python: stack_account\): metricPulls does not support stackAccount/],
-    ['a stack region', { stackRegion: 'eu-west-1' }, /stackRegion \(Python: stack_region\): metricPulls does not support stackRegion/],
+    ['an id', { id: 'pulls' }, /id: metricPulls \(Python: metric_pulls\) does not support id/],
+    ['visible', { visible: false }, /visible: metricPulls \(Python: metric_pulls\) does not support visible/],
+    ['a stack account', { stackAccount: '111122223333' }, /stackAccount \(Python: stack_account\): metricPulls \(Python: metric_pulls\) does not support stackAccount \(Python: stack_account\)/],
+    ['a stack region', { stackRegion: 'eu-west-1' }, /stackRegion \(Python: stack_region\): metricPulls \(Python: metric_pulls\) does not support stackRegion \(Python: stack_region\)/],
   ])('%s is an error naming the field', (_, options, message) => {
     const { cache } = build();
-    expect(() => cache.metricPulls(options)).toThrow(/^PullThroughCache.metricPulls at 'Stack\/Cache' is invalid:/);
+    expect(() => cache.metricPulls(options)).toThrow(/^PullThroughCache.metricPulls \(Python: PullThroughCache.metric_pulls\) at 'Stack\/Cache' is invalid:/);
     expect(() => cache.metricPulls(options)).toThrow(message);
   });
 
@@ -192,7 +192,7 @@ describe('metricRepositoryPulls', () => {
   test('a repository outside the cache\'s prefixes is an error naming the field in both spellings', () => {
     const { cache } = build();
     expect(() => cache.metricRepositoryPulls('team/app')).toThrow(
-      /metricRepositoryPulls at 'Stack\/Cache' is invalid:\n {2}- repositoryName \(Python: repository_name\): 'team\/app' is not under a prefix of the cache \('dockercache\/', 'hub\/ghcr\/', 'quaycache\/'\)/,
+      /metricRepositoryPulls \(Python: PullThroughCache.metric_repository_pulls\) at 'Stack\/Cache' is invalid:\n {2}- repositoryName \(Python: repository_name\): 'team\/app' is not under a prefix of the cache: give a repository under 'dockercache\/', 'hub\/ghcr\/', 'quaycache\/'/,
     );
   });
 
@@ -221,9 +221,9 @@ describe('metricSyncs and metricSyncFailures', () => {
     const { stack, cache } = build();
     const other = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Other', { upstreams: [{ registry: UpstreamRegistry.kubernetes() }] });
     expect(() => cache.metricSyncFailures(cache.onPullThroughCacheAction('All')))
-      .toThrow(/rule: 'Stack\/Cache\/All' was made by onPullThroughCacheAction; metricSyncFailures counts the matches of a rule made by onPullFailure/);
+      .toThrow(/rule: 'Stack\/Cache\/All' was made by onPullThroughCacheAction \(Python: on_pull_through_cache_action\); metricSyncFailures \(Python: metric_sync_failures\) counts the matches of a rule made by onPullFailure \(Python: on_pull_failure\)/);
     expect(() => cache.metricSyncs(cache.onPullFailure('Failed')))
-      .toThrow(/metricSyncs counts the matches of a rule made by onPullThroughCacheAction/);
+      .toThrow(/metricSyncs \(Python: metric_syncs\) counts the matches of a rule made by onPullThroughCacheAction \(Python: on_pull_through_cache_action\)/);
     expect(() => cache.metricSyncFailures(other.onPullFailure('Failed')))
       .toThrow(/rule: 'Stack\/Other\/Failed' watches the cache at 'Stack\/Other', not this one/);
   });
@@ -232,7 +232,7 @@ describe('metricSyncs and metricSyncFailures', () => {
     const { stack, cache } = build();
     const rule = new events.Rule(stack, 'Mine', { eventPattern: { source: ['aws.ecr'] } });
     expect(cache.metricSyncFailures(rule).metricName).toBe('MatchedEvents');
-    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('metricSyncFailures: the rule \'Stack/Mine\' was not made by onPullFailure'));
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('metricSyncFailures \\(Python: metric_sync_failures\\): the rule \'Stack/Mine\' was not made by onPullFailure \\(Python: on_pull_failure\\)'));
   });
 });
 

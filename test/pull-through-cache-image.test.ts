@@ -111,7 +111,7 @@ describe('containerImage', () => {
     const stack = newEnvStack();
     const cache = dockerAndGhcrCache(stack);
     expect(() => cache.containerImage('mcr.microsoft.com/dotnet/aspnet:8.0')).toThrow(
-      /PullThroughCache at 'Stack\/Cache': cannot pull 'mcr\.microsoft\.com\/dotnet\/aspnet:8\.0' through the cache: no upstream of the cache serves registry 'mcr\.microsoft\.com'\. .*dockercache → docker\.io, ghcrcache → ghcr\.io, k8scache → registry\.k8s\.io/,
+      /PullThroughCache at 'Stack\/Cache': cannot pull 'mcr\.microsoft\.com\/dotnet\/aspnet:8\.0' through the cache: no upstream of the cache serves registry 'mcr\.microsoft\.com'; add an upstream for it \(UpstreamRegistry\), or pull it from its registry\. .*dockercache → docker\.io, ghcrcache → ghcr\.io, k8scache → registry\.k8s\.io/,
     );
     expect(() => cache.containerImage('Nginx')).toThrow(/Invalid image reference 'Nginx'/);
     expect(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition')).toEqual({});

@@ -685,7 +685,7 @@ describe('grants', () => {
     const { stack, cache } = buildReference({ grant: false });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     expect(() => cache.grantPullFromUpstream(role, 'nope')).toThrow(
-      "PullThroughCache at 'Stack/Cache': no upstream has prefix 'nope'; the prefixes are 'dockercache', 'ghcrcache', 'k8scache', 'quaycache'",
+      "PullThroughCache at 'Stack/Cache': grantPullFromUpstream (Python: grant_pull_from_upstream): no upstream has prefix 'nope': give one of the cache's prefixes, 'dockercache', 'ghcrcache', 'k8scache', 'quaycache'",
     );
     // Nothing was granted.
     expect(Template.fromStack(stack).findResources('AWS::IAM::Policy')).toEqual({});
@@ -741,7 +741,7 @@ describe('grants', () => {
       upstreams: [{ registry: UpstreamRegistry.quay() }],
       repositoryTemplateHasResourceTags: false,
       repositoryTemplateResourceTags: { team: 'platform' },
-    })).toThrow(/repositoryTemplateHasResourceTags \(Python: repository_template_has_resource_tags\): false, but repositoryTemplateResourceTags gives 1 tag\(s\)/);
+    })).toThrow(/repositoryTemplateHasResourceTags \(Python: repository_template_has_resource_tags\): false, but repositoryTemplateResourceTags \(Python: repository_template_resource_tags\) gives 1 tag\(s\)/);
   });
 
   test.each([

@@ -97,7 +97,7 @@ describe('scanning the cached repositories', () => {
 
   test.each<[string, ScanningOptions, UpstreamDefinition[], RegExp]>([
     ['continuous basic scanning', { frequency: ScanFrequency.CONTINUOUS_SCAN },
-      PUBLIC, /scanning\.frequency: 'CONTINUOUS_SCAN' needs ScanType\.ENHANCED; basic scanning only scans on push/],
+      PUBLIC, /scanning\.frequency: 'CONTINUOUS_SCAN' needs scanning\.scanType \(Python: scanning\.scan_type\) ScanType\.ENHANCED; basic scanning only scans on push: use ScanFrequency\.SCAN_ON_PUSH/],
     ['a prefix ECR scanning filters cannot express', {}, [{ registry: UpstreamRegistry.quay(), prefix: 'my__quay' }],
       /upstream 'my__quay': scanning: repository filter "my__quay\/\*" is invalid/],
   ])('rejects %s, naming the path, before any resource', (_what, scanning, upstreams, message) => {

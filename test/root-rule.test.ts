@@ -194,7 +194,7 @@ describe('a ROOT rule with crossAccountAccess, scanning and the registry policy'
   test('warns that the ROOT template opens other rules\' repositories, and covers them with repository/* alone', () => {
     const stack = newEnvStack();
     rootCache(stack);
-    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('crossAccountAccess with a ROOT repository creation template'));
+    Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('crossAccountAccess \\(Python: cross_account_access\\) with a ROOT repository creation template'));
     const template = Template.fromStack(stack);
     // One resource, not repository/* next to repository/dockercache/*.
     template.hasResourceProperties('AWS::ECR::RegistryPolicy', { PolicyText: { Statement: [Match.objectLike({ Resource: arn('*') })] } });

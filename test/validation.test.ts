@@ -56,7 +56,7 @@ describe('all problems at once', () => {
       expect(lines[0]).toBe(`PullThroughCache at '${PATH}' is invalid:`);
       expect(lines.slice(1).every(l => l.startsWith('  - '))).toBe(true);
       expect(lines.filter(l => l.includes("upstream 'Docker'"))).toHaveLength(2); // bad prefix, no credentials
-      expect(lines.filter(l => l.includes("prefix 'k8scache' is already used by upstreams[1]"))).toHaveLength(1);
+      expect(lines.filter(l => l.includes("prefix 'k8scache', the default prefix of UpstreamRegistry.kubernetes(), is already used by upstreams[1]"))).toHaveLength(1);
       expect(lines.filter(l => l.startsWith('  - repositoryTemplate.'))).toHaveLength(2);
       expect(lines).toHaveLength(6);
     }
@@ -214,7 +214,7 @@ describe('errors name fields as every language spells them', () => {
 
 describe('two caches of one registry may not claim one prefix', () => {
   const ENV = { account: '111122223333', region: 'eu-west-1' };
-  const SHARE = 'import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes)';
+  const SHARE = 'import that cache where you pull through it (PullThroughCache.fromPullThroughCacheAttributes (Python: PullThroughCache.from_pull_through_cache_attributes))';
 
   function twoStacks(first: StackProps['env'], second: StackProps['env']): [Stack, Stack] {
     const app = new App();

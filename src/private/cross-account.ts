@@ -36,7 +36,7 @@ export function crossAccountProblems(access: CrossAccountAccess, at = 'crossAcco
     );
   }
   if (accounts.length === 0 && organizationId === undefined) {
-    problems.push(fieldProblem(field('accounts'), `none given, and no ${api(field('organizationId'))}: give accounts, ${api('organizationId')} or both`));
+    problems.push(fieldProblem(field('accounts'), `none given, and no ${api('organizationId')}: give accounts, ${api('organizationId')} or both`));
   }
   return problems;
 }

@@ -76,7 +76,6 @@ export function planUpstreams(
     // An ECR upstream's omitted account and region are the cache's.
     const registry = definition.registry._bind(cache, location.account, location.region);
     const prefix = definition.prefix ?? registry.defaultPrefix;
-    const defaulted = definition.prefix === undefined;
     const literal = !Token.isUnresolved(prefix);
     const name = literal ? `upstream '${prefix}'` : `upstreams[${index}] (${registry.registryType})`;
 
@@ -85,9 +84,9 @@ export function planUpstreams(
     if (literal) {
       const first = seen.get(prefixPath(prefix));
       if (first !== undefined) {
-        const isDefault = defaulted ? `, the default prefix of ${api(factoryOf(registry))},` : '';
+        const isDefault = prefixPath(prefix) === registry.defaultPrefix ? `, the default prefix of ${api(factoryOf(registry))},` : '';
         problems.push(`${name}: prefix '${prefix}'${isDefault} is already used by upstreams[${first}]; every upstream needs its own prefix: `
-          + `give ${defaulted ? 'this upstream' : 'one of them'} another \`prefix\``);
+          + 'give one of them another `prefix`');
       } else {
         seen.set(prefixPath(prefix), index);
       }
