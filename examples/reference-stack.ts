@@ -6,7 +6,8 @@ import { PullThroughCache, PullThroughCacheSecret, TemplateScope, UpstreamRegist
 /**
  * The reference use case: Docker Hub and GitHub Container Registry with credentials,
  * registry.k8s.io and Quay without, one ROOT creation template (mutable tags, AES-256), and a
- * role that may pull through the cache.
+ * role that may pull through the cache: the task role of a task that pulls images itself. ECS
+ * pulls a task's own image with the execution role, which `containerImage()` grants.
  */
 export class ReferenceStack extends Stack {
   public readonly cache: PullThroughCache;
@@ -37,6 +38,8 @@ export class ReferenceStack extends Stack {
       repositoryTemplate: { scope: TemplateScope.ANY_PREFIX },
     });
 
+    // A task that pulls images itself (e.g. a build runner); not the role ECS pulls the task's
+    // image with (the execution role, which containerImage() grants: see fargate-stack.ts).
     this.puller = new iam.Role(this, 'Puller', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'May pull images through the ECR pull-through cache',

@@ -163,7 +163,7 @@ export interface PullThroughCacheAttributes {
  *
  * declare const dockerSecret: secretsmanager.ISecret;
  * declare const ghcrSecret: secretsmanager.ISecret;
- * declare const taskRole: iam.IRole;
+ * declare const ciRole: iam.IRole; // a role that pulls images itself; ECS pulls with the execution role (containerImage)
  *
  * const cache = new ptc.PullThroughCache(this, 'Cache', {
  *   upstreams: [
@@ -174,7 +174,7 @@ export interface PullThroughCacheAttributes {
  *   ],
  *   repositoryTemplate: { scope: ptc.TemplateScope.ANY_PREFIX },
  * });
- * cache.grantPull(taskRole);
+ * cache.grantPull(ciRole);
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
  */

@@ -81,6 +81,8 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 		RepositoryTemplate: &ptc.RepositoryTemplateOptions{Scope: ptc.TemplateScope_ANY_PREFIX},
 	})
 
+	// A task that pulls images itself (a build runner); ECS pulls a task's own image with the
+	// execution role, which ContainerImage() grants (see the Fargate stack).
 	puller := awsiam.NewRole(stack, jsii.String("Puller"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
 		Description: jsii.String("May pull images through the ECR pull-through cache"),

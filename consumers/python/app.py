@@ -91,6 +91,8 @@ class ReferenceStack(cdk.Stack):
             repository_template={"scope": TemplateScope.ANY_PREFIX},
         )
 
+        # A task that pulls images itself (a build runner); ECS pulls a task's own image with the
+        # execution role, which container_image() grants (see the Fargate stack below).
         self.puller = iam.Role(
             self,
             "Puller",

@@ -91,6 +91,8 @@ public final class ReferenceApp {
                     .repositoryTemplate(RepositoryTemplateOptions.builder().scope(TemplateScope.ANY_PREFIX).build())
                     .build();
 
+            // A task that pulls images itself (a build runner); ECS pulls a task's own image with the
+            // execution role, which containerImage() grants (see FargateServiceStack).
             Role puller = Role.Builder.create(this, "Puller")
                     .assumedBy(new ServicePrincipal("ecs-tasks.amazonaws.com"))
                     .description("May pull images through the ECR pull-through cache")
