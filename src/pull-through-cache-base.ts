@@ -16,6 +16,7 @@ import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { ImageRedirect } from './private/image-redirect';
 import { cachedImage } from './private/image-uri';
 import { LambdaImageGuard } from './private/lambda-images';
+import { checkNodeGroupUserData } from './private/node-group-user-data';
 import { EC2_USER_DATA_MAX_BYTES, nodeScriptMinimumBytes, renderContainerdNodeScript } from './private/node-script';
 import { prefixPath } from './private/rules';
 import { UpstreamRegistry } from './upstream-registry';
@@ -370,6 +371,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
       mirrors,
     };
     const script = renderContainerdNodeScript(input, options);
+    checkNodeGroupUserData(this);
     // The fewest bytes the script renders to: an environment-agnostic account, region or URL
     // suffix at its shortest (12, 9 and 10 characters: `us-east-1`, `c2s.ic.gov`), any other token as nothing.
     const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 10]]);

@@ -3,8 +3,10 @@ import * as path from 'path';
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -260,6 +262,14 @@ const WARNINGS: Array<[string, (stack: Stack) => void]> = [
       registry: UpstreamRegistry.ecr({ role: role(stack), account: String(444455550000 + i), region: 'us-east-1' }), prefix: `mirror${i}`,
     })),
   }).containerdNodeScript()],
+  ['nodeScriptUserDataNotMime', stack => {
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands(k8sCache(stack).containerdNodeScript());
+    const launchTemplate = new ec2.LaunchTemplate(stack, 'NodeTemplate', { userData });
+    new eks.CfnNodegroup(stack, 'Nodes', {
+      clusterName: 'c', nodeRole: `arn:aws:iam::${ACCOUNT}:role/node`, subnets: ['subnet-1'], launchTemplate: { id: launchTemplate.launchTemplateId },
+    });
+  }],
   ['syncMetricRule', stack => k8sCache(stack).metricSyncs(new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.ecr'] } }))],
 ];
 

@@ -254,6 +254,9 @@ export function nodeScriptMinimumBytes(
   return { bytes: Buffer.byteLength(script), exact };
 }
 
+/** The line every node script starts with, after its shebang: how a launch template's user data is recognised. */
+export const NODE_SCRIPT_MARK = '# cdk-pull-through-cache (';
+
 function validate(input: NodeScriptInput, options: ContainerdNodeScriptOptions): void {
   const context = `PullThroughCache at '${input.where}': ${api('containerdNodeScript')}`;
   const problems: string[] = [];
@@ -522,7 +525,7 @@ function renderBootScript(input: NodeScriptInput, program: string, service: stri
   const hardeningDropIn = `${SYSTEMD_UNIT_DIRECTORY}/$unit.service.d/hardening.conf`;
   return [
     '#!/bin/bash',
-    `# cdk-pull-through-cache (${commentSafe(input.where)}): containerd pulls through an ECR pull-through`,
+    `${NODE_SCRIPT_MARK}${commentSafe(input.where)}): containerd pulls through an ECR pull-through`,
     `# cache with the instance role's ECR token, refreshed by a systemd timer (${NODE_AUTH_UNIT_PREFIX}-<id>).`,
     '# Idempotent: running it again rewrites the same files.',
     '(',
