@@ -87,7 +87,7 @@ export const CASES: Case[] = [
   // Credentials required
   ['Docker Hub without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.dockerHub() }] }),
     ["upstream 'dockercache'", 'credentials are missing', 'registry-1.docker.io', "named 'ecr-pullthroughcache/<name>'",
-    'give `credentials`: PullThroughCacheSecret.create makes such a secret']],
+      'give `credentials`: PullThroughCacheSecret.create makes such a secret']],
   ['GHCR without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.githubContainerRegistry() }] }),
     ["upstream 'ghcrcache'", 'credentials are missing', 'ghcr.io']],
   ['GitLab without credentials', () => ({ upstreams: [{ registry: UpstreamRegistry.gitlabContainerRegistry() }] }),

@@ -21,10 +21,10 @@ import {
   TemplateScope,
   UpstreamRegistry,
 } from '../src';
-import { pythonName } from '../src/private/diagnostics';
 import { ACCOUNT, dockerAndGhcrCache, newEnvStack, REGION } from './cache-fixtures';
 import { CASES, newScope } from './error-cases';
 import { newStack } from './helpers';
+import { pythonName } from '../src/private/diagnostics';
 
 /**
  * Every error and warning of the library names each field and method as TypeScript and Python

@@ -10,8 +10,8 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
-import { api } from '../src/private/diagnostics';
 import { CASES, PATH, goodSecret, k8s, newScope, role, wildcards } from './error-cases';
+import { api } from '../src/private/diagnostics';
 
 describe('bad inputs throw a plain Error naming the path, the upstream, the field, the value and the rule', () => {
   test.each(CASES)('%s', (_what, props, expected) => {
