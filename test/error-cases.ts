@@ -75,9 +75,9 @@ export const CASES: Case[] = [
   ['duplicate prefixes, one with a trailing slash', () => ({ upstreams: [k8s('xx'), { registry: UpstreamRegistry.quay(), prefix: 'xx/' }] }),
     ["upstream 'xx/'", "prefix 'xx/' is already used by upstreams[0]"]],
   ['duplicate default prefixes', () => ({ upstreams: [k8s(), k8s()] }),
-    ["upstream 'k8scache'", "prefix 'k8scache', the default prefix of UpstreamRegistry.kubernetes(), is already used by upstreams[0]", 'give one of them another `prefix`']],
+    ["upstream 'k8scache'", "prefix 'k8scache' is already used by upstreams[0] ('k8scache' is the default prefix of UpstreamRegistry.kubernetes())", 'give one of them another `prefix`']],
   ['duplicate default prefixes of Quay', () => ({ upstreams: [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.quay(), prefix: 'quaycache' }] }),
-    ["upstream 'quaycache'", "prefix 'quaycache', the default prefix of UpstreamRegistry.quay(), is already used by upstreams[0]", 'give one of them another `prefix`']],
+    ["upstream 'quaycache'", "prefix 'quaycache' is already used by upstreams[0] ('quaycache' is the default prefix of UpstreamRegistry.quay())", 'give one of them another `prefix`']],
 
   // The upstream list
   ['an empty upstream list', () => ({ upstreams: [] }), ['upstreams', 'the list is empty', 'at least one upstream']],

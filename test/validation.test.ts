@@ -56,7 +56,7 @@ describe('all problems at once', () => {
       expect(lines[0]).toBe(`PullThroughCache at '${PATH}' is invalid:`);
       expect(lines.slice(1).every(l => l.startsWith('  - '))).toBe(true);
       expect(lines.filter(l => l.includes("upstream 'Docker'"))).toHaveLength(2); // bad prefix, no credentials
-      expect(lines.filter(l => l.includes("prefix 'k8scache', the default prefix of UpstreamRegistry.kubernetes(), is already used by upstreams[1]"))).toHaveLength(1);
+      expect(lines.filter(l => l.includes("prefix 'k8scache' is already used by upstreams[1] ('k8scache' is the default prefix of UpstreamRegistry.kubernetes())"))).toHaveLength(1);
       expect(lines.filter(l => l.startsWith('  - repositoryTemplate.'))).toHaveLength(2);
       expect(lines).toHaveLength(6);
     }

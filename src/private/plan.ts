@@ -84,8 +84,9 @@ export function planUpstreams(
     if (literal) {
       const first = seen.get(prefixPath(prefix));
       if (first !== undefined) {
-        const isDefault = prefixPath(prefix) === registry.defaultPrefix ? `, the default prefix of ${api(factoryOf(registry))},` : '';
-        problems.push(`${name}: prefix '${prefix}'${isDefault} is already used by upstreams[${first}]; every upstream needs its own prefix: `
+        const isDefault = prefixPath(prefix) === registry.defaultPrefix
+          ? ` ('${registry.defaultPrefix}' is the default prefix of ${api(factoryOf(registry))})` : '';
+        problems.push(`${name}: prefix '${prefix}' is already used by upstreams[${first}]${isDefault}; every upstream needs its own prefix: `
           + 'give one of them another `prefix`');
       } else {
         seen.set(prefixPath(prefix), index);
