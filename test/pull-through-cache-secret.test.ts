@@ -64,6 +64,19 @@ describe('PullThroughCacheSecret', () => {
     expect(onlySecret(stack).Properties.Name).toBe(`ecr-pullthroughcache/${registryName}`);
   });
 
+  test('a registryName with the ecr-pullthroughcache/ prefix is refused with the name to give, and no secret is created', () => {
+    const stack = newStack();
+    expect(() => PullThroughCacheSecret.create(stack, 'Secret', { registryName: 'ecr-pullthroughcache/dockerio', username: 'u' }))
+      .toThrow(new Error("PullThroughCacheSecret at 'Stack/Secret' is invalid:\n"
+        + "  - registryName (Python: registry_name) 'ecr-pullthroughcache/dockerio' starts with 'ecr-pullthroughcache/', which "
+        + "PullThroughCacheSecret.create adds itself: the secret would be 'ecr-pullthroughcache/ecr-pullthroughcache/dockerio'. Give 'dockerio'"));
+    expect(stack.node.tryFindChild('Secret')).toBeUndefined();
+    // A name that only contains the prefix further on is a name like any other.
+    const nested = PullThroughCacheSecret.create(stack, 'Nested', { registryName: 'team/ecr-pullthroughcache', username: 'u' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'ecr-pullthroughcache/team/ecr-pullthroughcache' });
+    expect(nested).toBeDefined();
+  });
+
   test('an empty username is rejected', () => {
     const stack = newStack();
     expect(() => PullThroughCacheSecret.create(stack, 'Secret', { registryName: 'dockerio', username: '' }))
