@@ -356,8 +356,10 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * files (root only) and sent only to the cache, never to the upstream registry containerd falls
    * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice; each
    * cache has its own program and units, so several caches' scripts can share a node. A value that
-   * is a token is checked on the node before any use. See the README's "Kubernetes and EC2 nodes"
-   * section.
+   * is a token is checked on the node before any use. In an EKS managed node group's launch
+   * template, put it in MIME multi-part user data (`ec2.MultipartUserData`): EKS refuses anything
+   * else, and the app gets the warning `cdk-pull-through-cache:nodeScriptUserDataNotMime`. See the
+   * README's "Kubernetes and EC2 nodes" section.
    *
    * @param options where containerd reads the files from, how often the token is refreshed
    */
