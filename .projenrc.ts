@@ -1,8 +1,21 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
-// aws-cdk-lib 2.257.0 is the newest release whose cloud assembly the newest @aws-cdk/integ-runner
-// we can install (2.197.x) still reads.
-const CDK_VERSION = '2.257.0';
+// The peer floor: the lowest aws-cdk-lib the library needs. 2.221.0 is the first release with
+// ecr.ImageTagMutabilityExclusionFilter, which RepositoryTemplateOptions takes (public API); every
+// L1 property the library renders is older. `npx projen test:floor-cdk` runs jest at this floor.
+const CDK_FLOOR = '2.221.0';
+const CONSTRUCTS_FLOOR = '10.5.1';
+// What this repository builds and tests with (a dev dependency only): aws-cdk-lib 2.257.0 is the
+// newest release whose cloud assembly the newest @aws-cdk/integ-runner we can install (2.197.x)
+// still reads.
+const CDK_DEV_VERSION = '2.257.0';
+// Test files that need a newer aws-cdk-lib than CDK_FLOOR: the floor run leaves them out (they run
+// in `test` and `test:newest-cdk`). Say why beside each.
+const NEEDS_NEWER_CDK: string[] = [
+  // cdk-nag 3 runs its packs as a policy validation plugin and reads `Validations` metadata; its
+  // peer range is aws-cdk-lib ^2.257.0, and 2.221.0 has no `Validations`.
+  'test/nag.test.ts',
+];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-pull-through-cache',
@@ -35,7 +48,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmignoreEnabled: false,
   projenrcTs: true,
 
-  cdkVersion: CDK_VERSION,
+  // Peer range ^CDK_FLOOR; the dev dependency is CDK_DEV_VERSION (below), not the floor.
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: CONSTRUCTS_FLOOR,
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
   // No runtime dependencies: aws-cdk-lib and constructs are peers.
   deps: [],
@@ -117,6 +133,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '/consumers/go/.go-test.json',
   ],
 });
+
+// The dev dependencies of the peers (not pinned to the floor: see CDK_DEV_VERSION). Added after the
+// constructor, which drops a constructs build dependency given in `devDeps`.
+project.deps.addDependency(`aws-cdk-lib@${CDK_DEV_VERSION}`, DependencyType.BUILD);
+project.deps.addDependency(`constructs@${CONSTRUCTS_FLOOR}`, DependencyType.BUILD);
 
 // A maintainer's second opinion on every lint: no import cycle (type-only imports included in
 // spirit; eslint-plugin-import counts value imports), and no deprecated aws-cdk-lib API, which
@@ -261,11 +282,17 @@ const nodeE2e = project.addTask('test:node-e2e', {
   exec: 'bash scripts/node-e2e.sh',
 });
 
-// Both ends of the peer range: `test` runs jest on the pinned minimum; this runs it again on the
-// newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail.
+// Both ends of the peer range, besides `test` on the dev dependency (CDK_DEV_VERSION): jest on the
+// newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail; then the
+// library type-checked and jest run on the floor (the lowest versions of the peer range).
 const newestCdk = project.addTask('test:newest-cdk', {
   description: 'Run jest against the newest aws-cdk-lib 2.x and constructs 10.x with JSII_DEPRECATED=fail',
-  exec: 'bash scripts/test-newest-cdk.sh',
+  exec: 'bash scripts/test-other-cdk.sh newest',
+});
+const floorCdk = project.addTask('test:floor-cdk', {
+  description: `Type-check src/ and run jest against the peer floor (aws-cdk-lib ${CDK_FLOOR}, constructs ${CONSTRUCTS_FLOOR})`,
+  env: { CDK_NEEDS_NEWER: NEEDS_NEWER_CDK.join(' ') },
+  exec: 'bash scripts/test-other-cdk.sh floor',
 });
 
 // Every README snippet and @example as jsii-rosetta translated it, checked against the packages
@@ -285,10 +312,11 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
 
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
     { spawn: 'test' },
     { spawn: newestCdk.name },
+    { spawn: floorCdk.name },
     { spawn: nodeE2e.name },
     { spawn: consumers.name },
     { spawn: translations.name },
