@@ -159,12 +159,31 @@ project.addTask('example', {
 // every snippet in README.md and every @example compiles (jsii-rosetta, strict).
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+// The Go of README snippets and @examples is ours (consumers/go/snippets, compiled by the Go
+// consumer), not rosetta's, which does not compile: written into rosetta's tablet, where
+// jsii-pacmak (the Go module's README and doc comments) and jsii-docgen read translations.
+const goSnippetsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
+const goSnippets = project.addTask('docs:go-snippets', {
+  description: 'Write the hand-written Go snippets (consumers/go/snippets) into rosetta\'s tablet; fails on Go whose TypeScript snippet changed',
+  env: goSnippetsEnv,
+  exec: 'ts-node scripts/go-snippets.ts inject',
+});
+// The API reference in each jsii language (API.md is TypeScript's), linked from README.
+const apiDocs = project.addTask('docs:api', {
+  description: 'Write the API reference for Python, Java, C# and Go (docs/api/API.<language>.md)',
+  steps: [
+    { spawn: goSnippets.name },
+    { exec: 'jsii-docgen -l python -l java -l csharp -l go -o docs/api/API.md' },
+  ],
+});
+project.tasks.tryFind('docgen')?.spawn(apiDocs);
 const docsCheck = project.addTask('test:docs', {
-  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example, check Construct Hub readiness',
+  description: 'Compile with jsii, compile every README snippet and @example, check API.md and docs/api/ are current, check Construct Hub readiness',
   steps: [
     { spawn: 'compile' },
-    { exec: 'bash scripts/check-api-md.sh' },
     { exec: 'jsii-rosetta extract --strict --compile' },
+    { spawn: goSnippets.name },
+    { exec: 'bash scripts/check-api-md.sh' },
     // Construct Hub: jsii-docgen renders the Python and Go pages; package.json and README metadata.
     { exec: 'bash scripts/check-construct-hub.sh' },
   ],
@@ -244,7 +263,9 @@ project.addTask('eslint:fix', {
 //   generates code only; consumers/go/go.mod builds it with explicit replaces.
 // - Java: resolve into the user's Maven repository instead of a throwaway one per run.
 project.tasks.tryFind('package:dotnet')?.reset('bash scripts/package-dotnet.sh');
-project.tasks.tryFind('package:go')?.reset('jsii-pacmak -v --target go --code-only');
+project.tasks.tryFind('package:go')?.reset();
+project.tasks.tryFind('package:go')?.spawn(goSnippets);
+project.tasks.tryFind('package:go')?.exec('jsii-pacmak -v --target go --code-only');
 project.tasks.tryFind('package:java')?.reset('jsii-pacmak -v --target java --maven-local-repository="$HOME/.m2/repository"');
 
 // awscdk/v2@v2.257.0 is missing from the Go checksum database the proxy serves: skip the lookup for

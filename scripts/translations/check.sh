@@ -49,6 +49,9 @@ if [[ ! -f "$TABLET" || "$ROOT/.jsii" -nt "$TABLET" || -n "$(find "$ROOT/rosetta
   log "jsii-rosetta extract (writes $TABLET)"
   (cd "$ROOT" && npx jsii-rosetta extract) || fail_setup "jsii-rosetta extract failed"
 fi
+# The Go of the snippets that have hand-written Go (consumers/go/snippets) is that Go, as in the
+# packages.
+[[ " $LANGS " == *" go "* ]] && { go_snippets inject || fail_setup "the Go snippets could not be written into the tablet"; }
 
 args=(--tablet "$TABLET" --assembly "$ROOT/.jsii" --work "$DIST/translations" --only "${LANGS// /,}")
 
