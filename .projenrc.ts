@@ -317,9 +317,9 @@ const floorCdk = project.addTask('test:floor-cdk', {
 });
 
 // Every README snippet and @example as jsii-rosetta translated it, checked against the packages
-// test:consumers built: Python (mypy, synth), Java (javac), Go (parsed, compiled, counted apart).
+// test:consumers built: Python (mypy, synth), Java (javac), Go (ours, from consumers/go/snippets: parsed, compiled).
 const translations = project.addTask('test:translations', {
-  description: 'Check the rosetta translations of every README snippet and @example (Python mypy + synth, Java javac, Go build)',
+  description: 'Check the translations of every README snippet and @example (rosetta\'s Python: mypy + synth, Java: javac; our Go: go build)',
   env: goEnv,
   exec: 'bash scripts/translations/check.sh',
 });
