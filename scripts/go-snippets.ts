@@ -35,6 +35,33 @@ export function tsSha256(source: string): string {
   return createHash('sha256').update(source.trim()).digest('hex').slice(0, 16);
 }
 
+/** A TypeScript snippet rosetta translates: a README.md code block or an @example of src/. */
+export interface TsSnippet {
+  readonly where: string;
+  readonly tsSha256: string;
+}
+
+/** Every ```ts block of README.md and every @example of src/, as rosetta sees them. */
+export function tsSnippets(root: string = ROOT): TsSnippet[] {
+  const out: TsSnippet[] = [];
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  for (const m of readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)) {
+    out.push({ where: `README.md:${readme.slice(0, m.index).split('\n').length}`, tsSha256: tsSha256(m[1]) });
+  }
+  const sources = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
+  for (const file of sources(path.join(root, 'src')).sort()) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!/^\s*\* @example\s*$/.test(line)) return;
+      const body: string[] = [];
+      for (let j = i + 1; j < lines.length && !/^\s*\*\/|^\s*\* @\w/.test(lines[j]); j++) body.push(lines[j].replace(/^\s*\* ?/, ''));
+      out.push({ where: `${path.relative(root, file)}:${i + 1} (@example)`, tsSha256: tsSha256(body.join('\n')) });
+    });
+  }
+  return out;
+}
+
 /** The name a Go import path is used by: its alias, or its package name. */
 function importName(alias: string | undefined, importPath: string): string {
   if (alias) return alias;
