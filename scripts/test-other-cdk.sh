@@ -21,7 +21,7 @@ set -uo pipefail
 MODE="${1:-}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cdk-pull-through-cache"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 case "$MODE" in
   newest)
     DIR="${CDK_NEWEST_DIR:-$CACHE/newest-cdk}"
