@@ -1,8 +1,10 @@
 import { awscdk, DependencyType, javascript } from 'projen';
 
 // The peer floor: the lowest aws-cdk-lib the library needs. 2.221.0 is the first release with
-// ecr.ImageTagMutabilityExclusionFilter, which RepositoryTemplateOptions takes (public API); every
-// L1 property the library renders is older. `npx projen test:floor-cdk` runs jest at this floor.
+// ecr.ImageTagMutabilityExclusionFilter, which RepositoryTemplateOptions takes (public API); src/
+// type-checks against 2.216.0-2.220.x but for that class (a library-owned filter type would lower
+// the floor to 2.216.0, at the cost of an API change); 2.215.0 lacks TagMutability.*_WITH_EXCLUSION.
+// `npx projen test:floor-cdk` type-checks src/ and runs jest at this floor.
 const CDK_FLOOR = '2.221.0';
 const CONSTRUCTS_FLOOR = '10.5.1';
 // What this repository builds and tests with (a dev dependency only): aws-cdk-lib 2.257.0 is the
