@@ -1,8 +1,23 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
-// aws-cdk-lib 2.257.0 is the newest release whose cloud assembly the newest @aws-cdk/integ-runner
-// we can install (2.197.x) still reads.
-const CDK_VERSION = '2.257.0';
+// The peer floor: the lowest aws-cdk-lib the library needs. 2.221.0 is the first release with
+// ecr.ImageTagMutabilityExclusionFilter, which RepositoryTemplateOptions takes (public API); src/
+// type-checks against 2.216.0-2.220.x but for that class (a library-owned filter type would lower
+// the floor to 2.216.0, at the cost of an API change); 2.215.0 lacks TagMutability.*_WITH_EXCLUSION.
+// `npx projen test:floor-cdk` type-checks src/ and runs jest at this floor.
+const CDK_FLOOR = '2.221.0';
+const CONSTRUCTS_FLOOR = '10.5.1';
+// What this repository builds and tests with (a dev dependency only): aws-cdk-lib 2.257.0 is the
+// newest release whose cloud assembly the newest @aws-cdk/integ-runner we can install (2.197.x)
+// still reads.
+const CDK_DEV_VERSION = '2.257.0';
+// Test files that need a newer aws-cdk-lib than CDK_FLOOR: the floor run leaves them out (they run
+// in `test` and `test:newest-cdk`). Say why beside each.
+const NEEDS_NEWER_CDK: string[] = [
+  // cdk-nag 3 runs its packs as a policy validation plugin and reads `Validations` metadata; its
+  // peer range is aws-cdk-lib ^2.257.0, and 2.221.0 has no `Validations`.
+  'test/nag.test.ts',
+];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-pull-through-cache',
@@ -35,7 +50,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmignoreEnabled: false,
   projenrcTs: true,
 
-  cdkVersion: CDK_VERSION,
+  // Peer range ^CDK_FLOOR; the dev dependency is CDK_DEV_VERSION (below), not the floor.
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: CONSTRUCTS_FLOOR,
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~6.0.0',
   // No runtime dependencies: aws-cdk-lib and constructs are peers.
   deps: [],
@@ -118,6 +136,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// The dev dependencies of the peers (not pinned to the floor: see CDK_DEV_VERSION). Added after the
+// constructor, which drops a constructs build dependency given in `devDeps`.
+project.deps.addDependency(`aws-cdk-lib@${CDK_DEV_VERSION}`, DependencyType.BUILD);
+project.deps.addDependency(`constructs@${CONSTRUCTS_FLOOR}`, DependencyType.BUILD);
+
 // A maintainer's second opinion on every lint: no import cycle (type-only imports included in
 // spirit; eslint-plugin-import counts value imports), and no deprecated aws-cdk-lib API, which
 // prints a warning in users' synth and fails it under JSII_DEPRECATED=fail.
@@ -138,12 +161,31 @@ project.addTask('example', {
 // every snippet in README.md and every @example compiles (jsii-rosetta, strict).
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+// The Go of README snippets and @examples is ours (consumers/go/snippets, compiled by the Go
+// consumer), not rosetta's, which does not compile: written into rosetta's tablet, where
+// jsii-pacmak (the Go module's README and doc comments) and jsii-docgen read translations.
+const goSnippetsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
+const goSnippets = project.addTask('docs:go-snippets', {
+  description: 'Write the hand-written Go snippets (consumers/go/snippets) into rosetta\'s tablet; fails on Go whose TypeScript snippet changed',
+  env: goSnippetsEnv,
+  exec: 'ts-node scripts/go-snippets.ts inject',
+});
+// The API reference in each jsii language (API.md is TypeScript's), linked from README.
+const apiDocs = project.addTask('docs:api', {
+  description: 'Write the API reference for Python, Java, C# and Go (docs/api/API.<language>.md)',
+  steps: [
+    { spawn: goSnippets.name },
+    { exec: 'jsii-docgen -l python -l java -l csharp -l go -o docs/api/API.md' },
+  ],
+});
+project.tasks.tryFind('docgen')?.spawn(apiDocs);
 const docsCheck = project.addTask('test:docs', {
-  description: 'Compile with jsii, check API.md is current, compile every README snippet and @example, check Construct Hub readiness',
+  description: 'Compile with jsii, compile every README snippet and @example, check API.md and docs/api/ are current, check Construct Hub readiness',
   steps: [
     { spawn: 'compile' },
-    { exec: 'bash scripts/check-api-md.sh' },
     { exec: 'jsii-rosetta extract --strict --compile' },
+    { spawn: goSnippets.name },
+    { exec: 'bash scripts/check-api-md.sh' },
     // Construct Hub: jsii-docgen renders the Python and Go pages; package.json and README metadata.
     { exec: 'bash scripts/check-construct-hub.sh' },
   ],
@@ -223,7 +265,9 @@ project.addTask('eslint:fix', {
 //   generates code only; consumers/go/go.mod builds it with explicit replaces.
 // - Java: resolve into the user's Maven repository instead of a throwaway one per run.
 project.tasks.tryFind('package:dotnet')?.reset('bash scripts/package-dotnet.sh');
-project.tasks.tryFind('package:go')?.reset('jsii-pacmak -v --target go --code-only');
+project.tasks.tryFind('package:go')?.reset();
+project.tasks.tryFind('package:go')?.spawn(goSnippets);
+project.tasks.tryFind('package:go')?.exec('jsii-pacmak -v --target go --code-only');
 project.tasks.tryFind('package:java')?.reset('jsii-pacmak -v --target java --maven-local-repository="$HOME/.m2/repository"');
 
 // awscdk/v2@v2.257.0 is missing from the Go checksum database the proxy serves: skip the lookup for
@@ -261,17 +305,23 @@ const nodeE2e = project.addTask('test:node-e2e', {
   exec: 'bash scripts/node-e2e.sh',
 });
 
-// Both ends of the peer range: `test` runs jest on the pinned minimum; this runs it again on the
-// newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail.
+// Both ends of the peer range, besides `test` on the dev dependency (CDK_DEV_VERSION): jest on the
+// newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail; then the
+// library type-checked and jest run on the floor (the lowest versions of the peer range).
 const newestCdk = project.addTask('test:newest-cdk', {
   description: 'Run jest against the newest aws-cdk-lib 2.x and constructs 10.x with JSII_DEPRECATED=fail',
-  exec: 'bash scripts/test-newest-cdk.sh',
+  exec: 'bash scripts/test-other-cdk.sh newest',
+});
+const floorCdk = project.addTask('test:floor-cdk', {
+  description: `Type-check src/ and run jest against the peer floor (aws-cdk-lib ${CDK_FLOOR}, constructs ${CONSTRUCTS_FLOOR})`,
+  env: { CDK_NEEDS_NEWER: NEEDS_NEWER_CDK.join(' ') },
+  exec: 'bash scripts/test-other-cdk.sh floor',
 });
 
 // Every README snippet and @example as jsii-rosetta translated it, checked against the packages
-// test:consumers built: Python (mypy, synth), Java (javac), Go (parsed, compiled, counted apart).
+// test:consumers built: Python (mypy, synth), Java (javac), Go (ours, from consumers/go/snippets: parsed, compiled).
 const translations = project.addTask('test:translations', {
-  description: 'Check the rosetta translations of every README snippet and @example (Python mypy + synth, Java javac, Go build)',
+  description: 'Check the translations of every README snippet and @example (rosetta\'s Python: mypy + synth, Java: javac; our Go: go build)',
   env: goEnv,
   exec: 'bash scripts/translations/check.sh',
 });
@@ -285,10 +335,11 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
 
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
     { spawn: 'test' },
     { spawn: newestCdk.name },
+    { spawn: floorCdk.name },
     { spawn: nodeE2e.name },
     { spawn: consumers.name },
     { spawn: translations.name },

@@ -27,6 +27,11 @@ if needs_build "$GEN/version"; then
   pacmak -v --target go --code-only
 fi
 [[ -f "$GEN/go.mod" && -f "$GEN/PullThroughCache.go" ]] || die "no generated Go module in $GEN"
+# The module's README shows the hand-written Go of consumers/go/snippets (which `go vet` below
+# compiles): regenerate when a snippet or README.md changed since.
+if ! go_snippets check-readme "$GEN" >/dev/null 2>&1; then
+  pacmak -v --target go --code-only
+fi
 echo "generated: $(find "$GEN" -name '*.go' | wc -l) .go files in $GEN"
 
 if [[ "$CONSUMERS_COLD" == 1 ]]; then
@@ -35,10 +40,13 @@ if [[ "$CONSUMERS_COLD" == 1 ]]; then
 fi
 
 cd "$DIR"
-log "check: go vet + go build (GONOSUMDB=$GONOSUMDB GOFLAGS=$GOFLAGS)"
+log "check: go vet + go build, the app and the README snippets (GONOSUMDB=$GONOSUMDB GOFLAGS=$GOFLAGS)"
 go vet ./... || die "go vet failed"
 
 passed=0 failed=0
+log "check: the Go module's README shows the hand-written Go snippets (consumers/go/snippets, compiled by go vet)"
+if go_snippets check-readme "$GEN"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account)"
 if go run . "$DIR/cdk.out"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

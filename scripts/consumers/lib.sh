@@ -43,8 +43,15 @@ jsii_compile() {
   die "jsii compile failed 3 times"
 }
 
-# pacmak ARGS...: jsii-pacmak from the repository root.
+# go_snippets ARGS...: scripts/go-snippets.ts (the hand-written Go of README snippets and @examples).
+go_snippets() {
+  (cd "$ROOT" && TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=1 npx ts-node scripts/go-snippets.ts "$@")
+}
+
+# pacmak ARGS...: jsii-pacmak from the repository root. For Go, the hand-written Go snippets go into
+# rosetta's tablet first, so that the module's README shows them.
 pacmak() {
+  if [[ " $* " == *" go "* ]]; then go_snippets inject || die "the Go snippets could not be written into the tablet"; fi
   log "npx jsii-pacmak $*"
   (cd "$ROOT" && npx jsii-pacmak "$@") || die "jsii-pacmak $* failed"
 }

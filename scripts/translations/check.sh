@@ -13,9 +13,9 @@
 # consumers/java/target/translations.classpath (from `mvn dependency:build-classpath` on
 # consumers/java/pom.xml, refreshed when the pom changes), the Go build cache.
 #
-# Ends with "translation checks passed=N failed=M" (Python + Java; its last line, also when a tool
-# is missing), preceded by "go: N snippets, ..." (counted apart: rosetta's Go is wrong in ways no
-# snippet can avoid). TRANSLATIONS_LANGS="python java" to choose.
+# Ends with "translation checks passed=N failed=M" (Python, Java and Go; its last line, also when a
+# tool is missing), preceded by "go: N snippets, ...". The Go is not rosetta's, which does not
+# compile, but the hand-written Go of consumers/go/snippets (scripts/go-snippets.ts). TRANSLATIONS_LANGS="python java" to choose.
 set -uo pipefail
 CONSUMER=translations
 # shellcheck source=../consumers/lib.sh
@@ -49,6 +49,9 @@ if [[ ! -f "$TABLET" || "$ROOT/.jsii" -nt "$TABLET" || -n "$(find "$ROOT/rosetta
   log "jsii-rosetta extract (writes $TABLET)"
   (cd "$ROOT" && npx jsii-rosetta extract) || fail_setup "jsii-rosetta extract failed"
 fi
+# The Go of the snippets that have hand-written Go (consumers/go/snippets) is that Go, as in the
+# packages.
+[[ " $LANGS " == *" go "* ]] && { go_snippets inject || fail_setup "the Go snippets could not be written into the tablet"; }
 
 args=(--tablet "$TABLET" --assembly "$ROOT/.jsii" --work "$DIST/translations" --only "${LANGS// /,}")
 
