@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
+import { ImageReference } from './image-reference';
 import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
 import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
@@ -15,7 +16,6 @@ import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/reg
 import { contributeToRegistry } from './private/registry-contributions';
 import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
-import { ImageReference } from './image-reference';
 import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from './pull-through-cache-base';
 import { ScanningOptions } from './registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
@@ -415,6 +415,14 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
   public readonly registryDomain: string;
   public readonly upstreams: CacheUpstream[];
 
+  /**
+   * A lookup's first pass, before the CLI has answered: the upstreams are stand-ins, so a
+   * reference or prefix they do not know gets a placeholder instead of an error (an error would
+   * stop the synthesis that reports the lookup).
+   * @internal
+   */
+  public _lookupPending = false;
+
   constructor(
     scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan,
     public readonly repositoryTemplateHasResourceTags: boolean,
@@ -442,13 +450,6 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);
   }
 
-  /**
-   * A lookup's first pass, before the CLI has answered: the upstreams are stand-ins, so a
-   * reference or prefix they do not know gets a placeholder instead of an error (an error would
-   * stop the synthesis that reports the lookup).
-   * @internal
-   */
-  public _lookupPending = false;
 
   public imageUri(reference: string): string {
     try {

@@ -1,6 +1,5 @@
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 
 /*
  * The CDK CLI's own context loop, run in-process: `ContextAwareCloudAssemblySource` of the aws-cdk
@@ -15,7 +14,14 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 // The package exports only its CLI; its library bundle is read by path (test code only).
 const integRunner = path.dirname(require.resolve('@aws-cdk/integ-runner/package.json'));
 const cliPackage = require.resolve('aws-cdk/package.json', { paths: [integRunner] });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const cli = require(path.join(path.dirname(cliPackage), 'lib', 'index.js'));
+
+/** An AWS environment, as the CLI passes it. */
+interface Environment {
+  readonly account: string;
+  readonly region: string;
+}
 
 /** A pull-through cache rule as the ECR API holds it. */
 export interface FakeRule {
@@ -51,16 +57,16 @@ export class FakeCloudControl {
   /** The CLI's SdkProvider: `forEnvironment` gives an SDK whose `cloudControl()` is this fake. */
   public sdkProvider(): unknown {
     return {
-      resolveEnvironment: async (env: cxapi.Environment) => env,
+      resolveEnvironment: async (env: Environment) => env,
       baseCredentialsPartition: async () => 'aws',
-      forEnvironment: async (env: cxapi.Environment, _mode: number, creds?: { assumeRoleArn?: string }) => ({
+      forEnvironment: async (env: Environment, _mode: number, creds?: { assumeRoleArn?: string }) => ({
         sdk: { cloudControl: () => this.client(env, creds?.assumeRoleArn) },
         didAssumeRole: creds?.assumeRoleArn !== undefined,
       }),
     };
   }
 
-  private client(env: cxapi.Environment, assumeRoleArn?: string) {
+  private client(env: Environment, assumeRoleArn?: string) {
     const rules = this.rules[`${env.account}/${env.region}`] ?? [];
     const readable = (rule: FakeRule) => Object.fromEntries(Object.entries(rule).filter(([k]) => !WRITE_ONLY.includes(k)));
     return {
@@ -68,9 +74,11 @@ export class FakeCloudControl {
         this.calls.push({ operation: 'GetResource', account: env.account, region: env.region, assumeRoleArn, identifier: input.Identifier });
         const rule = input.TypeName === 'AWS::ECR::PullThroughCacheRule' ? rules.find(r => r.EcrRepositoryPrefix === input.Identifier) : undefined;
         if (!rule) {
-          throw Object.assign(new Error(`Resource of type '${input.TypeName}' with identifier '${input.Identifier}' was not found.`), { name: 'ResourceNotFoundException' });
+          const message = `Resource of type '${input.TypeName}' with identifier '${input.Identifier}' was not found.`;
+          throw Object.assign(new Error(message), { name: 'ResourceNotFoundException' });
         }
-        return { TypeName: input.TypeName, ResourceDescription: { Identifier: rule.EcrRepositoryPrefix, Properties: JSON.stringify(readable(rule)) } };
+        const description = { Identifier: rule.EcrRepositoryPrefix, Properties: JSON.stringify(readable(rule)) };
+        return { TypeName: input.TypeName, ResourceDescription: description };
       },
       listResources: async (input: { TypeName: string }) => {
         this.calls.push({ operation: 'ListResources', account: env.account, region: env.region, assumeRoleArn });

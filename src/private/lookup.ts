@@ -67,7 +67,8 @@ const FIXED_REGISTRIES = (): UpstreamRegistry[] => [
 
 const AZURE_URL = /^([a-z0-9]{5,50})\.azurecr\.io$/;
 const ECR_URL = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
-const ROLE_ARN_ACCOUNT = /^arn:[^:]+:iam::(\d{12}):role\//;
+/** The account of a role ARN; the partition may still be the placeholder `${AWS::Partition}`. */
+const ROLE_ARN_ACCOUNT = /:iam::(\d{12}):role\//;
 
 /** One upstream as the lookup found it: the shape of `UpstreamAttributes`. */
 export interface FoundUpstream {
