@@ -1,7 +1,10 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Aws, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { LookupConsumerStack } from '../examples/consumer-account-lookup-stack';
 import { IPullThroughCache, PullThroughCache } from '../src';
 import { PULL_ACTIONS } from './cache-fixtures';
 import { FakeCloudControl, FakeRule, synthWithLookups } from './lookup-cli';
@@ -212,6 +215,21 @@ describe('answered as the CLI does: synthesize, answer the missing context, synt
     expect(consumer!.cache.prefixes).toEqual(['quay']);
     Annotations.fromStack(consumer!.stack).hasWarning('/Consumer/SharedCache',
       Match.stringLikeRegexp("the rule with prefix 'mcr' pulls from 'mcr.example.com'.*lookupUpstreamUnknown"));
+  });
+});
+
+describe('the lookup example (examples/consumer-account-lookup)', () => {
+  test('its committed cdk.context.json answers every lookup: the CLI needs no AWS', () => {
+    const context = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'consumer-account-lookup', 'cdk.context.json'), 'utf8'));
+    const app = new App({ context });
+    const stack = new LookupConsumerStack(app, 'PullThroughCacheLookupConsumer');
+    expect(app.synth().manifest.missing).toBeUndefined();
+    expect(stack.cache.prefixes).toEqual(['dockercache', 'quay']);
+    Template.fromStack(stack).hasOutput('NodeExporterImage', { Value: `${CENTRAL_DOMAIN}/quay/prometheus/node-exporter:v1.8.1` });
+    expect(roleStatements(stack, stack.taskDefinition.executionRole!)).toEqual([
+      { Effect: 'Allow', Action: PULL_ACTIONS, Resource: centralArn('dockercache/*') },
+      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    ]);
   });
 });
 
