@@ -208,6 +208,25 @@ describe('answered as the CLI does: synthesize, answer the missing context, synt
     expect(aws.calls[0].assumeRoleArn).toBe(`arn:aws:iam::${CONSUMER.account}:role/cdk-hnb659fds-lookup-role-${CONSUMER.account}-${CONSUMER.region}`);
   });
 
+  test('an ECR-to-ECR ROOT rule: ECR reports the upstream repository prefix ROOT, every repository maps as is', async () => {
+    const upstream = `111122223333.dkr.ecr.${CENTRAL.region}.amazonaws.com`;
+    const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: [
+      { EcrRepositoryPrefix: 'ROOT', UpstreamRegistryUrl: upstream, UpstreamRepositoryPrefix: 'ROOT' },
+    ] });
+    let consumer: ConsumerApp | undefined;
+    await synthWithLookups(context => (consumer = consumerApp(context, CENTRAL_LOOKUP_ROLE, `${upstream}/team/api:1`)).app, aws);
+    expect(consumer!.cache.imageUri(`${upstream}/team/api:1`)).toBe(`${CENTRAL_DOMAIN}/team/api:1`);
+  });
+
+  test('an ECR rule whose read model lacks UpstreamRepositoryPrefix: the CLI\'s provider fails, and synth reports it', async () => {
+    const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: [
+      { EcrRepositoryPrefix: 'prod', UpstreamRegistryUrl: `111122223333.dkr.ecr.${CENTRAL.region}.amazonaws.com` },
+    ] });
+    let consumer: ConsumerApp | undefined;
+    await synthWithLookups(context => (consumer = consumerApp(context, CENTRAL_LOOKUP_ROLE, 'quay.io/a/b:1')).app, aws);
+    Annotations.fromStack(consumer!.stack).hasError('/Consumer', Match.stringLikeRegexp('Cannot read field UpstreamRepositoryPrefix'));
+  });
+
   test('a rule of a registry the library does not know is left out, with a warning', async () => {
     const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: [CENTRAL_RULES[1], { EcrRepositoryPrefix: 'mcr', UpstreamRegistryUrl: 'mcr.example.com' }] });
     let consumer: ConsumerApp | undefined;
