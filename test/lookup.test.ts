@@ -210,18 +210,22 @@ describe('answered as the CLI does: synthesize, answer the missing context, synt
 
   test('an ECR-to-ECR ROOT rule: ECR reports the upstream repository prefix ROOT, every repository maps as is', async () => {
     const upstream = `111122223333.dkr.ecr.${CENTRAL.region}.amazonaws.com`;
-    const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: [
-      { EcrRepositoryPrefix: 'ROOT', UpstreamRegistryUrl: upstream, UpstreamRepositoryPrefix: 'ROOT' },
-    ] });
+    const aws = new FakeCloudControl({
+      [`${CENTRAL.account}/${CENTRAL.region}`]: [
+        { EcrRepositoryPrefix: 'ROOT', UpstreamRegistryUrl: upstream, UpstreamRepositoryPrefix: 'ROOT' },
+      ],
+    });
     let consumer: ConsumerApp | undefined;
     await synthWithLookups(context => (consumer = consumerApp(context, CENTRAL_LOOKUP_ROLE, `${upstream}/team/api:1`)).app, aws);
     expect(consumer!.cache.imageUri(`${upstream}/team/api:1`)).toBe(`${CENTRAL_DOMAIN}/team/api:1`);
   });
 
   test('an ECR rule whose read model lacks UpstreamRepositoryPrefix: the CLI\'s provider fails, and synth reports it', async () => {
-    const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: [
-      { EcrRepositoryPrefix: 'prod', UpstreamRegistryUrl: `111122223333.dkr.ecr.${CENTRAL.region}.amazonaws.com` },
-    ] });
+    const aws = new FakeCloudControl({
+      [`${CENTRAL.account}/${CENTRAL.region}`]: [
+        { EcrRepositoryPrefix: 'prod', UpstreamRegistryUrl: `111122223333.dkr.ecr.${CENTRAL.region}.amazonaws.com` },
+      ],
+    });
     let consumer: ConsumerApp | undefined;
     await synthWithLookups(context => (consumer = consumerApp(context, CENTRAL_LOOKUP_ROLE, 'quay.io/a/b:1')).app, aws);
     Annotations.fromStack(consumer!.stack).hasError('/Consumer', Match.stringLikeRegexp('Cannot read field UpstreamRepositoryPrefix'));
