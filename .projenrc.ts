@@ -126,6 +126,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'examples/cdk.out.multi-region/',
     'examples/cdk.out.fargate/',
     'examples/cdk.out.consumer-account/',
+    'examples/cdk.out.consumer-account-lookup/',
     // Older checkouts installed the newest aws-cdk-lib here; scripts/test-newest-cdk.sh now
     // installs it outside the repository.
     '.cdk-newest/',
@@ -245,6 +246,14 @@ project.addTask('example:consumer-account', {
   description: 'Synthesize the consumer-account example (a central cache and a workload account that imports it)',
   env: { TS_NODE_PROJECT: 'tsconfig.dev.json' },
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/consumer-account.ts" --output examples/cdk.out.consumer-account --no-notices --no-version-reporting --path-metadata false',
+});
+// Run where a consumer project's root would be: the CLI reads the committed cdk.context.json there;
+// --lookups false makes a stale context fail instead of calling AWS.
+project.addTask('example:consumer-account-lookup', {
+  description: 'Synthesize the lookup consumer example (fromLookup, answers in its committed cdk.context.json, no AWS)',
+  cwd: 'examples/consumer-account-lookup',
+  env: { TS_NODE_PROJECT: '../../tsconfig.dev.json' },
+  exec: 'cdk synth --app "ts-node --prefer-ts-exts app.ts" --output ../cdk.out.consumer-account-lookup --no-notices --no-version-reporting --path-metadata false --lookups false --quiet',
 });
 project.addTask('example:multi-region', {
   description: 'Synthesize the multi-region example (one Stage per region)',

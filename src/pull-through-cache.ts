@@ -1,13 +1,16 @@
 import { CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
+import { ImageReference } from './image-reference';
 import { templatePolicyStatements } from './private/cross-account';
 import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
-import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
+import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
+import { lookupRules } from './private/lookup';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
@@ -150,6 +153,42 @@ export interface PullThroughCacheAttributes {
 }
 
 /**
+ * Where to look up a pull-through cache defined elsewhere, and what a lookup cannot find.
+ */
+export interface PullThroughCacheLookupOptions {
+  /**
+   * The account of the cache's registry. Across accounts, the stack's lookup role must be one of
+   * this account (see the README's "The consumer account's side").
+   *
+   * @default - the account of the stack the cache is imported into
+   */
+  readonly account?: string;
+
+  /**
+   * The region of the cache's registry.
+   *
+   * @default - the region of the stack the cache is imported into
+   */
+  readonly region?: string;
+
+  /**
+   * Whether the cache's repository creation templates set resource tags, as in
+   * `PullThroughCacheAttributes`: the lookup reads the rules, not the templates.
+   *
+   * @default false
+   */
+  readonly repositoryTemplateHasResourceTags?: boolean;
+
+  /**
+   * The resource tags of the cache's repository creation templates, as in
+   * `PullThroughCacheAttributes`. Implies `repositoryTemplateHasResourceTags`.
+   *
+   * @default - not known
+   */
+  readonly repositoryTemplateResourceTags?: { [key: string]: string };
+}
+
+/**
  * An Amazon ECR pull-through cache for one or more upstream registries.
  *
  * Creates one pull-through cache rule per upstream and repository creation templates for the
@@ -219,6 +258,41 @@ export class PullThroughCache extends PullThroughCacheBase {
     throwIfInvalid(`${api('PullThroughCache.fromPullThroughCacheAttributes')} at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
     return new ImportedPullThroughCache(scope, id, location, plan,
       attrs.repositoryTemplateHasResourceTags ?? tagsKnown, tagsKnown ? { ...tags } : undefined);
+  }
+
+  /**
+   * Find a pull-through cache of this account or another at synth time, with the CDK's Cloud
+   * Control context provider: its rules' prefixes and upstream registries, as
+   * `ecr.Repository.fromLookup` does. The answer is kept in `cdk.context.json`.
+   *
+   * The stack needs a literal account and region. On the first synthesis, before the CLI has
+   * answered, the cache stands in with every registry of a fixed URL at its default prefix.
+   * A rule of a registry this library does not know is left out, with the warning
+   * `cdk-pull-through-cache:lookupUpstreamUnknown`.
+   *
+   * @param scope the scope of the imported cache
+   * @param id its construct id
+   * @param options the cache's account and region
+   * @throws a plain `Error` when the registry has no rule, the stack is environment-agnostic,
+   * `account` or `region` is a token, or the stack's lookup role is of another account
+   * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
+   */
+  public static fromLookup(scope: Construct, id: string, options: PullThroughCacheLookupOptions = {}): IPullThroughCache {
+    const found = lookupRules(scope, `${scope.node.path}/${id}`, options.account, options.region);
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(scope, id, {
+      account: found.account,
+      region: found.region,
+      upstreams: found.upstreams,
+      repositoryTemplateHasResourceTags: options.repositoryTemplateHasResourceTags,
+      repositoryTemplateResourceTags: options.repositoryTemplateResourceTags,
+    }) as ImportedPullThroughCache;
+    if (found.pending) {
+      cache._lookupPending = true;
+    }
+    for (const warning of found.warnings) {
+      warn(cache, warning.id, warning.message);
+    }
+    return cache;
   }
 
   /**
@@ -336,10 +410,18 @@ function registryDomain(scope: IConstruct, account: string, region: string): str
   return `${account}.dkr.ecr.${region}.${suffix}`;
 }
 
-/** The object `fromPullThroughCacheAttributes` returns. */
+/** The object `fromPullThroughCacheAttributes` and `fromLookup` return. */
 class ImportedPullThroughCache extends PullThroughCacheBase {
   public readonly registryDomain: string;
   public readonly upstreams: CacheUpstream[];
+
+  /**
+   * A lookup's first pass, before the CLI has answered: the upstreams are stand-ins, so a
+   * reference or prefix they do not know gets a placeholder instead of an error (an error would
+   * stop the synthesis that reports the lookup).
+   * @internal
+   */
+  public _lookupPending = false;
 
   constructor(
     scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan,
@@ -366,5 +448,37 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
     }
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);
+  }
+
+
+  public imageUri(reference: string): string {
+    try {
+      return super.imageUri(reference);
+    } catch (e) {
+      return this.placeholder(reference, e);
+    }
+  }
+
+  public containerImage(reference: string): ecs.ContainerImage {
+    try {
+      return super.containerImage(reference);
+    } catch (e) {
+      return ecs.ContainerImage.fromRegistry(this.placeholder(reference, e));
+    }
+  }
+
+  public grantPullFromUpstream(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    return this._lookupPending && !this.prefixes.includes(prefix)
+      ? grantPullThrough(this, this.env, grantee, [prefix], undefined)
+      : super.grantPullFromUpstream(grantee, prefix);
+  }
+
+  /** On a lookup's first pass, a placeholder for a literal reference the stand-ins do not serve. */
+  private placeholder(reference: string, error: unknown): string {
+    if (!this._lookupPending || Token.isUnresolved(reference)) {
+      throw error;
+    }
+    const parsed = ImageReference.parse(reference);
+    return `${this.registryDomain}/lookup-pending/${parsed.repository}:${parsed.tag ?? 'latest'}`;
   }
 }

@@ -13,6 +13,9 @@
 //     eu-central-1) imports a central cache (111122223333, eu-west-1) with
 //     PullThroughCache_FromPullThroughCacheAttributes, grants an EC2 node role the pull, runs
 //     cache.ContainerdNodeScript() in a launch template's user data and a Fargate task on the cache.
+//   - newLookupConsumerStack (PullThroughCacheGoLookupConsumer): the same workload account finds the
+//     central cache's rules with PullThroughCache_FromLookup instead of copying them by hand; the
+//     CDK CLI's answers are in cdk.context.json, which newApp reads as the CLI does.
 package main
 
 import (
@@ -36,7 +39,16 @@ const (
 	stackName         = "PullThroughCacheGo"
 	fargateStackName  = "PullThroughCacheGoFargate"
 	consumerStackName = "PullThroughCacheGoConsumerAccount"
+	lookupStackName   = "PullThroughCacheGoLookupConsumer"
 )
+
+// centralLookupRole is the central account's CDK lookup role (`cdk bootstrap aws://111122223333/eu-west-1
+// --trust-for-lookup <account that runs cdk synth>` makes it). The CLI looks up a stack's context with
+// its synthesizer's lookup role, so a lookup in the central account needs one of that account.
+const centralLookupRole = "arn:${AWS::Partition}:iam::111122223333:role/cdk-hnb659fds-lookup-role-111122223333-eu-west-1"
+
+// contextFile holds the CDK CLI's answers to the app's lookups, committed as `cdk synth` leaves it.
+const contextFile = "cdk.context.json"
 
 // The central account that owns the cache, and a workload account that pulls through it from another region.
 var (
@@ -191,12 +203,61 @@ func newConsumerAccountStack(scope constructs.Construct, id string) (awscdk.Stac
 	return stack, cache
 }
 
-// newApp builds the app: the reference stack, a Fargate service on its cache, and a consumer account.
+// newLookupConsumerStack builds a workload account's stack that finds the central cache with a lookup:
+// its prefixes and upstream registries come from the central account's rules, not from a copied list.
+func newLookupConsumerStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.IPullThroughCache) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Env: consumer,
+		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
+			LookupRoleArn: jsii.String(centralLookupRole),
+		}),
+	})
+	cache := ptc.PullThroughCache_FromLookup(stack, jsii.String("SharedCache"), &ptc.PullThroughCacheLookupOptions{
+		Account: central.Account,
+		Region:  central.Region,
+	})
+
+	// Fargate pulls the image with the task's execution role, which ContainerImage grants.
+	taskDefinition := awsecs.NewFargateTaskDefinition(stack, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:            jsii.Number(256),
+		MemoryLimitMiB: jsii.Number(512),
+	})
+	taskDefinition.AddContainer(jsii.String("web"), &awsecs.ContainerDefinitionOptions{
+		Image: cache.ContainerImage(jsii.String("nginx:1.27")),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("PrometheusImageUri"), &awscdk.CfnOutputProps{
+		Value: cache.ImageUri(jsii.String("quay.io/prometheus/prometheus:v3.1.0")),
+	})
+	return stack, cache
+}
+
+// readContext reads the CDK CLI's answers to lookups (cdk.context.json), or none when the file is missing.
+func readContext(path string) map[string]any {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return map[string]any{}
+	}
+	var context map[string]any
+	if err := json.Unmarshal(data, &context); err != nil {
+		panic(fmt.Sprintf("%s: %v", path, err))
+	}
+	return context
+}
+
+// newApp builds the app: the reference stack, a Fargate service on its cache, and a consumer account
+// that imports the central cache by attributes and one that looks it up. The app's context is
+// cdk.context.json's, as when the CDK CLI runs the app.
 func newApp(outdir string) awscdk.App {
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	return newAppWithContext(outdir, readContext(contextFile))
+}
+
+// newAppWithContext builds the app with the given context (the lookups' answers).
+func newAppWithContext(outdir string, context map[string]any) awscdk.App {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &context})
 	_, cache := newReferenceStack(app, stackName, nil)
 	newFargateServiceStack(app, fargateStackName, cache, nil)
 	newConsumerAccountStack(app, consumerStackName)
+	newLookupConsumerStack(app, lookupStackName)
 	return app
 }
 
@@ -280,7 +341,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	for _, name := range []string{fargateStackName, consumerStackName} {
+	for _, name := range []string{fargateStackName, consumerStackName, lookupStackName} {
 		other, err := readTemplate(paths[name])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -344,7 +344,7 @@ func TestOtherStacksLeaveTheReferenceTemplateUnchanged(t *testing.T) {
 
 func TestEveryStackSynthesizesWithoutWarnings(t *testing.T) {
 	app := newApp(t.TempDir())
-	for _, name := range []string{stackName, fargateStackName, consumerStackName} {
+	for _, name := range []string{stackName, fargateStackName, consumerStackName, lookupStackName} {
 		stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(name)))
 		// HasNoWarning panics (a jsii error) when the stack has a warning.
 		msg := func() (msg any) {
@@ -454,5 +454,165 @@ func TestLaunchTemplateRunsTheContainerdNodeScript(t *testing.T) {
 	}
 	if _, ok := data["IamInstanceProfile"]; !ok {
 		t.Errorf("the launch template has no instance profile")
+	}
+}
+
+// --- PullThroughCache_FromLookup: the CDK CLI's part played by the test, Cloud Control's by a fake ---
+
+// centralRules are the central account's pull-through cache rules (prefix -> upstream registry URL):
+// the fake stands in for AWS's answers only.
+var centralRules = map[string]string{"dockercache": "registry-1.docker.io", "quaycache": "quay.io"}
+
+// cloudControl answers one missing context query as the CDK CLI's Cloud Control provider does:
+// `exactIdentifier` is GetResource, `propertyMatch` is ListResources (a listed rule carries its prefix);
+// each result has the asked properties and `Identifier`.
+func cloudControl(t *testing.T, props map[string]any) []map[string]any {
+	t.Helper()
+	if props["typeName"] != "AWS::ECR::PullThroughCacheRule" || props["account"] != "111122223333" || props["region"] != "eu-west-1" {
+		t.Fatalf("unexpected query: %v", props)
+	}
+	pick := func(prefix string) map[string]any {
+		model := map[string]any{"EcrRepositoryPrefix": prefix, "UpstreamRegistryUrl": centralRules[prefix]}
+		result := map[string]any{"Identifier": prefix}
+		for _, p := range props["propertiesToReturn"].([]any) {
+			value, ok := model[p.(string)]
+			if !ok {
+				t.Fatalf("rule %s has no property %v", prefix, p)
+			}
+			result[p.(string)] = value
+		}
+		return result
+	}
+	if id, ok := props["exactIdentifier"].(string); ok {
+		if _, found := centralRules[id]; !found {
+			t.Fatalf("no rule %s", id)
+		}
+		return []map[string]any{pick(id)}
+	}
+	var prefixes []string
+	for p := range centralRules {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
+	var results []map[string]any
+	for _, p := range prefixes {
+		results = append(results, pick(p))
+	}
+	return results
+}
+
+// missingContext is a cloud assembly's missing context, read from its manifest.json as the CDK CLI reads it.
+type missingContext struct {
+	Key      string         `json:"key"`
+	Provider string         `json:"provider"`
+	Props    map[string]any `json:"props"`
+}
+
+func synthMissing(t *testing.T, app awscdk.App) []missingContext {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(*app.Synth(nil).Directory(), "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Missing []missingContext `json:"missing"`
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	return manifest.Missing
+}
+
+// synthWithLookups synthesizes the app as `cdk synth` does: while the cloud assembly reports missing
+// context, answer it under the reported key and synthesize again. Returns the last app, the gathered
+// context (what cdk.context.json would hold) and the number of syntheses.
+func synthWithLookups(t *testing.T) (awscdk.App, map[string]any, int) {
+	t.Helper()
+	context := map[string]any{}
+	for round := 1; round <= 5; round++ {
+		app := newAppWithContext(t.TempDir(), context)
+		missing := synthMissing(t, app)
+		if len(missing) == 0 {
+			return app, context, round
+		}
+		for _, m := range missing {
+			if m.Provider != "cc-api-provider" {
+				t.Fatalf("unexpected provider %s", m.Provider)
+			}
+			context[m.Key] = cloudControl(t, m.Props)
+		}
+	}
+	t.Fatal("context still missing after 5 syntheses")
+	return nil, nil, 0
+}
+
+func lookupStack(t *testing.T, app awscdk.App) (awscdk.Stack, *template) {
+	t.Helper()
+	stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(lookupStackName)))
+	assembly := app.Synth(nil)
+	tpl, err := readTemplate(filepath.Join(*assembly.Directory(), *assembly.GetStackByName(jsii.String(lookupStackName)).TemplateFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stack, tpl
+}
+
+func TestLookupFirstPassReportsTheQueryAndStandsIn(t *testing.T) {
+	app := newAppWithContext(t.TempDir(), map[string]any{})
+	missing := synthMissing(t, app)
+	if len(missing) != 1 {
+		t.Fatalf("want one missing context query, got %v", missing)
+	}
+	props := missing[0].Props
+	if props["typeName"] != "AWS::ECR::PullThroughCacheRule" || props["lookupRoleArn"] != centralLookupRole {
+		t.Errorf("unexpected query: %v", props)
+	}
+	// The first pass does not fail: the cache stands in with every fixed-URL registry at its default prefix.
+	_, tpl := lookupStack(t, app)
+	if got := image(t, tpl); got != "111122223333.dkr.ecr.eu-west-1.amazonaws.com/dockercache/library/nginx:1.27" {
+		t.Errorf("first pass image: %v", got)
+	}
+}
+
+func TestLookupAnsweredFindsTheCentralRules(t *testing.T) {
+	app, context, syntheses := synthWithLookups(t)
+	if syntheses != 3 {
+		t.Errorf("want 3 syntheses (list the rules, read each, done), got %d", syntheses)
+	}
+	stack, tpl := lookupStack(t, app)
+	cache := stack.Node().FindChild(jsii.String("SharedCache")).(ptc.IPullThroughCache)
+	var prefixes []string
+	for _, p := range *cache.Prefixes() {
+		prefixes = append(prefixes, *p)
+	}
+	if got := strings.Join(prefixes, ","); got != "dockercache,quaycache" {
+		t.Errorf("prefixes: %s", got)
+	}
+	if got := tpl.Outputs["PrometheusImageUri"].Value; got != "111122223333.dkr.ecr.eu-west-1.amazonaws.com/quaycache/prometheus/prometheus:v3.1.0" {
+		t.Errorf("PrometheusImageUri: %v", got)
+	}
+	pull := importStatement(t, roleStatements(t, tpl, executionRoleID(t, tpl)))
+	if got := pull["Resource"]; got != "arn:aws:ecr:eu-west-1:111122223333:repository/dockercache/*" {
+		t.Errorf("execution role: unexpected Resource %v", got)
+	}
+	// The committed cdk.context.json holds exactly these answers: `go run .` needs no AWS.
+	committed := readContext(contextFile)
+	got, _ := json.Marshal(context)
+	want, _ := json.Marshal(committed)
+	var a, b any
+	_ = json.Unmarshal(got, &a)
+	_ = json.Unmarshal(want, &b)
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("cdk.context.json differs from the answers:\n got  %s\n want %s", got, want)
+	}
+}
+
+func TestLookupWithoutTheCentralLookupRolePanics(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Consumer"), &awscdk.StackProps{Env: consumer})
+	msg := mustPanic(t, func() {
+		ptc.PullThroughCache_FromLookup(stack, jsii.String("Cache"), &ptc.PullThroughCacheLookupOptions{Account: central.Account, Region: central.Region})
+	})
+	if !strings.Contains(msg, "PullThroughCache.fromLookup (Python: PullThroughCache.from_lookup)") || !strings.Contains(msg, "--trust-for-lookup") {
+		t.Errorf("unexpected panic message: %s", msg)
 	}
 }

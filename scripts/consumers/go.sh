@@ -53,7 +53,7 @@ if go run . "$DIR/cdk.out"; then passed=$((passed + 1)); else failed=$((failed +
 # With cloud-assembly-schema-go replaced by v53.0.0 (go.mod), prove the assembly is one the CDK CLI
 # of this repository reads.
 log "check: the CDK CLI reads the Go app's cloud assembly (npx cdk ls --app consumers/go/cdk.out)"
-want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate"
+want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate PullThroughCacheGoLookupConsumer"
 listed="$(cd "$ROOT" && npx cdk ls --app "$DIR/cdk.out" --no-notices --no-version-reporting | sort | xargs)" || listed=""
 if [[ "$listed" == "$want" ]]; then
   passed=$((passed + 1)); echo "ok: $listed listed"
