@@ -24,7 +24,7 @@ import {
 import { ACCOUNT, dockerAndGhcrCache, newEnvStack, REGION } from './cache-fixtures';
 import { CASES, newScope } from './error-cases';
 import { newStack } from './helpers';
-import { pythonName } from '../src/private/diagnostics';
+import { unspelledNames } from './spelling';
 
 /**
  * Every error and warning of the library names each field and method as TypeScript and Python
@@ -32,35 +32,6 @@ import { pythonName } from '../src/private/diagnostics';
  * capitalize it. Add a case with one line to ERRORS or WARNINGS.
  */
 
-/**
- * The names in a message that Python spells differently but the message does not spell for
- * Python: an identifier or dotted path (`repositoryTemplate.scope`, `Secret.fromSecretCompleteArn(...)`)
- * with a camelCase segment must be followed by ` (Python: <snake_case>)`. Quoted values ('x',
- * "x", `x`) are the user's and URLs are not names, so they are skipped.
- */
-export function unspelledNames(message: string): string[] {
-  const text = message
-    .replace(/(?<![A-Za-z])'[^'\n]*'/g, "''")
-    .replace(/"[^"\n]*"/g, '""')
-    .replace(/`[^`\n]*`/g, '``')
-    .replace(/https?:\/\/\S+/g, 'URL')
-    // IAM actions and condition keys are PascalCase after a service prefix: ecr:BatchGetImage.
-    .replace(/\b[a-z0-9-]+:[A-Za-z/<>]+/g, 'IAM');
-  const names = /[A-Za-z_$][\w$]*(?:\[[^\]]*\])?(?:\([^()]*\))?(?:\.[A-Za-z_$][\w$]*(?:\[[^\]]*\])?(?:\([^()]*\))?)*/g;
-  const missing: string[] = [];
-  let match: RegExpExecArray | null;
-  while ((match = names.exec(text)) !== null) {
-    const name = match[0].replace(/\(.*$/, '');
-    const python = pythonName(name);
-    const spelled = ` (Python: ${pythonName(match[0])})`;
-    if (text.startsWith(spelled, names.lastIndex)) {
-      names.lastIndex += spelled.length;
-    } else if (python !== name) {
-      missing.push(match[0]);
-    }
-  }
-  return missing;
-}
 
 /** What a case throws, as a message. */
 function messageOf(run: () => unknown): string {
@@ -187,9 +158,19 @@ const ERRORS: Array<[string, () => unknown]> = [
     new iam.Role(stack, 'EcrRegistryScanning', { assumedBy: new iam.AccountRootPrincipal() });
     return RegistryScanning.getOrCreate(stack);
   }],
+  ['fromLookup in an environment-agnostic stack', () => PullThroughCache.fromLookup(new Stack(new App(), 'A'), 'Cache', { account: '555566667777' })],
+  ['fromLookup with a malformed account', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { account: '1234' })],
+  ['fromLookup with a token region', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { region: Lazy.string({ produce: () => 'x' }) })],
+  ['fromLookup of another account with the stack\'s own lookup role', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { account: '555566667777' })],
 ];
 
 /** [warning id, what adds it to the stack] */
+/**
+ * Warnings that only a lookup answered by the CDK CLI's context loop raises: test/lookup.test.ts runs
+ * that loop (asynchronously) and checks their spelling with the same unspelledNames.
+ */
+const LOOKUP_WARNINGS = ['lookupUpstreamUnknown'];
+
 const WARNINGS: Array<[string, (stack: Stack) => void]> = [
   ['tokenPrefix', stack => new PullThroughCache(stack, 'Cache', {
     upstreams: [{ registry: UpstreamRegistry.kubernetes(), prefix: Lazy.string({ produce: () => 'k8s' }) }],
@@ -310,7 +291,7 @@ describe('every warning names each field and method in TypeScript and Python spe
     });
     walk(path.join(__dirname, '..', 'src'));
     expect(ids.size).toBeGreaterThan(15);
-    expect([...ids].filter(id => !WARNINGS.some(([w]) => w === id)).sort()).toEqual([]);
+    expect([...ids].filter(id => !WARNINGS.some(([w]) => w === id) && !LOOKUP_WARNINGS.includes(id)).sort()).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { LookupConsumerStack } from '../examples/consumer-account-lookup-stack';
 import { IPullThroughCache, PullThroughCache } from '../src';
 import { PULL_ACTIONS } from './cache-fixtures';
 import { FakeCloudControl, FakeRule, synthWithLookups } from './lookup-cli';
+import { unspelledNames } from './spelling';
 
 /*
  * PullThroughCache.fromLookup, run as `cdk synth` runs it: the CDK CLI's own context loop and
@@ -238,6 +239,9 @@ describe('answered as the CLI does: synthesize, answer the missing context, synt
     expect(consumer!.cache.prefixes).toEqual(['quay']);
     Annotations.fromStack(consumer!.stack).hasWarning('/Consumer/SharedCache',
       Match.stringLikeRegexp("the rule with prefix 'mcr' pulls from 'mcr.example.com'.*lookupUpstreamUnknown"));
+    for (const warning of Annotations.fromStack(consumer!.stack).findWarning('*', Match.stringLikeRegexp('lookupUpstreamUnknown'))) {
+      expect(unspelledNames(String(warning.entry.data))).toEqual([]);
+    }
   });
 });
 
