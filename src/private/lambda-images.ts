@@ -20,6 +20,17 @@ const REASON = 'Lambda does not pull through a pull-through cache: the image mus
   + '(the function then fails with ImageDeleted). Push the image to a repository you own (e.g. DockerImageCode.fromImageAsset '
   + `or a repository your pipeline pushes to) instead; see ${LAMBDA_IMAGES_DOC}`;
 
+/**
+ * The constructs (Lambda functions) whose image code comes from `CachedImages.dockerImageCode`:
+ * warmed at deploy and pinned by digest, so the guard leaves them alone.
+ */
+const warmFunctions = new WeakSet<IConstruct>();
+
+/** Record that a function runs an image `CachedImages` warms. */
+export function markWarmFunction(fn: IConstruct): void {
+  warmFunctions.add(fn);
+}
+
 /** A cache as the guard sees it. */
 export interface GuardedCache {
   readonly node: IConstruct['node'];
@@ -58,6 +69,9 @@ export class LambdaImageGuard implements IAspect {
       return;
     }
     const parent = node.node.scope;
+    if (parent !== undefined && warmFunctions.has(parent)) {
+      return;
+    }
     const target = parent instanceof lambda.Function && parent.node.defaultChild === node ? parent : node;
     warn(target, 'lambdaImageInCache',
       `the function's image '${imageUri}' is in prefix '${prefix}' of the pull-through cache at '${this.cache.node.path}': ${REASON}`,
