@@ -230,7 +230,9 @@ async function warmImage(options: WarmOptions, image: WarmImage): Promise<WarmRe
     }
     const workers = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        bytes += await getBlob(options, image, next, where);
+        // Not `bytes += await ...`: that reads `bytes` before the await and loses the other workers' counts.
+        const size = await getBlob(options, image, next, where);
+        bytes += size;
         blobs++;
       }
     });
