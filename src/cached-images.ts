@@ -4,9 +4,10 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { throwIfInvalid } from './private/diagnostics';
+import { throwIfInvalid, warn } from './private/diagnostics';
 import { cachedImage } from './private/image-uri';
-import { markWarmFunction } from './private/lambda-images';
+import { isLambdaReadable, LAMBDA_IMAGES_DOC, markWarmFunction } from './private/lambda-images';
+import { PullThroughCache } from './pull-through-cache';
 import { IPullThroughCache } from './pull-through-cache-base';
 
 /**
@@ -237,6 +238,12 @@ export class CachedImages extends Construct {
       const digest = this.resource.getAttString(`Digest${index}.${platform.replace(/\//g, '.')}`);
       return new WarmImageCode(`${this.cache.registryDomain}/${planned.repository}@${digest}`);
     };
+    if (this.cache instanceof PullThroughCache && !isLambdaReadable(this.cache)) {
+      warn(this, 'lambdaRepositoryPolicy',
+        `dockerImageCode('${reference}'): the repository creation templates of the cache at '${this.cache.node.path}' do not let Lambda `
+        + 'read the cached images (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer for lambda.amazonaws.com), so creating the function may fail '
+        + `with "Lambda does not have permission to access the ECR image". Set repositoryTemplate.allowLambda: true on the cache; see ${LAMBDA_IMAGES_DOC}`);
+    }
     if (architecture !== undefined) {
       // The platform is known now: the warm-up checks it even if no function uses the code.
       planned.requiredPlatforms.add(architecture.dockerPlatform);

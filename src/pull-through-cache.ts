@@ -9,6 +9,7 @@ import { templatePolicyStatements } from './private/cross-account';
 import { throwIfInvalid, warn } from './private/diagnostics';
 import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
+import { lambdaPullStatement, markLambdaReadable } from './private/lambda-images';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
 import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
@@ -270,7 +271,12 @@ export class PullThroughCache extends PullThroughCacheBase {
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);
 
     const templateOptions = props.repositoryTemplate ?? {};
-    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes, templatePolicyStatements(props.crossAccountAccess));
+    const lambdaStatements = templateOptions.allowLambda ? [lambdaPullStatement(this)] : [];
+    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes,
+      [...templatePolicyStatements(props.crossAccountAccess), ...lambdaStatements]);
+    if (templateOptions.allowLambda) {
+      markLambdaReadable(this);
+    }
     this.templateRole = renderer.role;
     this.repositoryTemplateHasResourceTags = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
     this.repositoryTemplateResourceTags = this.repositoryTemplateHasResourceTags ? { ...templateOptions.resourceTags } : undefined;

@@ -23,6 +23,15 @@ function build(env: { account: string; region: string } | undefined = ENV) {
   return { app, stack, cache };
 }
 
+/** A rendered repository policy: a JSON string, or a join of strings and `Ref AWS::Partition`. */
+function policyOf(value: any): any {
+  if (typeof value === 'string') {
+    return JSON.parse(value);
+  }
+  const [sep, parts] = value['Fn::Join'];
+  return JSON.parse(parts.map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p))).join(sep));
+}
+
 function customResource(template: Template): { id: string; resource: any } {
   const found = template.findResources('Custom::CachedImages');
   const [id] = Object.keys(found);
@@ -217,5 +226,56 @@ describe('CachedImages validation, before any resource', () => {
     const images = new CachedImages(stack, 'Images', { cache: imported, images: [NODE] });
     expect(images.resource).toBeDefined();
     Template.fromStack(stack).resourceCountIs('Custom::CachedImages', 1);
+  });
+});
+
+describe('Lambda reads the cached repositories', () => {
+  test('repositoryTemplate.allowLambda adds the Lambda statement, scoped to this account\'s functions, to every template', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: ENV });
+    const cache = new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecrPublic(), prefix: 'ecrpubliccache' }, { registry: UpstreamRegistry.quay(), prefix: 'quaycache' }],
+      repositoryTemplate: { allowLambda: true },
+    });
+    const images = new CachedImages(stack, 'Images', { cache, images: [NODE] });
+    new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode(NODE) });
+    const templates = Template.fromStack(stack).findResources('AWS::ECR::RepositoryCreationTemplate');
+    expect(Object.keys(templates)).toHaveLength(2);
+    for (const t of Object.values(templates)) {
+      const policy = policyOf((t as any).Properties.RepositoryPolicy);
+      expect(policy.Statement).toEqual([{
+        Sid: 'LambdaECRImageRetrievalPolicy',
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com' },
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        Condition: { StringLike: { 'aws:sourceArn': 'arn:aws:lambda:eu-west-1:111122223333:function:*' } },
+      }]);
+    }
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('lambdaRepositoryPolicy|lambdaImageInCache'))).toEqual([]);
+  });
+
+  test('allowLambda keeps the user\'s own repository policy statements', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: ENV });
+    new PullThroughCache(stack, 'Cache', {
+      upstreams: [{ registry: UpstreamRegistry.ecrPublic(), prefix: 'ecrpubliccache' }],
+      repositoryTemplate: {
+        allowLambda: true,
+        repositoryPolicy: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ sid: 'Own', principals: [new iam.AccountPrincipal('444455556666')], actions: ['ecr:BatchGetImage'] })],
+        }),
+      },
+    });
+    const [t] = Object.values(Template.fromStack(stack).findResources('AWS::ECR::RepositoryCreationTemplate'));
+    const policy = policyOf((t as any).Properties.RepositoryPolicy);
+    expect(policy.Statement.map((s: any) => s.Sid)).toEqual(['Own', 'LambdaECRImageRetrievalPolicy']);
+  });
+
+  test('dockerImageCode of an owned cache without allowLambda warns lambdaRepositoryPolicy', () => {
+    const { stack, cache } = build();
+    const images = new CachedImages(stack, 'Images', { cache, images: [NODE] });
+    new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode(NODE) });
+    Annotations.fromStack(stack).hasWarning('/Stack/Images', Match.stringLikeRegexp(
+      'the repository creation templates of the cache at \'Stack/Cache\' do not let Lambda read.*Set repositoryTemplate.allowLambda: true'));
   });
 });
