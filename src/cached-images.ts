@@ -78,11 +78,13 @@ interface Planned {
  * code pinned to them.
  *
  * @example
- * declare const cache: PullThroughCache;
- * const images = new CachedImages(this, 'Images', { cache, images: ['public.ecr.aws/lambda/nodejs:22'] });
- * new lambda.DockerImageFunction(this, 'Fn', {
- *   code: images.dockerImageCode('public.ecr.aws/lambda/nodejs:22'),
- * });
+ * import * as lambda from 'aws-cdk-lib/aws-lambda';
+ * import * as ptc from 'cdk-pull-through-cache';
+ *
+ * declare const cache: ptc.PullThroughCache;
+ *
+ * const images = new ptc.CachedImages(this, 'Images', { cache, images: ['public.ecr.aws/lambda/nodejs:22'] });
+ * new lambda.DockerImageFunction(this, 'Fn', { code: images.dockerImageCode('public.ecr.aws/lambda/nodejs:22') });
  */
 export class CachedImages extends Construct {
   /**

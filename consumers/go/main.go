@@ -2,7 +2,7 @@
 //
 //	go run . [OUTDIR]    synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 //
-// Three stacks:
+// Four stacks:
 //
 //   - newReferenceStack (PullThroughCacheGo): the reference use case. Docker Hub and GitHub Container
 //     Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io and Quay without, one
@@ -13,6 +13,10 @@
 //     eu-central-1) imports a central cache (111122223333, eu-west-1) with
 //     PullThroughCache_FromPullThroughCacheAttributes, grants an EC2 node role the pull, runs
 //     cache.ContainerdNodeScript() in a launch template's user data and a Fargate task on the cache.
+//   - newWarmLambdaStack (PullThroughCacheGoWarmLambda): its own cache of ECR Public (111122223333,
+//     us-east-1) whose templates let Lambda read the cached images, NewCachedImages that pulls the
+//     Lambda Node.js base image through it at deploy, and a DockerImageFunction (arm64) that runs from
+//     the cache, pinned to the digest the warm-up reports.
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
@@ -36,12 +41,18 @@ const (
 	stackName         = "PullThroughCacheGo"
 	fargateStackName  = "PullThroughCacheGoFargate"
 	consumerStackName = "PullThroughCacheGoConsumerAccount"
+	warmStackName     = "PullThroughCacheGoWarmLambda"
 )
+
+// lambdaImage is the image the warm-up pulls through the cache and the function runs.
+const lambdaImage = "public.ecr.aws/lambda/nodejs:22"
 
 // The central account that owns the cache, and a workload account that pulls through it from another region.
 var (
 	central  = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}
 	consumer = &awscdk.Environment{Account: jsii.String("444455556666"), Region: jsii.String("eu-central-1")}
+	// The Lambda stack's own cache: the central account, another region than the reference cache's.
+	warmLambda = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("us-east-1")}
 )
 
 // alpinePath is what cache.ImageUri("alpine:3") maps Alpine to, after the registry domain.
@@ -189,12 +200,41 @@ func newConsumerAccountStack(scope constructs.Construct, id string) (awscdk.Stac
 	return stack, cache
 }
 
+// newWarmLambdaStack builds a Lambda function that runs from the pull-through cache: NewCachedImages
+// pulls the image through the cache at deploy, and the function is created afterwards, pinned to
+// the digest of the image's linux/arm64 manifest.
+func newWarmLambdaStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.CachedImages) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{Env: warmLambda})
+	cache := ptc.NewPullThroughCache(stack, jsii.String("LambdaCache"), &ptc.PullThroughCacheProps{
+		Upstreams: &[]*ptc.UpstreamDefinition{
+			{Registry: ptc.UpstreamRegistry_EcrPublic(), Prefix: jsii.String("ecrpubliccache")},
+		},
+		// A repository policy statement that lets this account's functions read the cached images.
+		RepositoryTemplate: &ptc.RepositoryTemplateOptions{AllowLambda: jsii.Bool(true)},
+	})
+	images := ptc.NewCachedImages(stack, jsii.String("Images"), &ptc.CachedImagesProps{
+		Cache:     cache,
+		Images:    jsii.Strings(lambdaImage),
+		Platforms: jsii.Strings("linux/arm64"),
+	})
+	awslambda.NewDockerImageFunction(stack, jsii.String("FromCache"), &awslambda.DockerImageFunctionProps{
+		Architecture: awslambda.Architecture_ARM_64(),
+		Code:         images.DockerImageCode(jsii.String(lambdaImage), nil),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ImageDigest"), &awscdk.CfnOutputProps{
+		Description: jsii.String("What the tag pointed to at deploy"),
+		Value:       images.DigestOf(jsii.String(lambdaImage)),
+	})
+	return stack, images
+}
+
 // newApp builds the app: the reference stack, a Fargate service on its cache, and a consumer account.
 func newApp(outdir string) awscdk.App {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	_, cache := newReferenceStack(app, stackName, nil)
 	newFargateServiceStack(app, fargateStackName, cache, nil)
 	newConsumerAccountStack(app, consumerStackName)
+	newWarmLambdaStack(app, warmStackName)
 	return app
 }
 
@@ -278,7 +318,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	for _, name := range []string{fargateStackName, consumerStackName} {
+	for _, name := range []string{fargateStackName, consumerStackName, warmStackName} {
 		other, err := readTemplate(paths[name])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
