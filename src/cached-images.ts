@@ -59,6 +59,11 @@ export interface CachedImagesProps {
 
 /** The CloudFormation response of a custom resource is at most 4 KB: a digest takes about 85 bytes. */
 const MAX_IMAGES = 30;
+/** `"Digest29":"sha256:<64 hex>",` and `"Digest29.linux.arm64":"sha256:<64 hex>",` in the answer. */
+const DIGEST_ATTRIBUTE_BYTES = 85;
+const PLATFORM_ATTRIBUTE_BYTES = 100;
+/** Of the handler's 3400-byte budget, what digests may take; failures get the rest. */
+const MAX_DIGEST_BYTES = 3000;
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const HANDLER_ID = 'CachedImagesHandler9f3c';
 const PROVIDER_ID = 'CachedImagesProvider9f3c';
@@ -183,6 +188,17 @@ export class CachedImages extends Construct {
     this.resource.node.addDependency(provider.onEventHandler.role!);
     this.resource.node.addDependency(cache);
     this.failures = this.resource.getAttString('Failures');
+    // dockerImageCode adds platform digests after construction: their number is checked at synthesis.
+    this.node.addValidation({
+      validate: () => {
+        const platformDigests = planned.reduce((n, p) => n + p.requiredPlatforms.size, 0);
+        const bytes = planned.length * DIGEST_ATTRIBUTE_BYTES + platformDigests * PLATFORM_ATTRIBUTE_BYTES;
+        return bytes > MAX_DIGEST_BYTES
+          ? [`${where}: ${planned.length} images and ${platformDigests} platform digests (dockerImageCode) need about ${bytes} bytes of the `
+            + `custom resource's answer; CloudFormation takes 4 KB, of which ${MAX_DIGEST_BYTES} are left for digests: split the images across several CachedImages`]
+          : [];
+      },
+    });
   }
 
   /**

@@ -279,3 +279,22 @@ describe('Lambda reads the cached repositories', () => {
       'the repository creation templates of the cache at \'Stack/Cache\' do not let Lambda read.*Set repositoryTemplate.allowLambda: true'));
   });
 });
+
+describe('CachedImages answer size', () => {
+  function withFunctions(count: number) {
+    const { stack, cache } = build();
+    const refs = Array.from({ length: 30 }, (_, i) => `quay.io/org/app${i}:1`);
+    const images = new CachedImages(stack, 'Images', { cache, images: refs });
+    refs.slice(0, count).forEach((ref, i) => new lambda.DockerImageFunction(stack, `Fn${i}`, { code: images.dockerImageCode(ref) }));
+    return stack;
+  }
+
+  test('30 images and 4 platform digests fit in CloudFormation\'s 4 KB', () => {
+    expect(() => Template.fromStack(withFunctions(4))).not.toThrow();
+  });
+
+  test('30 images and 5 platform digests are an error at synthesis', () => {
+    expect(() => Template.fromStack(withFunctions(5))).toThrow(
+      /CachedImages at 'Stack\/Images': 30 images and 5 platform digests \(dockerImageCode\) need about 3050 bytes.*split the images across several CachedImages/);
+  });
+});

@@ -383,8 +383,9 @@ func TestWarmUp(t *testing.T) {
 		if r.Digest != app.digest {
 			t.Errorf("digest %s, want the index's %s", r.Digest, app.digest)
 		}
-		if len(r.Platforms) != 3 {
-			t.Errorf("platforms %v, want 3", r.Platforms)
+		// The three of the index, and the required linux/arm64 under its own name: the index's linux/arm64/v8.
+		if len(r.Platforms) != 4 || r.Platforms["linux/arm64"] != app.platforms["linux/arm64/v8"] {
+			t.Errorf("platforms %v, want the index's 3 and linux/arm64", r.Platforms)
 		}
 		for p, d := range app.platforms {
 			if r.Platforms[p] != d {

@@ -9,6 +9,9 @@
 import * as https from 'https';
 import { RegistryResponse, Transport, WarmImage, warmImages, WarmResult } from './pull';
 
+/** Bytes of the response's Data, out of CloudFormation's 4096: the rest is the request's IDs. */
+export const RESPONSE_BUDGET = 3400;
+
 /** A private ECR registry host: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]`. */
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 
@@ -69,7 +72,8 @@ export function attributes(results: WarmResult[], images: WarmImage[]): { data: 
     }
     data[`Digest${i}`] = r.digest!;
     for (const platform of images[i].requiredPlatforms ?? []) {
-      const digest = r.platforms[platform] ?? r.platforms['*'];
+      const variant = Object.keys(r.platforms).find(k => k.startsWith(`${platform}/`));
+      const digest = r.platforms[platform] ?? (variant ? r.platforms[variant] : undefined) ?? r.platforms['*'];
       if (digest) {
         data[`Digest${i}.${platform.replace(/\//g, '.')}`] = digest;
       }
@@ -120,7 +124,8 @@ export async function handler(event: Event, context?: { invokedFunctionArn?: str
   if (failures.length > 0 && p.FailOnError !== 'false') {
     throw new Error(`CachedImages: ${failures.length} of ${results.length} images could not be pulled through the cache:\n${failures.join('\n')}`);
   }
-  // CloudFormation takes at most 4 KB of response: failures are cut to fit.
-  data.Failures = failures.join('\n').slice(0, 1500);
+  // CloudFormation takes at most 4 KB of response, the request's IDs included: the digests are
+  // bounded at synth (CachedImages checks their number), failures are cut to fit the rest.
+  data.Failures = failures.join('\n').slice(0, Math.max(0, RESPONSE_BUDGET - JSON.stringify(data).length));
   return { PhysicalResourceId: physicalId, Data: data };
 }

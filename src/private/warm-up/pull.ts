@@ -214,6 +214,11 @@ async function warmImage(options: WarmOptions, image: WarmImage): Promise<WarmRe
         platforms[platformOf(entry)] = child.digest;
         manifests.push(child);
       }
+      // Under the name asked for too: Lambda's `linux/arm64` is the index's `linux/arm64/v8`.
+      for (const p of required) {
+        const entry = entries.find(e => platformOf(e) === p) ?? entries.find(e => wanted(platformOf(e), [p]))!;
+        platforms[p] = platforms[platformOf(entry)];
+      }
     } else {
       platforms['*'] = top.digest;
       manifests.push(top);
