@@ -1,4 +1,6 @@
+import { createHash } from 'crypto';
 import { attributes, handler } from '../src/private/warm-up/index';
+import { warmImages } from '../src/private/warm-up/pull';
 
 // The Lambda entry of CachedImages, without AWS: what it refuses before any request, and the
 // attributes it answers. The pulling itself is tested against real registries in test/warm-up.
@@ -53,5 +55,50 @@ describe('the CachedImages Lambda entry', () => {
       'Digest1.linux.amd64': 'sha256:single',
     });
     expect(failures).toEqual(['image \'c:1\': HTTP 404']);
+  });
+});
+
+describe('the pulling code against ECR\'s blob redirect', () => {
+  // Stands in for Amazon ECR only: ECR answers a blob it holds with a redirect to its storage.
+  // Everything else is tested against real registries in test/warm-up.
+  const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: 2 ** 30 }],
+  }));
+  const seen: string[] = [];
+  const ecr = {
+    async request(_host: string, path: string, headers: { [name: string]: string }) {
+      seen.push(`${path} ${headers.Authorization === 'Basic dG9rZW4=' ? 'auth' : 'no auth'}`);
+      const body = path.includes('/manifests/') ? manifest : Buffer.alloc(0);
+      return {
+        status: path.includes('/manifests/') ? 200 : 307,
+        headers: path.includes('/manifests/') ? { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } : { location: 'https://storage.example/layer' },
+        body: (async function* () { yield body; })(),
+        discard: () => undefined,
+      };
+    },
+  };
+
+  test('a redirected blob is not downloaded, and the digest is the manifest\'s', async () => {
+    const [result] = await warmImages({
+      host: '111122223333.dkr.ecr.eu-west-1.amazonaws.com',
+      authorization: 'Basic dG9rZW4=',
+      images: [{ reference: 'alpine:3', repository: 'dockercache/library/alpine', tag: '3' }],
+      platforms: [],
+      transport: ecr,
+      timeoutMs: 1000,
+      retries: 0,
+      backoffMs: 1,
+    });
+    expect(result).toEqual({ reference: 'alpine:3', digest: sha(manifest), platforms: { '*': sha(manifest) }, blobs: 2, bytes: 0 });
+    expect(seen.sort()).toEqual([
+      `/v2/dockercache/library/alpine/blobs/${sha(config)} auth`,
+      `/v2/dockercache/library/alpine/blobs/sha256:${'b'.repeat(64)} auth`,
+      '/v2/dockercache/library/alpine/manifests/3 auth',
+    ].sort());
   });
 });
