@@ -314,6 +314,15 @@ const nodeE2e = project.addTask('test:node-e2e', {
   exec: 'bash scripts/node-e2e.sh',
 });
 
+// CachedImages pulls through a real registry (issue 19): the handler's compiled pulling code runs
+// with node against a CNCF distribution pull-through proxy of a second distribution registry on
+// loopback, with faults injected (test/warm-up, a Go module).
+const warmUp = project.addTask('test:warm-up', {
+  description: 'Run the CachedImages pulling code against a distribution pull-through proxy on loopback (Go, node)',
+  env: { GOFLAGS: '-mod=mod' },
+  exec: 'bash scripts/warm-up.sh',
+});
+
 // Both ends of the peer range, besides `test` on the dev dependency (CDK_DEV_VERSION): jest on the
 // newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail; then the
 // library type-checked and jest run on the floor (the lowest versions of the peer range).
@@ -344,12 +353,13 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
 
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the CachedImages warm-up against real registries, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
     { spawn: 'test' },
     { spawn: newestCdk.name },
     { spawn: floorCdk.name },
     { spawn: nodeE2e.name },
+    { spawn: warmUp.name },
     { spawn: consumers.name },
     { spawn: translations.name },
     { spawn: releaseRehearsal.name },

@@ -11,7 +11,9 @@
 #
 # Expected warnings: W3005 on a rule's DependsOn its ECR upstream role. The GetAtt orders the rule
 # after the role, but not after the role's policies, which ECR checks when the rule is created;
-# depending on the role construct also covers policies added to it after the cache.
+# depending on the role construct also covers policies added to it after the cache. And W3005 on a
+# Lambda function's DependsOn its service role (aws-cdk-lib's lambda.Function adds it; the
+# CachedImages handler, the Provider framework and the matrix's function from the cache).
 #
 # No finding is ignored: cfn-lint 1.58.0's schemas know every property we render
 # (ImageTagMutabilityExclusionFilters, EncryptionType KMS_DSSE, CustomRoleArn,

@@ -11,3 +11,4 @@ export * from './containerd-mirror';
 export * from './containerd-node-script';
 export * from './operations/metric-options';
 export * from './operations/pull-through-cache-dashboard';
+export * from './cached-images';

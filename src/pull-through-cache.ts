@@ -11,6 +11,7 @@ import { templatePolicyStatements } from './private/cross-account';
 import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
 import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
 import { lookupRules } from './private/lookup';
+import { lambdaPullStatement, markLambdaReadable } from './private/lambda-images';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
@@ -344,7 +345,12 @@ export class PullThroughCache extends PullThroughCacheBase {
     this.registryDomain = registryDomain(this, this.env.account, this.env.region);
 
     const templateOptions = props.repositoryTemplate ?? {};
-    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes, templatePolicyStatements(props.crossAccountAccess));
+    const lambdaStatements = templateOptions.allowLambda ? [lambdaPullStatement(this)] : [];
+    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes,
+      [...templatePolicyStatements(props.crossAccountAccess), ...lambdaStatements]);
+    if (templateOptions.allowLambda) {
+      markLambdaReadable(this);
+    }
     this.templateRole = renderer.role;
     this.repositoryTemplateHasResourceTags = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
     this.repositoryTemplateResourceTags = this.repositoryTemplateHasResourceTags ? { ...templateOptions.resourceTags } : undefined;

@@ -98,6 +98,17 @@ export interface RepositoryTemplateOptions {
   readonly repositoryPolicy?: iam.PolicyDocument;
 
   /**
+   * Let AWS Lambda functions of the cache's account run the cached images: a statement of the
+   * repository policy allows `lambda.amazonaws.com` `ecr:BatchGetImage` and
+   * `ecr:GetDownloadUrlForLayer` when `aws:sourceArn` is a function of the cache's account and
+   * region. Needed by `CachedImages.dockerImageCode`; applies to repositories created afterwards.
+   *
+   * @default false
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#gettingstarted-images-permissions
+   */
+  readonly allowLambda?: boolean;
+
+  /**
    * The description of the template, at most 256 characters.
    *
    * @default - a description naming the upstream

@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -12,6 +13,7 @@ import { OperationsStack } from '../examples/operations-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 import { OrganizationCacheStack } from '../examples/stacksets-stack';
 import {
+  CachedImages,
   CrossAccountAccess,
   PullThroughCache,
   PullThroughCacheDashboard,
@@ -348,6 +350,29 @@ export function buildMatrix(appProps: AppProps = {}): App {
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'exporter' }),
   });
   cache.redirectImages(workload);
+
+  // CachedImages: the cache warmed at deploy, a Lambda function and an ECS task pinned to the digests.
+  const warmed = new Stack(app, 'WarmImages', { env: ownEnv('111122220005') });
+  const lambdaCache = new PullThroughCache(warmed, 'Cache', {
+    upstreams: [{ registry: UpstreamRegistry.ecrPublic() }],
+    repositoryTemplate: { allowLambda: true },
+  });
+  const images = new CachedImages(warmed, 'Images', {
+    cache: lambdaCache,
+    images: ['public.ecr.aws/lambda/nodejs:22', 'public.ecr.aws/nginx/nginx:1.27'],
+  });
+  new lambda.DockerImageFunction(warmed, 'FromCache', {
+    architecture: lambda.Architecture.ARM_64,
+    code: images.dockerImageCode('public.ecr.aws/lambda/nodejs:22'),
+  });
+  const pinned = new ecs.FargateTaskDefinition(warmed, 'Task');
+  pinned.addContainer('web', {
+    image: images.containerImage('public.ecr.aws/nginx/nginx:1.27'),
+    logging: ecs.LogDrivers.awsLogs({
+      logGroup: new logs.LogGroup(warmed, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key(warmed) }),
+      streamPrefix: 'web',
+    }),
+  });
 
   // The consumer-account example: a central cache, and a workload account that imports it.
   new CentralCacheStack(app, 'ConsumerExampleCentral');

@@ -2,7 +2,7 @@
 //
 //	go run . [OUTDIR]    synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 //
-// Three stacks:
+// Four stacks:
 //
 //   - newReferenceStack (PullThroughCacheGo): the reference use case. Docker Hub and GitHub Container
 //     Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io and Quay without, one
@@ -16,6 +16,10 @@
 //   - newLookupConsumerStack (PullThroughCacheGoLookupConsumer): the same workload account finds the
 //     central cache's rules with PullThroughCache_FromLookup instead of copying them by hand; the
 //     CDK CLI's answers are in cdk.context.json, which newApp reads as the CLI does.
+//   - newWarmLambdaStack (PullThroughCacheGoWarmLambda): its own cache of ECR Public (111122223333,
+//     us-east-1) whose templates let Lambda read the cached images, NewCachedImages that pulls the
+//     Lambda Node.js base image through it at deploy, and a DockerImageFunction (arm64) that runs from
+//     the cache, pinned to the digest the warm-up reports.
 package main
 
 import (
@@ -29,6 +33,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
@@ -40,6 +45,7 @@ const (
 	fargateStackName  = "PullThroughCacheGoFargate"
 	consumerStackName = "PullThroughCacheGoConsumerAccount"
 	lookupStackName   = "PullThroughCacheGoLookupConsumer"
+	warmStackName     = "PullThroughCacheGoWarmLambda"
 )
 
 // centralLookupRole is the central account's CDK lookup role (`cdk bootstrap aws://111122223333/eu-west-1
@@ -50,10 +56,15 @@ const centralLookupRole = "arn:${AWS::Partition}:iam::111122223333:role/cdk-hnb6
 // contextFile holds the CDK CLI's answers to the app's lookups, committed as `cdk synth` leaves it.
 const contextFile = "cdk.context.json"
 
+// lambdaImage is the image the warm-up pulls through the cache and the function runs.
+const lambdaImage = "public.ecr.aws/lambda/nodejs:22"
+
 // The central account that owns the cache, and a workload account that pulls through it from another region.
 var (
 	central  = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("eu-west-1")}
 	consumer = &awscdk.Environment{Account: jsii.String("444455556666"), Region: jsii.String("eu-central-1")}
+	// The Lambda stack's own cache: the central account, another region than the reference cache's.
+	warmLambda = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("us-east-1")}
 )
 
 // alpinePath is what cache.ImageUri("alpine:3") maps Alpine to, after the registry domain.
@@ -244,9 +255,37 @@ func readContext(path string) map[string]any {
 	return context
 }
 
-// newApp builds the app: the reference stack, a Fargate service on its cache, and a consumer account
-// that imports the central cache by attributes and one that looks it up. The app's context is
-// cdk.context.json's, as when the CDK CLI runs the app.
+// newWarmLambdaStack builds a Lambda function that runs from the pull-through cache: NewCachedImages
+// pulls the image through the cache at deploy, and the function is created afterwards, pinned to
+// the digest of the image's linux/arm64 manifest.
+func newWarmLambdaStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.CachedImages) {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{Env: warmLambda})
+	cache := ptc.NewPullThroughCache(stack, jsii.String("LambdaCache"), &ptc.PullThroughCacheProps{
+		Upstreams: &[]*ptc.UpstreamDefinition{
+			{Registry: ptc.UpstreamRegistry_EcrPublic(), Prefix: jsii.String("ecrpubliccache")},
+		},
+		// A repository policy statement that lets this account's functions read the cached images.
+		RepositoryTemplate: &ptc.RepositoryTemplateOptions{AllowLambda: jsii.Bool(true)},
+	})
+	images := ptc.NewCachedImages(stack, jsii.String("Images"), &ptc.CachedImagesProps{
+		Cache:     cache,
+		Images:    jsii.Strings(lambdaImage),
+		Platforms: jsii.Strings("linux/arm64"),
+	})
+	awslambda.NewDockerImageFunction(stack, jsii.String("FromCache"), &awslambda.DockerImageFunctionProps{
+		Architecture: awslambda.Architecture_ARM_64(),
+		Code:         images.DockerImageCode(jsii.String(lambdaImage), nil),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ImageDigest"), &awscdk.CfnOutputProps{
+		Description: jsii.String("What the tag pointed to at deploy"),
+		Value:       images.DigestOf(jsii.String(lambdaImage)),
+	})
+	return stack, images
+}
+
+// newApp builds the app: the reference stack, a Fargate service on its cache, a consumer account
+// that imports the central cache by attributes and one that looks it up, and a Lambda function that
+// runs from a warmed cache. The app's context is cdk.context.json's, as when the CDK CLI runs the app.
 func newApp(outdir string) awscdk.App {
 	return newAppWithContext(outdir, readContext(contextFile))
 }
@@ -258,6 +297,7 @@ func newAppWithContext(outdir string, context map[string]any) awscdk.App {
 	newFargateServiceStack(app, fargateStackName, cache, nil)
 	newConsumerAccountStack(app, consumerStackName)
 	newLookupConsumerStack(app, lookupStackName)
+	newWarmLambdaStack(app, warmStackName)
 	return app
 }
 
@@ -341,7 +381,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	for _, name := range []string{fargateStackName, consumerStackName, lookupStackName} {
+	for _, name := range []string{fargateStackName, consumerStackName, lookupStackName, warmStackName} {
 		other, err := readTemplate(paths[name])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

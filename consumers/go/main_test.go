@@ -344,7 +344,7 @@ func TestOtherStacksLeaveTheReferenceTemplateUnchanged(t *testing.T) {
 
 func TestEveryStackSynthesizesWithoutWarnings(t *testing.T) {
 	app := newApp(t.TempDir())
-	for _, name := range []string{stackName, fargateStackName, consumerStackName, lookupStackName} {
+	for _, name := range []string{stackName, fargateStackName, consumerStackName, lookupStackName, warmStackName} {
 		stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(name)))
 		// HasNoWarning panics (a jsii error) when the stack has a warning.
 		msg := func() (msg any) {
@@ -614,5 +614,53 @@ func TestLookupWithoutTheCentralLookupRolePanics(t *testing.T) {
 	})
 	if !strings.Contains(msg, "PullThroughCache.fromLookup (Python: PullThroughCache.from_lookup)") || !strings.Contains(msg, "--trust-for-lookup") {
 		t.Errorf("unexpected panic message: %s", msg)
+	}
+}
+
+// --- CachedImages: a Lambda function that runs from the cache ---
+
+func TestWarmLambdaFunctionIsPinnedToTheWarmUpDigest(t *testing.T) {
+	tpl := stackTemplate(t, warmStackName)
+	var warmID string
+	for id, r := range tpl.Resources {
+		if r.Type == "Custom::CachedImages" {
+			warmID = id
+		}
+	}
+	images := only(t, tpl, "Custom::CachedImages")["Images"]
+	want := []any{map[string]any{"Reference": lambdaImage, "Repository": "ecrpubliccache/lambda/nodejs", "Tag": "22", "RequiredPlatforms": []any{"linux/arm64"}}}
+	if !reflect.DeepEqual(images, want) {
+		t.Errorf("images %v", images)
+	}
+	var fn map[string]any
+	for _, f := range tpl.ofType("AWS::Lambda::Function") {
+		if f["PackageType"] == "Image" {
+			fn = f
+		}
+	}
+	if fn == nil {
+		t.Fatal("no image function")
+	}
+	wantURI := map[string]any{"Fn::Join": []any{"", []any{
+		"111122223333.dkr.ecr.us-east-1.amazonaws.com/ecrpubliccache/lambda/nodejs@",
+		map[string]any{"Fn::GetAtt": []any{warmID, "Digest0.linux.arm64"}},
+	}}}
+	if got := fn["Code"].(map[string]any)["ImageUri"]; !reflect.DeepEqual(got, wantURI) {
+		t.Errorf("image URI %v, want %v", got, wantURI)
+	}
+	if !reflect.DeepEqual(fn["Architectures"], []any{"arm64"}) {
+		t.Errorf("architectures %v", fn["Architectures"])
+	}
+}
+
+func TestWarmLambdaCacheTemplateLetsLambdaRead(t *testing.T) {
+	policy, err := json.Marshal(only(t, stackTemplate(t, warmStackName), "AWS::ECR::RepositoryCreationTemplate")["RepositoryPolicy"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"lambda.amazonaws.com", "ecr:GetDownloadUrlForLayer", ":lambda:us-east-1:111122223333:function:*"} {
+		if !strings.Contains(string(policy), want) {
+			t.Errorf("the repository policy %s lacks %q", policy, want)
+		}
 	}
 }

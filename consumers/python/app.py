@@ -1,6 +1,6 @@
 """cdk-pull-through-cache from Python: an example app, built against the jsii-built wheel.
 
-Three stacks:
+Four stacks:
 
 - ReferenceStack (PullThroughCachePython): the reference use case. Docker Hub and GitHub Container
   Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io and Quay without, one
@@ -13,6 +13,11 @@ Three stacks:
   PullThroughCache.from_pull_through_cache_attributes, grants an EC2 node role the pull, runs
   cache.containerd_node_script() in a launch template's user data and a Fargate task on the cache.
 
+- WarmLambdaStack (PullThroughCachePythonWarmLambda): its own cache of ECR Public (111122223333,
+  us-east-1) whose templates let Lambda read the cached images, CachedImages that pulls the Lambda
+  Node.js base image through it at deploy, and a DockerImageFunction (arm64) that runs from the
+  cache, pinned to the digest the warm-up reports.
+
     python app.py [OUTDIR]      synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 """
 import json
@@ -23,14 +28,17 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_pull_through_cache import (
+    CachedImages,
     ImageReference,
     IPullThroughCache,
     PullThroughCache,
     PullThroughCacheDashboard,
     PullThroughCacheSecret,
+    RepositoryTemplateOptions,
     TemplateScope,
     UpstreamAttributes,
     UpstreamDefinition,
@@ -40,10 +48,16 @@ from cdk_pull_through_cache import (
 STACK_NAME = "PullThroughCachePython"
 FARGATE_STACK_NAME = "PullThroughCachePythonFargate"
 CONSUMER_STACK_NAME = "PullThroughCachePythonConsumerAccount"
+WARM_LAMBDA_STACK_NAME = "PullThroughCachePythonWarmLambda"
+
+# The image the warm-up pulls through the cache and the function runs.
+LAMBDA_IMAGE = "public.ecr.aws/lambda/nodejs:22"
 
 # The central account that owns the cache, and a workload account that pulls through it from another region.
 CENTRAL = cdk.Environment(account="111122223333", region="eu-west-1")
 CONSUMER = cdk.Environment(account="444455556666", region="eu-central-1")
+# The Lambda stack's own cache: the central account, another region than the reference cache's.
+WARM_LAMBDA = cdk.Environment(account="111122223333", region="us-east-1")
 
 # What cache.image_uri("alpine:3") maps Alpine to, after the registry domain.
 ALPINE_PATH = "/dockercache/library/alpine:3"
@@ -195,11 +209,37 @@ class ConsumerAccountStack(cdk.Stack):
         cdk.CfnOutput(self, "NginxImageUri", value=self.cache.image_uri("nginx:1.27"))
 
 
+class WarmLambdaStack(cdk.Stack):
+    """A Lambda function that runs from the pull-through cache: CachedImages pulls the image
+    through the cache at deploy, and the function is created afterwards, pinned to the digest of
+    the image's linux/arm64 manifest."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, env=WARM_LAMBDA, **kwargs)
+
+        self.cache = PullThroughCache(
+            self,
+            "LambdaCache",
+            upstreams=[UpstreamDefinition(registry=UpstreamRegistry.ecr_public(), prefix="ecrpubliccache")],
+            # A repository policy statement that lets this account's functions read the cached images.
+            repository_template=RepositoryTemplateOptions(allow_lambda=True),
+        )
+        self.images = CachedImages(self, "Images", cache=self.cache, images=[LAMBDA_IMAGE], platforms=["linux/arm64"])
+        self.function = lambda_.DockerImageFunction(
+            self,
+            "FromCache",
+            architecture=lambda_.Architecture.ARM_64,
+            code=self.images.docker_image_code(LAMBDA_IMAGE),
+        )
+        cdk.CfnOutput(self, "ImageDigest", description="What the tag pointed to at deploy", value=self.images.digest_of(LAMBDA_IMAGE))
+
+
 def build(outdir: str) -> cdk.App:
     app = cdk.App(outdir=outdir)
     reference = ReferenceStack(app, STACK_NAME)
     FargateServiceStack(app, FARGATE_STACK_NAME, cache=reference.cache)
     ConsumerAccountStack(app, CONSUMER_STACK_NAME)
+    WarmLambdaStack(app, WARM_LAMBDA_STACK_NAME)
     return app
 
 
@@ -226,7 +266,7 @@ def main() -> int:
         return 1
     json.dumps(template)  # the template is plain JSON
 
-    for name in (FARGATE_STACK_NAME, CONSUMER_STACK_NAME):
+    for name in (FARGATE_STACK_NAME, CONSUMER_STACK_NAME, WARM_LAMBDA_STACK_NAME):
         stack = assembly.get_stack_by_name(name)
         types = sorted({r["Type"] for r in stack.template["Resources"].values()})
         print(f"synthesized {name} ({stack.environment.name}): {', '.join(types)}")

@@ -1,4 +1,5 @@
 """Assertions on the template the Python consumer synthesizes (run with pytest)."""
+import json
 import re
 
 import pytest
@@ -148,7 +149,8 @@ def stacks(tmp_path_factory):
     """The template of every stack of the app, by stack name."""
     app = consumer.build(str(tmp_path_factory.mktemp("cdk.out")))
     return {name: assertions.Template.from_stack(app.node.find_child(name)).to_json()
-            for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME)}
+            for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME,
+                         consumer.WARM_LAMBDA_STACK_NAME)}
 
 
 def only(template, cfn_type):
@@ -174,7 +176,8 @@ def test_the_other_stacks_leave_the_reference_template_unchanged(stacks, tmp_pat
 
 def test_every_stack_synthesizes_without_warnings(tmp_path):
     app = consumer.build(str(tmp_path))
-    for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME):
+    for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME,
+                 consumer.WARM_LAMBDA_STACK_NAME):
         assertions.Annotations.from_stack(app.node.find_child(name)).has_no_warning("*", assertions.Match.any_value())
 
 
@@ -237,3 +240,31 @@ def test_launch_template_runs_the_containerd_node_script(stacks):
     assert "111122223333.dkr.ecr.eu-west-1.amazonaws.com/v2/dockercache" in script
     assert "444455556666" not in script and "eu-central-1" not in script
     assert "IamInstanceProfile" in data
+
+
+# --- CachedImages: a Lambda function that runs from the cache ---
+
+def test_warm_lambda_function_is_pinned_to_the_warm_up_digest(stacks):
+    template = stacks[consumer.WARM_LAMBDA_STACK_NAME]
+    [warm_id] = [k for k, r in template["Resources"].items() if r["Type"] == "Custom::CachedImages"]
+    warm = template["Resources"][warm_id]["Properties"]
+    assert warm["Images"] == [{"Reference": consumer.LAMBDA_IMAGE, "Repository": "ecrpubliccache/lambda/nodejs",
+                               "Tag": "22", "RequiredPlatforms": ["linux/arm64"]}]
+    [fn] = [r["Properties"] for r in of_type(template, "AWS::Lambda::Function") if r["Properties"].get("PackageType") == "Image"]
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["Code"]["ImageUri"] == {"Fn::Join": ["", [
+        "111122223333.dkr.ecr.us-east-1.amazonaws.com/ecrpubliccache/lambda/nodejs@",
+        {"Fn::GetAtt": [warm_id, "Digest0.linux.arm64"]},
+    ]]}
+
+
+def test_warm_lambda_cache_template_lets_lambda_read(stacks):
+    template = stacks[consumer.WARM_LAMBDA_STACK_NAME]
+    policy = json.loads(flatten(only(template, "AWS::ECR::RepositoryCreationTemplate")["RepositoryPolicy"]))
+    assert policy["Statement"] == [{
+        "Sid": "LambdaECRImageRetrievalPolicy",
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Condition": {"StringLike": {"aws:sourceArn": "arn:${AWS::Partition}:lambda:us-east-1:111122223333:function:*"}},
+    }]

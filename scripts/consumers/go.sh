@@ -47,13 +47,13 @@ passed=0 failed=0
 log "check: the Go module's README shows the hand-written Go snippets (consumers/go/snippets, compiled by go vet)"
 if go_snippets check-readme "$GEN"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
-log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account)"
+log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account, Lambda from the warmed cache)"
 if go run . "$DIR/cdk.out"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 # With cloud-assembly-schema-go replaced by v53.0.0 (go.mod), prove the assembly is one the CDK CLI
 # of this repository reads.
 log "check: the CDK CLI reads the Go app's cloud assembly (npx cdk ls --app consumers/go/cdk.out)"
-want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate PullThroughCacheGoLookupConsumer"
+want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate PullThroughCacheGoLookupConsumer PullThroughCacheGoWarmLambda"
 listed="$(cd "$ROOT" && npx cdk ls --app "$DIR/cdk.out" --no-notices --no-version-reporting | sort | xargs)" || listed=""
 if [[ "$listed" == "$want" ]]; then
   passed=$((passed + 1)); echo "ok: $listed listed"

@@ -1,4 +1,5 @@
 import { IAspect, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { api, warn } from './diagnostics';
@@ -19,6 +20,49 @@ const REASON = 'Lambda does not pull through a pull-through cache: the image mus
   + 'pull through the cache and can be expired by the lifecycle rules of the cache\'s repository creation template '
   + `(the function then fails with ImageDeleted). Push the image to a repository you own (e.g. ${api('DockerImageCode.fromImageAsset')} `
   + `or a repository your pipeline pushes to) instead; see ${LAMBDA_IMAGES_DOC}`;
+
+/**
+ * The constructs (Lambda functions) whose image code comes from `CachedImages.dockerImageCode`:
+ * warmed at deploy and pinned by digest, so the guard leaves them alone.
+ */
+const warmFunctions = new WeakSet<IConstruct>();
+
+/** Record that a function runs an image `CachedImages` warms. */
+export function markWarmFunction(fn: IConstruct): void {
+  warmFunctions.add(fn);
+}
+
+/** Caches whose creation templates let Lambda read the cached images (`allowLambda`). */
+const lambdaReadable = new WeakSet<IConstruct>();
+
+/** Record that a cache's templates let Lambda read its repositories. */
+export function markLambdaReadable(cache: IConstruct): void {
+  lambdaReadable.add(cache);
+}
+
+/** Whether a cache of this app is known to let Lambda read its repositories. */
+export function isLambdaReadable(cache: IConstruct): boolean {
+  return lambdaReadable.has(cache);
+}
+
+/**
+ * The repository policy statement Lambda needs to run an image of a repository: the service reads
+ * the image as `lambda.amazonaws.com`, for functions of this account and region only
+ * (`aws:sourceArn`, as the Lambda guide's example scopes it).
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#gettingstarted-images-permissions
+ */
+export function lambdaPullStatement(scope: IConstruct): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'LambdaECRImageRetrievalPolicy',
+    principals: [new iam.ServicePrincipal('lambda.amazonaws.com')],
+    actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+    conditions: {
+      StringLike: { 'aws:sourceArn': `arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function:*` },
+    },
+  });
+}
 
 /** A cache as the guard sees it. */
 export interface GuardedCache {
@@ -58,6 +102,9 @@ export class LambdaImageGuard implements IAspect {
       return;
     }
     const parent = node.node.scope;
+    if (parent !== undefined && warmFunctions.has(parent)) {
+      return;
+    }
     const target = parent instanceof lambda.Function && parent.node.defaultChild === node ? parent : node;
     warn(target, 'lambdaImageInCache',
       `the function's image '${imageUri}' is in prefix '${prefix}' of the pull-through cache at '${this.cache.node.path}': ${REASON}`,
