@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { throwIfInvalid, warn } from './private/diagnostics';
+import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
 import { cachedImage } from './private/image-uri';
 import { isLambdaReadable, LAMBDA_IMAGES_DOC, markWarmFunction } from './private/lambda-images';
 import { PullThroughCache } from './pull-through-cache';
@@ -133,7 +133,7 @@ export class CachedImages extends Construct {
         const image = cachedImage(cache, reference);
         if (image.reference.digest !== undefined) {
           problems.push(`images[${i}]: '${reference}' is pinned by digest; ECR does not fill the cache on a first pull by digest `
-            + '(aws/containers-roadmap#2837): give the tag, and use digestOf() to pin what the tag points to');
+            + '(aws/containers-roadmap#2837): give the tag, and use ' + `${api('digestOf')}() to pin what the tag points to`);
           return;
         }
         const prefix = `${cache.registryDomain}/`;
@@ -154,7 +154,7 @@ export class CachedImages extends Construct {
     }
     const timeout = (props.requestTimeout ?? Duration.seconds(60)).toSeconds();
     if (!Token.isUnresolved(timeout) && (timeout < 1 || timeout > 600)) {
-      problems.push(`requestTimeout: ${timeout} seconds; give 1 to 600 seconds`);
+      problems.push(fieldProblem('requestTimeout', `${timeout} seconds; give 1 to 600 seconds`));
     }
     throwIfInvalid(where, problems);
 
@@ -258,9 +258,9 @@ export class CachedImages extends Construct {
     };
     if (this.cache instanceof PullThroughCache && !isLambdaReadable(this.cache)) {
       warn(this, 'lambdaRepositoryPolicy',
-        `dockerImageCode('${reference}'): the repository creation templates of the cache at '${this.cache.node.path}' do not let Lambda `
+        `${api('dockerImageCode')} of '${reference}': the repository creation templates of the cache at '${this.cache.node.path}' do not let Lambda `
         + 'read the cached images (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer for lambda.amazonaws.com), so creating the function may fail '
-        + `with "Lambda does not have permission to access the ECR image". Set repositoryTemplate.allowLambda: true on the cache; see ${LAMBDA_IMAGES_DOC}`);
+        + `with "Lambda does not have permission to access the ECR image". Set ${api('repositoryTemplate.allowLambda')}: true on the cache; see ${LAMBDA_IMAGES_DOC}`);
     }
     if (architecture !== undefined) {
       // The platform is known now: the warm-up checks it even if no function uses the code.
@@ -270,8 +270,8 @@ export class CachedImages extends Construct {
       public _bind(fnArchitecture?: lambda.Architecture): lambda.Code {
         const fn = fnArchitecture ?? lambda.Architecture.X86_64;
         if (architecture !== undefined && fn.name !== architecture.name) {
-          throw new Error(`CachedImages: dockerImageCode('${reference}', ${architecture.name}) is given to a function of architecture ${fn.name}: `
-            + 'give dockerImageCode the function\'s architecture, or none');
+          throw new Error(`CachedImages: ${api('dockerImageCode')} of '${reference}' for ${architecture.name} is given to a function of architecture ${fn.name}: `
+            + `give ${api('dockerImageCode')} the function's architecture, or none`);
         }
         return codeOf(fn);
       }

@@ -153,7 +153,7 @@ describe('CachedImages outputs', () => {
     const { stack, cache } = build();
     const images = new CachedImages(stack, 'Images', { cache, images: [NODE] });
     expect(() => new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode(NODE, lambda.Architecture.ARM_64) }))
-      .toThrow(/dockerImageCode\('public\.ecr\.aws\/lambda\/nodejs:22', arm64\) is given to a function of architecture x86_64/);
+      .toThrow(/dockerImageCode \(Python: docker_image_code\) of 'public\.ecr\.aws\/lambda\/nodejs:22' for arm64 is given to a function of architecture x86_64/);
   });
 
   test('containerImage pins an ECS task definition to the digest and grants its execution role', () => {
@@ -276,7 +276,7 @@ describe('Lambda reads the cached repositories', () => {
     const images = new CachedImages(stack, 'Images', { cache, images: [NODE] });
     new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode(NODE) });
     Annotations.fromStack(stack).hasWarning('/Stack/Images', Match.stringLikeRegexp(
-      'the repository creation templates of the cache at \'Stack/Cache\' do not let Lambda read.*Set repositoryTemplate.allowLambda: true'));
+      'the repository creation templates of the cache at \'Stack/Cache\' do not let Lambda read.*Set repositoryTemplate.allowLambda \\(Python: repository_template.allow_lambda\\): true'));
   });
 });
 

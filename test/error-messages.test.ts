@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -11,6 +11,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
+  CachedImages,
   ImageReference,
   PullThroughCache,
   PullThroughCacheDashboard,
@@ -162,6 +163,27 @@ const ERRORS: Array<[string, () => unknown]> = [
   ['fromLookup with a malformed account', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { account: '1234' })],
   ['fromLookup with a token region', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { region: Lazy.string({ produce: () => 'x' }) })],
   ['fromLookup of another account with the stack\'s own lookup role', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { account: '555566667777' })],
+  ['CachedImages with every bad option', () => new CachedImages(newEnvStack(), 'Images', {
+    cache: k8sCache(newEnvStack()), images: ['ghcr.io/org/app:1', 'registry.k8s.io/pause@sha256:' + 'a'.repeat(64)],
+    platforms: ['arm64'], retries: 11, requestTimeout: Duration.minutes(11),
+  })],
+  ['CachedImages of another account', () => {
+    const stack = newEnvStack();
+    const other = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Other', {
+      account: '444455556666', region: REGION, upstreams: [{ registry: UpstreamRegistry.kubernetes() }],
+    });
+    return new CachedImages(stack, 'Images', { cache: other, images: ['registry.k8s.io/pause:3.9'] });
+  }],
+  ['CachedImages.digestOf of an image it lacks', () => {
+    const stack = newEnvStack();
+    return new CachedImages(stack, 'Images', { cache: k8sCache(stack), images: ['registry.k8s.io/pause:3.9'] }).digestOf('nginx');
+  }],
+  ['CachedImages.dockerImageCode for another architecture', () => {
+    const stack = newEnvStack();
+    const images = new CachedImages(stack, 'Images', { cache: k8sCache(stack), images: ['registry.k8s.io/pause:3.9'] });
+    new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode('registry.k8s.io/pause:3.9', lambda.Architecture.ARM_64) });
+    return Template.fromStack(stack);
+  }],
 ];
 
 /** [warning id, what adds it to the stack] */
@@ -252,6 +274,9 @@ const WARNINGS: Array<[string, (stack: Stack) => void]> = [
     });
   }],
   ['syncMetricRule', stack => k8sCache(stack).metricSyncs(new events.Rule(stack, 'Rule', { eventPattern: { source: ['aws.ecr'] } }))],
+  ['lambdaRepositoryPolicy', stack => new CachedImages(stack, 'Images', {
+    cache: k8sCache(stack), images: ['registry.k8s.io/pause:3.9'],
+  }).dockerImageCode('registry.k8s.io/pause:3.9')],
 ];
 
 describe('every error names each field and method in TypeScript and Python spelling', () => {
