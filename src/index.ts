@@ -9,5 +9,6 @@ export * from './registry-policy';
 export * from './registry-scanning';
 export * from './containerd-mirror';
 export * from './containerd-node-script';
+export * from './kubernetes/kubernetes-image-rewrite';
 export * from './operations/metric-options';
 export * from './operations/pull-through-cache-dashboard';
