@@ -49,6 +49,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'cdk-nag@^3.0.2',
     'fast-check@^4.10.2',
+    // Reads what the Kyverno CLI writes (scripts/kubernetes/rewrite-check.ts).
+    'yaml@^2.8.0',
     // The StackSets example (examples/stacksets.ts): cdklabs' StackSet construct; its peer range
     // (aws-cdk-lib ^2.108.0) accepts the pinned aws-cdk-lib.
     'cdk-stacksets@^0.0.153',
@@ -261,6 +263,15 @@ const nodeE2e = project.addTask('test:node-e2e', {
   exec: 'bash scripts/node-e2e.sh',
 });
 
+// Pods' images rewritten at admission (issue 18): kubernetesImageRewrite()'s policies applied by
+// Kyverno's own engine (the CLI built from source, cached under ~/.cache/cdk-pull-through-cache)
+// to 102 pods for four caches and both engines, then again to prove the rewrite idempotent.
+const kubernetes = project.addTask('test:kubernetes', {
+  description: 'Apply kubernetesImageRewrite()\'s Kyverno MutatingPolicy and MutatingAdmissionPolicy with the Kyverno CLI to a table of pods',
+  env: { ...tsEnv, GOFLAGS: '-mod=mod' },
+  exec: 'bash scripts/kubernetes/check.sh',
+});
+
 // Both ends of the peer range: `test` runs jest on the pinned minimum; this runs it again on the
 // newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail.
 const newestCdk = project.addTask('test:newest-cdk', {
@@ -285,11 +296,12 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
 
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the test task, jest on the newest aws-cdk-lib, the node end-to-end test, the Kubernetes image rewrite under Kyverno, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
     { spawn: 'test' },
     { spawn: newestCdk.name },
     { spawn: nodeE2e.name },
+    { spawn: kubernetes.name },
     { spawn: consumers.name },
     { spawn: translations.name },
     { spawn: releaseRehearsal.name },

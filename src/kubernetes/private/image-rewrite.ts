@@ -112,28 +112,27 @@ export function rewriteExpression(cache: ImageCache, selected: ReadonlySet<Upstr
                       `${valid} ? (${chain}) : ${r}`))))))))));
 }
 
-/** JSON patches that rewrite the images of one container list of the pod. */
-function patchList(field: string, rewrite: (r: string) => string, onlyNew: boolean): string {
+/** `[field, index, image]` of each container of a list of the pod (of the new ones only, for ephemeral containers). */
+function containersOf(field: string, onlyNew: boolean): string {
   const list = `object.spec.${field}`;
   const fresh = onlyNew
     ? `.filter(c, oldObject == null || !has(oldObject.spec) || !has(oldObject.spec.${field}) || !oldObject.spec.${field}.exists(o, o.name == c.name))`
     : '';
-  return `(has(${list}) ? ${list}${fresh}`
-    + `.map(c, [string(${list}.map(x, x.name).indexOf(c.name)), has(c.image) ? string(c.image) : ''])`
-    + `.map(e, [e[0], e[1], ${rewrite('e[1]')}])`
-    + '.filter(e, e[1] != e[2])'
-    + `.map(e, JSONPatch{op: 'replace', path: '/spec/${field}/' + e[0] + '/image', value: e[2]}) : [])`;
+  return `(has(${list}) ? ${list}${fresh}.map(c, [${str(field)}, string(${list}.map(x, x.name).indexOf(c.name)), has(c.image) ? string(c.image) : '']) : [])`;
 }
 
 /**
  * The CEL program of the mutation: JSON patches for the images of containers and init containers
  * at pod CREATE, and of ephemeral containers as they are added (the pods/ephemeralcontainers
- * subresource; existing ones cannot change).
+ * subresource; existing ones cannot change). The rewrite is written once, over all of them.
  */
 export function patchExpression(cache: ImageCache, selected: ReadonlySet<UpstreamView>, rewriteDigests: boolean): string {
-  const rewrite = (r: string) => rewriteExpression(cache, selected, rewriteDigests, r);
-  return `(request.operation == 'CREATE' ? ${patchList('containers', rewrite, false)} + ${patchList('initContainers', rewrite, false)} : [])`
-    + ` + ${patchList('ephemeralContainers', rewrite, true)}`;
+  const containers = `(request.operation == 'CREATE' ? ${containersOf('containers', false)} + ${containersOf('initContainers', false)} : [])`
+    + ` + ${containersOf('ephemeralContainers', true)}`;
+  return `(${containers})`
+    + `.map(e, [e[0], e[1], e[2], ${rewriteExpression(cache, selected, rewriteDigests, 'e[2]')}])`
+    + '.filter(e, e[2] != e[3])'
+    + ".map(e, JSONPatch{op: 'replace', path: '/spec/' + e[0] + '/' + e[1] + '/image', value: e[3]})";
 }
 
 /** The upstreams to rewrite: the ones named in `options.upstreams`, or every rewritable one. */
