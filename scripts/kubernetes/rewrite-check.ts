@@ -4,7 +4,11 @@
  * must come out exactly as `imageUri()` gives it, or byte for byte unchanged. A second pass over
  * the output proves the rewrite idempotent.
  *
- * `ts-node scripts/kubernetes/rewrite-check.ts <kyverno binary> <work directory>`
+ * `ts-node scripts/kubernetes/rewrite-check.ts <kyverno binary> <schema checker> <work directory>`
+ *
+ * The manifests as generated (`admissionregistration.k8s.io/v1` included) also go through the
+ * schema checker (scripts/kubernetes/schema): strict decoding into k8s.io/api and Kyverno's types,
+ * every CEL expression compiled by k8s.io/apiserver in a new policy's environment.
  *
  * The MutatingAdmissionPolicy is evaluated under `admissionregistration.k8s.io/v1alpha1`, the only
  * version the Kyverno CLI v1.19 applies (v1 and v1beta1 load as 0 rules): the spec is the same.
@@ -20,9 +24,9 @@ import { CHART_IMAGES, FORM_IMAGES } from './images';
 import { IPullThroughCache, KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../../src';
 import { decideImage } from '../../src/private/image-uri';
 
-const [kyverno, work] = process.argv.slice(2);
-if (!kyverno || !work) {
-  throw new Error('usage: rewrite-check.ts <kyverno binary> <work directory>');
+const [kyverno, schemaChecker, work] = process.argv.slice(2);
+if (!kyverno || !schemaChecker || !work) {
+  throw new Error('usage: rewrite-check.ts <kyverno binary> <schema checker> <work directory>');
 }
 fs.mkdirSync(work, { recursive: true });
 
@@ -186,9 +190,9 @@ function expectedImage(setup: Setup, pod: PodCase, image: string): string {
 }
 
 // ---- running the CLI ----
-function run(args: string[]): Promise<{ code: number; stdout: string }> {
+function run(args: string[], program = kyverno): Promise<{ code: number; stdout: string }> {
   return new Promise(resolve => {
-    execFile(kyverno, args, { maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(program, args, { maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout: `${stdout}\n${stderr}` });
     });
   });
@@ -255,7 +259,14 @@ async function checkSetup(setup: Setup, pods: PodCase[]): Promise<void> {
   const dir = path.join(work, setup.name);
   fs.mkdirSync(dir, { recursive: true });
   const policyFile = path.join(dir, 'policy.yaml');
-  fs.writeFileSync(policyFile, forCli(setup.cache.kubernetesImageRewrite(setup.options)));
+  const manifests = setup.cache.kubernetesImageRewrite(setup.options);
+  fs.writeFileSync(policyFile, forCli(manifests));
+  const schemaFile = path.join(dir, 'manifests.json');
+  fs.writeFileSync(schemaFile, JSON.stringify(manifests));
+  const schema = await run([schemaFile], schemaChecker);
+  const expressions = setup.options.engine === KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY ? 3 : 0;
+  check(schema.code === 0 && schema.stdout.includes(`checked ${schemaFile}: ${manifests.length} manifests, ${expressions} CEL expressions compiled`),
+    `${setup.name}: the schema check failed\n${schema.stdout.slice(0, 2000)}`);
   const podsFile = path.join(dir, 'pods.yaml');
   fs.writeFileSync(podsFile, pods.map(p => YAML.stringify(podManifest(p))).join('---\n'));
 
@@ -306,13 +317,24 @@ async function checkBrokenPolicies(setup: Setup, pods: PodCase[]): Promise<void>
   fs.writeFileSync(v1File, manifests.map(m => YAML.stringify(m)).join('---\n'));
   const v1 = await apply(v1File, podsFile, path.join(dir, 'out-v1.yaml'));
   check(v1.rules === 0, `broken: a v1 MutatingAdmissionPolicy should load 0 rules in the CLI, loaded ${v1.rules}`);
+  // The schema checker refuses an unknown field and a CEL program the API server would not compile.
+  const badSchema = setup.cache.kubernetesImageRewrite({ engine: KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY });
+  badSchema[0].spec.mutations[0].jsonPatch.expression = badSchema[0].spec.mutations[0].jsonPatch.expression.replace('string(c.image)', 'c.image');
+  badSchema[1].spec.policyname = badSchema[1].spec.policyName; // field names are case-sensitive
+  const badKyverno = setup.cache.kubernetesImageRewrite();
+  badKyverno[0].spec.failurepolicy = 'Ignore';
+  const badFile = path.join(dir, 'bad-schema.json');
+  fs.writeFileSync(badFile, JSON.stringify([...badSchema, ...badKyverno]));
+  const bad = await run([badFile], schemaChecker);
+  check(bad.code !== 0 && /mutation 0: compilation failed/.test(bad.stdout) && /unknown field "spec\.policyname"/.test(bad.stdout)
+    && /unknown field "spec\.failurepolicy"/.test(bad.stdout), `broken: the schema checker missed a problem\n${bad.stdout.slice(0, 2000)}`);
   // A CEL program that does not compile: the CLI reports it and rewrites nothing.
   for (const engine of [KubernetesPolicyEngine.KYVERNO, KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY]) {
-    const bad = setup.cache.kubernetesImageRewrite({ engine });
-    const mutation = bad[0].spec.mutations[0];
+    const broken = setup.cache.kubernetesImageRewrite({ engine });
+    const mutation = broken[0].spec.mutations[0];
     mutation.jsonPatch.expression = mutation.jsonPatch.expression.replace("'docker.io'", "'docker.io");
     const file = path.join(dir, `${engine}.yaml`);
-    fs.writeFileSync(file, forCli(bad));
+    fs.writeFileSync(file, forCli(broken));
     const result = await apply(file, podsFile, path.join(dir, `out-${engine}.yaml`));
     const rewritten = pods.filter(p => result.out.has(p.name)
       && [...imagesOf(result.out.get(p.name)).entries()].some(([n, image]) => imagesOf(podManifest(p)).get(n) !== image));
