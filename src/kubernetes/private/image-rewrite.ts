@@ -37,7 +37,11 @@ function str(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** `body` with `name` bound to `value`: a one-element list mapped (CEL has no `let` everywhere). */
+/**
+ * `body` with `name` bound to `value`: a one-element list mapped. Neither `variables` nor
+ * `cel.bind`: the Kyverno CLI v1.19 evaluates a MutatingAdmissionPolicy's mutations without its
+ * variables ("no such key") and without the bindings library, so the program is one expression.
+ */
 function bind(value: string, name: string, body: string): string {
   return `[${value}].map(${name}, ${body})[0]`;
 }
