@@ -42,8 +42,12 @@ fi
 
 # The schema checker (scripts/kubernetes/schema): built inside the Kyverno module, whose k8s.io/*
 # v0.36.3 hold admissionregistration.k8s.io/v1 and the API server's CEL environments.
-rm -rf "$src/ptc-schema" && cp -r scripts/kubernetes/schema "$src/ptc-schema" || fail "cannot copy the schema checker into $src"
+{ rm -rf "$src/ptc-schema" && cp -r scripts/kubernetes/schema "$src/ptc-schema"; } || fail "cannot copy the schema checker into $src"
 schema=$cache/ptc-schema
 (cd "$src" && GOFLAGS=-mod=mod go build -o "$schema" ./ptc-schema) || fail "building the schema checker failed"
 echo "kubernetes: the CLI and the schema checker are ready after $(( $(date +%s) - start )) s"
-exec ts-node scripts/kubernetes/rewrite-check.ts "$kyverno" "$schema" "$work"
+# Its last line is the count line: nothing is printed after it.
+ts-node scripts/kubernetes/rewrite-check.ts "$kyverno" "$schema" "$work"
+status=$?
+rm -rf "$work"
+exit $status
