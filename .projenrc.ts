@@ -67,6 +67,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'cdk-nag@^3.0.2',
     'fast-check@^4.10.2',
+    // Reads what the Kyverno CLI writes (scripts/kubernetes/rewrite-check.ts).
+    'yaml@^2.8.0',
     // The StackSets example (examples/stacksets.ts): cdklabs' StackSet construct; its peer range
     // (aws-cdk-lib ^2.108.0) accepts the pinned aws-cdk-lib.
     'cdk-stacksets@^0.0.153',
@@ -323,6 +325,15 @@ const warmUp = project.addTask('test:warm-up', {
   exec: 'bash scripts/warm-up.sh',
 });
 
+// Pods' images rewritten at admission (issue 18): kubernetesImageRewrite()'s policies applied by
+// Kyverno's own engine (the CLI built from source, cached under ~/.cache/cdk-pull-through-cache)
+// to 102 pods for four caches and both engines, then again to prove the rewrite idempotent.
+const kubernetes = project.addTask('test:kubernetes', {
+  description: 'Apply kubernetesImageRewrite()\'s Kyverno MutatingPolicy and MutatingAdmissionPolicy with the Kyverno CLI to a table of pods',
+  env: { ...tsEnv, GOFLAGS: '-mod=mod' },
+  exec: 'bash scripts/kubernetes/check.sh',
+});
+
 // Both ends of the peer range, besides `test` on the dev dependency (CDK_DEV_VERSION): jest on the
 // newest aws-cdk-lib 2.x and constructs 10.x npm serves, with JSII_DEPRECATED=fail; then the
 // library type-checked and jest run on the floor (the lowest versions of the peer range).
@@ -353,13 +364,14 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
 
 // The whole suite, as README's quick start and CI run it.
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the CachedImages warm-up against real registries, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the CachedImages warm-up against real registries, the Kubernetes image rewrite under Kyverno, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
     { spawn: 'test' },
     { spawn: newestCdk.name },
     { spawn: floorCdk.name },
     { spawn: nodeE2e.name },
     { spawn: warmUp.name },
+    { spawn: kubernetes.name },
     { spawn: consumers.name },
     { spawn: translations.name },
     { spawn: releaseRehearsal.name },

@@ -9,6 +9,7 @@ export * from './registry-policy';
 export * from './registry-scanning';
 export * from './containerd-mirror';
 export * from './containerd-node-script';
+export * from './kubernetes/kubernetes-image-rewrite';
 export * from './operations/metric-options';
 export * from './operations/pull-through-cache-dashboard';
 export * from './cached-images';

@@ -6,6 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { ContainerdMirror, ContainerdMirrorOptions } from './containerd-mirror';
 import { ContainerdNodeScriptOptions } from './containerd-node-script';
+import { KubernetesImageRewriteOptions } from './kubernetes/kubernetes-image-rewrite';
+import { kubernetesImageRewrite } from './kubernetes/private/image-rewrite';
 import { PullMetricOptions } from './operations/metric-options';
 import { cacheMetrics } from './operations/private/cache-metrics';
 import { PullThroughCacheImage } from './private/container-image';
@@ -129,6 +131,13 @@ export interface IPullThroughCache extends IResource {
    * @param options where containerd reads the files from, how often the token is refreshed
    */
   containerdNodeScript(options?: ContainerdNodeScriptOptions): string;
+
+  /**
+   * Kubernetes manifests that rewrite pods' images at admission to `imageUri()`'s.
+   *
+   * @param options the engine, upstreams, namespaces left alone, digests
+   */
+  kubernetesImageRewrite(options?: KubernetesImageRewriteOptions): { [key: string]: any }[];
 
   /**
    * An EventBridge rule for every pull-through cache action of the cache's prefixes.
@@ -385,6 +394,25 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
         + 'so an instance or node group with it fails to launch. Each mirror adds about 0.2 KB: give the nodes a cache with fewer upstreams');
     }
     return script;
+  }
+
+  /**
+   * Kubernetes manifests (plain objects, for `cluster.addManifest` or `kubectl apply`) that
+   * rewrite, at pod admission, every image of the upstreams' registries to exactly what
+   * `imageUri()` gives: of containers and init containers when a pod is created, of ephemeral
+   * containers when they are added. Other registries, invalid references, digest pins (unless
+   * `rewriteDigests`) and images already in the cache are left byte for byte.
+   *
+   * A Kyverno `MutatingPolicy` (Kyverno 1.18 or later), or a `MutatingAdmissionPolicy` and its
+   * binding (`admissionregistration.k8s.io/v1`: Kubernetes 1.36 or later, EKS included). The
+   * nodes' role (Auto Mode) or pod execution role (Fargate) needs `grantPull`. See the README's
+   * "Kubernetes without node access" section.
+   *
+   * @param options the engine, upstreams, namespaces left alone, digests
+   * @throws a plain `Error` naming the option when an upstream, namespace or label is invalid
+   */
+  public kubernetesImageRewrite(options?: KubernetesImageRewriteOptions): { [key: string]: any }[] {
+    return kubernetesImageRewrite(this, options ?? {});
   }
 
   /**

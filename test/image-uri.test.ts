@@ -36,6 +36,9 @@ describe('imageUri maps a reference to the upstream that serves it', () => {
     ['quay.io/prometheus/node-exporter:v1.8.1', 'quaycache/prometheus/node-exporter:v1.8.1'],
     ['public.ecr.aws/docker/library/nginx:latest', 'ecrpubliccache/docker/library/nginx:latest'],
     ['public.ecr.aws/eks-distro/kubernetes/pause:3.9', 'ecrpubliccache/eks-distro/kubernetes/pause:3.9'],
+    // ECR Public's dual-stack host for OCI and Docker clients (argo-cd's redis default since 2025)
+    ['ecr-public.aws.com/docker/library/redis:7.2.7-alpine', 'ecrpubliccache/docker/library/redis:7.2.7-alpine'],
+    ['ECR-Public.AWS.com/eks-distro/kubernetes/pause:3.9', 'ecrpubliccache/eks-distro/kubernetes/pause:3.9'],
     // ECR to ECR: the whole registry, and a registry limited to `prod/` (ECR replaces it with the prefix)
     [`${CENTRAL}/team/app:1`, 'central/team/app:1'],
     [`${PROD}/prod/app:2`, 'prodmirror/app:2'],

@@ -21,6 +21,14 @@ export interface ImageCache extends IConstruct {
 /** ECR's limit on a repository name (the cached repository is `<prefix>/<path>`). */
 const REPOSITORY_NAME_MAX_LENGTH = 256;
 
+/**
+ * Hosts that serve the same registry as an upstream's host: ECR Public's dual-stack (IPv4 and
+ * IPv6) endpoint for OCI and Docker clients. Docker Hub's aliases are normalized by `ImageReference`.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/public/public-ecr-requests.html
+ */
+export const HOST_ALIASES: ReadonlyMap<string, string> = new Map([['ecr-public.aws.com', 'public.ecr.aws']]);
+
 /** The registry domain of a private ECR registry, in any partition (FIPS endpoints included). */
 const PRIVATE_ECR_DOMAIN = /^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
@@ -134,7 +142,7 @@ export function decideImage(cache: ImageCache, reference: string): ImageDecision
     return { kind: 'uncached', reason: (e as Error).message };
   }
   // Host names are case-insensitive: the parsed domain and the upstreams' hosts are lowercase.
-  const domain = parsed.domain;
+  const domain = HOST_ALIASES.get(parsed.domain) ?? parsed.domain;
   for (const upstream of upstreams) {
     const path = cachedPath(upstream, domain, parsed.repository);
     if (path === undefined) {
