@@ -13,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   CachedImages,
   ImageReference,
+  KubernetesPolicyEngine,
   PullThroughCache,
   PullThroughCacheDashboard,
   PullThroughCacheSecret,
@@ -184,6 +185,12 @@ const ERRORS: Array<[string, () => unknown]> = [
     new lambda.DockerImageFunction(stack, 'Fn', { code: images.dockerImageCode('registry.k8s.io/pause:3.9', lambda.Architecture.ARM_64) });
     return Template.fromStack(stack);
   }],
+  ['kubernetesImageRewrite with every bad option', () => k8sCache(newEnvStack()).kubernetesImageRewrite({
+    upstreams: ['nope'], excludedNamespaces: ['Team_A'], kyvernoNamespace: 'kyverno.', optOutLabel: 'skip me', name: 'Bad_Name',
+  })],
+  ['kubernetesImageRewrite with the Kyverno namespace for the other engine', () => k8sCache(newEnvStack()).kubernetesImageRewrite({
+    engine: KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY, kyvernoNamespace: 'kyverno', upstreams: [],
+  })],
 ];
 
 /** [warning id, what adds it to the stack] */

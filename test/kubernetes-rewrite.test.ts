@@ -130,7 +130,7 @@ describe('validation, before anything is created', () => {
     ['a namespace Kubernetes refuses', { excludedNamespaces: ['kube-system', 'Team_A'] }, /excludedNamespaces\[1\] \(Python: excluded_namespaces\[1\]\) 'Team_A' is not a namespace name/],
     ['a long namespace', { excludedNamespaces: ['a'.repeat(64)] }, /excludedNamespaces\[0\] \(Python: excluded_namespaces\[0\]\) 'a{64}' is not a namespace name/],
     ['a bad Kyverno namespace', { kyvernoNamespace: 'kyverno.' }, /kyvernoNamespace \(Python: kyverno_namespace\) 'kyverno\.' is not a namespace name/],
-    ['kyvernoNamespace for the other engine', { engine: MAP, kyvernoNamespace: 'kyverno' }, /kyvernoNamespace \(Python: kyverno_namespace\) is for engine KYVERNO only/],
+    ['kyvernoNamespace for the other engine', { engine: MAP, kyvernoNamespace: 'kyverno' }, /kyvernoNamespace \(Python: kyverno_namespace\) is for engine KubernetesPolicyEngine.KYVERNO only/],
     ['a bad label key', { optOutLabel: 'skip me' }, /optOutLabel \(Python: opt_out_label\) 'skip me' is not a label key/],
     ['a bad label prefix', { optOutLabel: 'Example.com/skip' }, /optOutLabel \(Python: opt_out_label\) 'Example.com\/skip' is not a label key/],
     ['a bad name', { name: 'Images' }, /name 'Images' is not a Kubernetes object name/],
@@ -140,7 +140,7 @@ describe('validation, before anything is created', () => {
 
   test('every problem at once, after the construct path', () => {
     expect(() => rewrite({ upstreams: ['nope'], excludedNamespaces: ['A'], optOutLabel: '-x' })).toThrow(
-      /^PullThroughCache at 'Stack\/Cache': kubernetesImageRewrite options is invalid:\n {2}- upstreams\[0\].*\n {2}- excludedNamespaces\[0\].*\n {2}- optOutLabel/,
+      /^PullThroughCache at 'Stack\/Cache': kubernetesImageRewrite \(Python: kubernetes_image_rewrite\) options is invalid:\n {2}- upstreams\[0\].*\n {2}- excludedNamespaces\[0\].*\n {2}- optOutLabel/,
     );
   });
 

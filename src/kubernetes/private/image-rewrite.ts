@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { throwIfInvalid } from '../../private/diagnostics';
+import { api, throwIfInvalid } from '../../private/diagnostics';
 import { HOST_ALIASES, ImageCache, UpstreamView } from '../../private/image-uri';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
 import { KubernetesImageRewriteOptions, KubernetesPolicyEngine } from '../kubernetes-image-rewrite';
@@ -171,22 +171,22 @@ function selectUpstreams(cache: ImageCache, options: KubernetesImageRewriteOptio
 
 function checkNamespace(field: string, name: string, problems: string[]): void {
   if (Token.isUnresolved(name)) {
-    problems.push(`${field} is a token; the policy's CEL program needs the namespace name as a literal`);
+    problems.push(`${api(field)} is a token; the policy's CEL program needs the namespace name as a literal`);
   } else if (!(name.length <= 63 && DNS_LABEL.test(name))) {
-    problems.push(`${field} '${name}' is not a namespace name: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)`);
+    problems.push(`${api(field)} '${name}' is not a namespace name: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (RFC 1123 label)`);
   }
 }
 
 function checkLabelKey(field: string, key: string, problems: string[]): void {
   if (Token.isUnresolved(key)) {
-    problems.push(`${field} is a token; the policy's CEL program needs the label key as a literal`);
+    problems.push(`${api(field)} is a token; the policy's CEL program needs the label key as a literal`);
     return;
   }
   const slash = key.lastIndexOf('/');
   const prefix = slash === -1 ? undefined : key.slice(0, slash);
   const name = slash === -1 ? key : key.slice(slash + 1);
   if ((prefix !== undefined && !(prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix))) || !(name.length <= 63 && LABEL_NAME.test(name))) {
-    problems.push(`${field} '${key}' is not a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit`);
+    problems.push(`${api(field)} '${key}' is not a label key: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit`);
   }
 }
 
@@ -209,11 +209,11 @@ export function kubernetesImageRewrite(cache: ImageCache, options: KubernetesIma
     checkNamespace('kyvernoNamespace', kyverno, problems);
     excluded.unshift(kyverno);
   } else if (options.kyvernoNamespace !== undefined) {
-    problems.push('kyvernoNamespace is for engine KYVERNO only; leave it out for MUTATING_ADMISSION_POLICY');
+    problems.push(`${api('kyvernoNamespace')} is for engine KubernetesPolicyEngine.KYVERNO only; leave it out for KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY`);
   }
   const optOutLabel = options.optOutLabel ?? DEFAULT_OPT_OUT_LABEL;
   checkLabelKey('optOutLabel', optOutLabel, problems);
-  throwIfInvalid(`PullThroughCache at '${cache.node.path}': kubernetesImageRewrite options`, problems);
+  throwIfInvalid(`PullThroughCache at '${cache.node.path}': ${api('kubernetesImageRewrite')} options`, problems);
 
   const spec = {
     matchConstraints: {
