@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -191,6 +191,12 @@ const ERRORS: Array<[string, () => unknown]> = [
   ['kubernetesImageRewrite with the Kyverno namespace for the other engine', () => k8sCache(newEnvStack()).kubernetesImageRewrite({
     engine: KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY, kyvernoNamespace: 'kyverno', upstreams: [],
   })],
+  ['kubernetesImageRewrite of a cache whose account is a parameter', () => {
+    const stack = newEnvStack();
+    return PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      account: new CfnParameter(stack, 'CacheAccount').valueAsString, upstreams: [{ registry: UpstreamRegistry.quay() }],
+    }).kubernetesImageRewrite();
+  }],
 ];
 
 /** [warning id, what adds it to the stack] */

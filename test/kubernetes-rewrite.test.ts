@@ -153,6 +153,16 @@ describe('validation, before anything is created', () => {
     expect(() => cache.kubernetesImageRewrite({ upstreams: ['central'] })).toThrow(/upstreams\[0\] 'central' cannot be rewritten/);
   });
 
+  test('an imported cache whose account is a parameter is refused: the value could end the CEL string and inject code', () => {
+    const stack = newEnvStack();
+    const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
+      account: new CfnParameter(stack, 'CacheAccount').valueAsString, region: 'us-east-1',
+      upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quay' }],
+    });
+    expect(() => cache.kubernetesImageRewrite()).toThrow(
+      /the cache's account or region is a deploy-time value .* give the cache's account and region as literals \(PullThroughCache\.fromPullThroughCacheAttributes/);
+  });
+
   test('tokens that would reach the CEL program are refused; a literal name of the full cache passes', () => {
     const stack = newEnvStack();
     const param = new CfnParameter(stack, 'Namespace').valueAsString;

@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import { api, throwIfInvalid } from '../../private/diagnostics';
 import { HOST_ALIASES, ImageCache, UpstreamView } from '../../private/image-uri';
 import { prefixPath, ROOT_PREFIX } from '../../private/rules';
@@ -169,6 +169,43 @@ function selectUpstreams(cache: ImageCache, options: KubernetesImageRewriteOptio
   return selected;
 }
 
+/** The pseudo parameters a registry domain may hold: AWS sets them, so they are never CEL. */
+const PSEUDO_PARAMETERS = new Set(['AWS::AccountId', 'AWS::Region', 'AWS::URLSuffix', 'AWS::Partition']);
+
+/**
+ * Whether a resolved value is text joined from literals and pseudo parameters only. The CEL
+ * program embeds the registry domain as text: a parameter or import could end the string literal
+ * and inject CEL, so any other deploy-time value is refused.
+ */
+function onlyPseudoParameters(value: unknown): boolean {
+  if (typeof value === 'string') {
+    return true;
+  }
+  if (Array.isArray(value)) {
+    return value.every(onlyPseudoParameters);
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length !== 1) {
+      return false;
+    }
+    const [fn, arg] = entries[0];
+    if (fn === 'Ref') {
+      return typeof arg === 'string' && PSEUDO_PARAMETERS.has(arg);
+    }
+    return fn === 'Fn::Join' && onlyPseudoParameters(arg);
+  }
+  return false;
+}
+
+function checkRegistryDomain(cache: ImageCache, problems: string[]): void {
+  if (Token.isUnresolved(cache.registryDomain) && !onlyPseudoParameters(Stack.of(cache).resolve(cache.registryDomain))) {
+    problems.push('the cache\'s account or region is a deploy-time value (a parameter, an import, an attribute); the policy\'s CEL program '
+      + 'holds the registry host as text, so it takes literals or this stack\'s own AWS::AccountId and AWS::Region only: '
+      + `give the cache's account and region as literals (${api('PullThroughCache.fromPullThroughCacheAttributes')})`);
+  }
+}
+
 function checkNamespace(field: string, name: string, problems: string[]): void {
   if (Token.isUnresolved(name)) {
     problems.push(`${api(field)} is a token; the policy's CEL program needs the namespace name as a literal`);
@@ -196,6 +233,7 @@ function checkLabelKey(field: string, key: string, problems: string[]): void {
  */
 export function kubernetesImageRewrite(cache: ImageCache, options: KubernetesImageRewriteOptions): Manifest[] {
   const problems: string[] = [];
+  checkRegistryDomain(cache, problems);
   const selected = selectUpstreams(cache, options, problems);
   const engine = options.engine ?? KubernetesPolicyEngine.KYVERNO;
   const name = options.name ?? DEFAULT_NAME;
