@@ -312,7 +312,9 @@ function singletonProvider(stack: Stack): cr.Provider {
     handler: 'index.handler',
     // The compiled handler only (index.js, pull.js): no dependency, the AWS SDK comes with the runtime.
     code: lambda.Code.fromAsset(path.join(__dirname, 'private', 'warm-up'), { exclude: ['*.d.ts'] }),
-    timeout: Duration.minutes(15),
+    // Below the Provider framework's own 15 minutes, so the framework always answers CloudFormation;
+    // the handler stops pulling a minute before this (index.ts).
+    timeout: Duration.minutes(14),
     memorySize: 512,
   });
   return new cr.Provider(stack, PROVIDER_ID, { onEventHandler: onEvent });

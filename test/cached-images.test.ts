@@ -48,7 +48,7 @@ describe('CachedImages resources', () => {
     // The handler and the Provider framework's function: shared by both.
     t.resourceCountIs('AWS::Lambda::Function', 2);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 900,
+      Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 840,
     });
     t.hasResourceProperties('Custom::CachedImages', {
       RegistryDomain: DOMAIN,

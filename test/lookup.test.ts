@@ -127,6 +127,12 @@ describe('answered as the CLI does: synthesize, answer the missing context, synt
     expect(answered.cache.prefixes).toContain('ghcrcache');
   });
 
+  test.each([[123], [['x']], [null], ['${Token[TOKEN.1]}']])('an edited context whose prefix is %j is refused, not trusted', (prefix) => {
+    const first = consumerApp({}).app.synth().manifest.missing!;
+    expect(() => consumerApp({ [first[0].key]: [{ EcrRepositoryPrefix: prefix, Identifier: 'x' }] }))
+      .toThrow(/the answer in cdk\.context\.json lists a rule whose prefix is .*, not a prefix; clear it with `cdk context --reset/);
+  });
+
   describe('with the CLI\'s context loop and Cloud Control provider (AWS faked)', () => {
     const aws = new FakeCloudControl({ [`${CENTRAL.account}/${CENTRAL.region}`]: CENTRAL_RULES });
     let run: Awaited<ReturnType<typeof synthWithLookups>>;

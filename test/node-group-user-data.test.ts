@@ -1,4 +1,4 @@
-import { Annotations as CoreAnnotations, Stack, Token } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -106,4 +106,16 @@ describe('the node script in a managed node group\'s user data that is not MIME 
     CoreAnnotations.of(stack).acknowledgeWarning(ID, 'the AMI is set elsewhere');
     expect(warnings(stack)).toEqual([]);
   });
+});
+
+test('a launch template whose data resolves to null: the aspect passes, and the CDK\'s own check reports it', () => {
+  const stack = newEnvStack();
+  cacheOf(stack).containerdNodeScript();
+  // A token that resolves to null: the warning's aspect must cope with data it cannot read.
+  const launchTemplate = new ec2.CfnLaunchTemplate(stack, 'Empty', { launchTemplateData: Lazy.any({ produce: () => null }) });
+  new eks.CfnNodegroup(stack, 'Nodes', {
+    clusterName: 'c', nodeRole: 'arn:aws:iam::111122223333:role/node', subnets: ['subnet-1'], launchTemplate: { id: launchTemplate.ref },
+  });
+  // Aspects run before the template is rendered: the error is aws-cdk-lib's, not a TypeError of ours.
+  expect(() => Annotations.fromStack(stack)).toThrow(/launchTemplateData: required but missing/);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { attributes, handler } from '../src/private/warm-up/index';
+import { attributes, failureReason, handler } from '../src/private/warm-up/index';
 import { warmImages } from '../src/private/warm-up/pull';
 
 // The Lambda entry of CachedImages, without AWS: what it refuses before any request, and the
@@ -100,5 +100,92 @@ describe('the pulling code against ECR\'s blob redirect', () => {
       `/v2/dockercache/library/alpine/blobs/sha256:${'b'.repeat(64)} auth`,
       '/v2/dockercache/library/alpine/manifests/3 auth',
     ].sort());
+  });
+});
+
+describe('bounds that keep the answer to CloudFormation', () => {
+  // A stand-in for Amazon ECR's HTTP answers only (throttling, a broken body), which the loopback
+  // registries of test/warm-up cannot be made to give on demand.
+  const layer = Buffer.from('layer bytes');
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(layer), size: layer.length },
+    layers: [],
+  }));
+  const options = (transport: any, extra: object = {}) => ({
+    host: '111122223333.dkr.ecr.eu-west-1.amazonaws.com',
+    authorization: 'Basic dG9rZW4=',
+    images: [{ reference: 'alpine:3', repository: 'dockercache/library/alpine', tag: '3' }],
+    platforms: [],
+    transport,
+    timeoutMs: 1000,
+    retries: 10,
+    backoffMs: 200,
+    ...extra,
+  });
+
+  test('past the deadline nothing more is tried: a cache that keeps answering 429 fails the image in time', async () => {
+    let requests = 0;
+    const throttled = {
+      async request() {
+        requests++;
+        return { status: 429, headers: { 'retry-after': '20' }, body: (async function* () { yield Buffer.alloc(0); })(), discard: () => undefined };
+      },
+    };
+    const started = Date.now();
+    const [result] = await warmImages(options(throttled, { deadline: Date.now() + 1500 }));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(requests).toBe(1);
+    expect(result.error).toMatch(/manifest of tag 3: not pulled, the warm-up ran out of time .* Fix: split the images across several CachedImages/);
+  });
+
+  test('a blob whose body breaks off is fetched again', async () => {
+    let blobGets = 0;
+    const flaky = {
+      async request(_host: string, path: string) {
+        if (path.includes('/manifests/')) {
+          return { status: 200, headers: {}, body: (async function* () { yield manifest; })(), discard: () => undefined };
+        }
+        blobGets++;
+        const broken = blobGets === 1;
+        return {
+          status: 200, headers: {},
+          body: (async function* () {
+            yield layer.subarray(0, 3);
+            if (broken) {
+              throw new Error('socket hang up');
+            }
+            yield layer.subarray(3);
+          })(),
+          discard: () => undefined,
+        };
+      },
+    };
+    const [result] = await warmImages(options(flaky, { backoffMs: 1 }));
+    expect(result.error).toBeUndefined();
+    expect({ blobGets, bytes: result.bytes }).toEqual({ blobGets: 2, bytes: layer.length });
+  });
+
+  test('the reason given to CloudFormation fits its 4 KB, however many images fail', () => {
+    const failures = Array.from({ length: 30 }, (_, i) => `image 'app${i}:1' (cache host h): HTTP 404 ${'x'.repeat(500)}`);
+    const reason = failureReason(failures, 30);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(3000);
+    expect(reason).toMatch(/^CachedImages: 30 of 30 images could not be pulled through the cache:\nimage 'app0:1'/);
+    expect(reason).toMatch(/\(\d+ more in the function's log\)$/);
+    expect(failureReason(failures.slice(0, 2), 2)).toBe(`CachedImages: 2 of 2 images could not be pulled through the cache:\n${failures[0]}\n${failures[1]}`);
+  });
+
+  test('a repository or tag that could change the request path is refused before any token is asked for', async () => {
+    process.env.AWS_REGION = 'eu-west-1';
+    await expect(handler({
+      RequestType: 'Create',
+      ResourceProperties: { ...PROPS, Images: [{ Reference: 'x', Repository: 'dockercache/../../v2/_catalog', Tag: '3' }] } as any,
+    }, CONTEXT)).rejects.toThrow(/has repository 'dockercache\/\.\.\/\.\.\/v2\/_catalog' and tag '3', which are not a repository name and a tag/);
+    await expect(handler({
+      RequestType: 'Create',
+      ResourceProperties: { ...PROPS, Images: [{ Reference: 'x', Repository: 'dockercache/x', Tag: '3?n=1' }] } as any,
+    }, CONTEXT)).rejects.toThrow(/which are not a repository name and a tag/);
   });
 });

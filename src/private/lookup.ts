@@ -158,7 +158,12 @@ export function lookupRules(scope: Construct, where: string, account?: string, r
   const warnings: Warning[] = [];
   let waiting = false;
   for (const rule of listed.value) {
-    const prefix = rule.EcrRepositoryPrefix;
+    const prefix = rule?.EcrRepositoryPrefix;
+    if (typeof prefix !== 'string' || Token.isUnresolved(prefix)) {
+      // Context is a file anyone can edit: a prefix must be text, and the plan then checks it as any prefix.
+      throw new Error(`${subject}: the answer in cdk.context.json lists a rule whose prefix is ${JSON.stringify(prefix)}, not a prefix; `
+        + `clear it with \`cdk context --reset "${listed.key}"\` to look again`);
+    }
     const read = query({ exactIdentifier: prefix, propertiesToReturn: ['UpstreamRegistryUrl'] }, [{ UpstreamRegistryUrl: PENDING }]);
     if (read.pending) {
       waiting = true;

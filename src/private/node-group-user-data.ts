@@ -37,7 +37,7 @@ export class NodeGroupUserDataCheck implements IAspect {
       return;
     }
     const data = stack.resolve((launchTemplate as any).launchTemplateData);
-    if (data === undefined || data.ImageId !== undefined || data.imageId !== undefined) {
+    if (data === null || typeof data !== 'object' || data.ImageId !== undefined || data.imageId !== undefined) {
       return; // a custom AMI: EKS passes the user data as it is
     }
     const userData = data.UserData ?? data.userData;

@@ -12,6 +12,16 @@ import { RegistryResponse, Transport, WarmImage, warmImages, WarmResult } from '
 /** Bytes of the response's Data, out of CloudFormation's 4096: the rest is the request's IDs. */
 export const RESPONSE_BUDGET = 3400;
 
+/** Bytes of the failure reason given to CloudFormation, whose whole response is at most 4096. */
+export const REASON_BUDGET = 3000;
+
+/** Time kept back from Lambda's timeout to answer CloudFormation, whatever the registry does. */
+const ANSWER_MARGIN_MS = 60_000;
+
+/** What CachedImages checked at synth, checked again here: the values build request paths. */
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
 /** A private ECR registry host: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]`. */
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 
@@ -82,7 +92,21 @@ export function attributes(results: WarmResult[], images: WarmImage[]): { data: 
   return { data, failures };
 }
 
-export async function handler(event: Event, context?: { invokedFunctionArn?: string }) {
+/** The failures as one reason that fits CloudFormation's response: the count, then as many as fit. */
+export function failureReason(failures: string[], total: number): string {
+  const head = `CachedImages: ${failures.length} of ${total} images could not be pulled through the cache`;
+  let reason = `${head}:`;
+  for (const [i, failure] of failures.entries()) {
+    const more = `\n(${failures.length - i} more in the function's log)`;
+    if (Buffer.byteLength(`${reason}\n${failure}`) + Buffer.byteLength(more) > REASON_BUDGET) {
+      return `${reason}${more}`;
+    }
+    reason = `${reason}\n${failure}`;
+  }
+  return reason;
+}
+
+export async function handler(event: Event, context?: { invokedFunctionArn?: string; getRemainingTimeInMillis?: () => number }) {
   const physicalId = event.PhysicalResourceId ?? `cached-images:${event.ResourceProperties.RegistryDomain}`;
   if (event.RequestType === 'Delete') {
     // The images stay in the cache: ECR's lifecycle rules own them.
@@ -96,6 +120,11 @@ export async function handler(event: Event, context?: { invokedFunctionArn?: str
   if (!match || match[2] !== region || (account !== undefined && match[1] !== account)) {
     throw new Error(`CachedImages: the cache host '${host}' is not the private ECR registry of this function's account and region `
       + `(${account ?? '?'}, ${region}): CachedImages warms caches of its own stack's account and region only`);
+  }
+  for (const i of p.Images) {
+    if (!REPOSITORY.test(i.Repository) || !TAG.test(i.Tag)) {
+      throw new Error(`CachedImages: image '${i.Reference}' has repository '${i.Repository}' and tag '${i.Tag}', which are not a repository name and a tag`);
+    }
   }
   const images: WarmImage[] = p.Images.map(i => ({
     reference: i.Reference, repository: i.Repository, tag: i.Tag, requiredPlatforms: i.RequiredPlatforms ?? [],
@@ -111,6 +140,7 @@ export async function handler(event: Event, context?: { invokedFunctionArn?: str
     timeoutMs: Number(p.TimeoutSeconds) * 1000,
     retries: Number(p.Retries),
     backoffMs: 1000,
+    deadline: context?.getRemainingTimeInMillis ? Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : undefined,
   });
   const { data, failures } = attributes(results, images);
   // Counts only: no token, no header.
@@ -121,8 +151,12 @@ export async function handler(event: Event, context?: { invokedFunctionArn?: str
     bytes: results.reduce((n, r) => n + r.bytes, 0),
     blobs: results.reduce((n, r) => n + r.blobs, 0),
   }));
+  if (failures.length > 0) {
+    // Every failure in the log (they hold no token); CloudFormation gets what fits its 4 KB.
+    console.log(JSON.stringify({ failures }));
+  }
   if (failures.length > 0 && p.FailOnError !== 'false') {
-    throw new Error(`CachedImages: ${failures.length} of ${results.length} images could not be pulled through the cache:\n${failures.join('\n')}`);
+    throw new Error(failureReason(failures, results.length));
   }
   // CloudFormation takes at most 4 KB of response, the request's IDs included: the digests are
   // bounded at synth (CachedImages checks their number), failures are cut to fit the rest.

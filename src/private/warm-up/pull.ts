@@ -48,6 +48,12 @@ export interface WarmOptions {
   readonly backoffMs: number;
   /** Blobs in flight at once per image. */
   readonly concurrency?: number;
+  /**
+   * When to stop (epoch milliseconds): no request starts, and no wait or timeout runs, past it.
+   * The Lambda entry sets it a minute before its own timeout so that it always answers
+   * CloudFormation; what is left is reported as failed.
+   */
+  readonly deadline?: number;
 }
 
 /** What became of one image. */
@@ -249,6 +255,16 @@ async function warmImage(options: WarmOptions, image: WarmImage): Promise<WarmRe
   }
 }
 
+/** Milliseconds left before the deadline (unbounded without one). */
+function remaining(options: WarmOptions): number {
+  return options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - Date.now();
+}
+
+function deadlineError(where: string, what: string): WarmError {
+  return new WarmError(`${where}: ${what}: not pulled, the warm-up ran out of time (it stops a minute before Lambda's 15 minutes). `
+    + 'Fix: split the images across several CachedImages, or lower requestTimeout and retries');
+}
+
 /** A request with retries and backoff: 429, 5xx, timeouts and network errors are retried. */
 async function requestWithRetries(
   options: WarmOptions, path: string, accept: string | undefined, what: string, where: string,
@@ -261,8 +277,12 @@ async function requestWithRetries(
   let lastDetail = '';
   for (let attempt = 0; attempt <= options.retries; attempt++) {
     let wait = Math.min(options.backoffMs * 2 ** attempt, MAX_BACKOFF_MS);
+    const left = remaining(options);
+    if (left <= 0) {
+      throw deadlineError(where, what);
+    }
     try {
-      const r = await options.transport.request(options.host, path, headers, options.timeoutMs);
+      const r = await options.transport.request(options.host, path, headers, Math.min(options.timeoutMs, left));
       if (!RETRYABLE.has(r.status)) {
         return r;
       }
@@ -277,6 +297,9 @@ async function requestWithRetries(
       lastDetail = (e as Error).message;
     }
     if (attempt < options.retries) {
+      if (wait >= remaining(options)) {
+        throw deadlineError(where, what);
+      }
       await sleep(wait);
     }
   }
@@ -311,11 +334,31 @@ async function getManifest(options: WarmOptions, image: WarmImage, ref: string, 
   return { digest, mediaType, json };
 }
 
-/** Stream one blob and discard it, checking its digest; a redirect is not followed. */
+/**
+ * Stream one blob and discard it, checking its digest; a redirect is not followed. A body that
+ * stalls or breaks is fetched again, within the same retries and deadline as a request.
+ */
 async function getBlob(options: WarmOptions, image: WarmImage, digest: string, where: string): Promise<number> {
   if (!DIGEST.test(digest)) {
     throw new WarmError(`${where}: blob digest '${digest}' is not a sha256 digest`);
   }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await getBlobOnce(options, image, digest, where);
+    } catch (e) {
+      if (e instanceof WarmError || attempt >= options.retries) {
+        throw e;
+      }
+      const wait = Math.min(options.backoffMs * 2 ** attempt, MAX_BACKOFF_MS);
+      if (wait >= remaining(options)) {
+        throw deadlineError(where, `blob ${digest}`);
+      }
+      await sleep(wait);
+    }
+  }
+}
+
+async function getBlobOnce(options: WarmOptions, image: WarmImage, digest: string, where: string): Promise<number> {
   const what = `blob ${digest}`;
   const r = await requestWithRetries(options, `/v2/${image.repository}/blobs/${digest}`, undefined, what, where);
   if ([301, 302, 303, 307, 308].includes(r.status)) {
@@ -329,6 +372,10 @@ async function getBlob(options: WarmOptions, image: WarmImage, digest: string, w
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of r.body) {
+    if (remaining(options) <= 0) {
+      r.discard();
+      throw deadlineError(where, what);
+    }
     hash.update(chunk);
     size += chunk.length;
   }
