@@ -9,10 +9,10 @@ import (
 
 // KubernetesImageRewrite is README.md's "Kubernetes without node access".
 //
-// ts-sha256: 2b84ce7294c888ee
+// ts-sha256: 0f20e4b55718f5c2
 func KubernetesImageRewrite(this awscdk.Stack) {
 	var cache ptc.PullThroughCache
-	var cluster awseks.Cluster
+	var cluster awseks.ICluster
 	var fargateProfile awseks.FargateProfile
 
 	// Kubernetes' own MutatingAdmissionPolicy and its binding: no extra software
