@@ -5,12 +5,23 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
 // The @examples of the library's classes (API.go.md, the Go module's doc comments).
+
+// CachedImagesExample is the @example of CachedImages.
+//
+// ts-sha256: 5bb39373da167bfe
+func CachedImagesExample(this awscdk.Stack) {
+	var cache ptc.PullThroughCache
+
+	images := ptc.NewCachedImages(this, jsii.String("Images"), &ptc.CachedImagesProps{Cache: cache, Images: jsii.Strings("public.ecr.aws/lambda/nodejs:22")})
+	awslambda.NewDockerImageFunction(this, jsii.String("Fn"), &awslambda.DockerImageFunctionProps{Code: images.DockerImageCode(jsii.String("public.ecr.aws/lambda/nodejs:22"), nil)})
+}
 
 // ImageReferenceExample is the @example of ImageReference.
 //
@@ -22,11 +33,11 @@ func ImageReferenceExample(this awscdk.Stack) {
 
 // PullThroughCacheExample is the @example of PullThroughCache.
 //
-// ts-sha256: 38c0b75f02de256e
+// ts-sha256: 2f55b81937fc51e6
 func PullThroughCacheExample(this awscdk.Stack) {
 	var dockerSecret awssecretsmanager.ISecret
 	var ghcrSecret awssecretsmanager.ISecret
-	var taskRole awsiam.IRole
+	var ciRole awsiam.IRole // a role that pulls images itself; ECS pulls with the execution role (ContainerImage)
 
 	cache := ptc.NewPullThroughCache(this, jsii.String("Cache"), &ptc.PullThroughCacheProps{
 		Upstreams: &[]*ptc.UpstreamDefinition{
@@ -37,7 +48,7 @@ func PullThroughCacheExample(this awscdk.Stack) {
 		},
 		RepositoryTemplate: &ptc.RepositoryTemplateOptions{Scope: ptc.TemplateScope_ANY_PREFIX},
 	})
-	cache.GrantPull(taskRole)
+	cache.GrantPull(ciRole)
 }
 
 // PullThroughCacheDashboardExample is the @example of PullThroughCacheDashboard.

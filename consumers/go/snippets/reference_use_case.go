@@ -10,7 +10,7 @@ import (
 
 // ReferenceUseCase is README.md's "The reference use case".
 //
-// ts-sha256: 517325c88894a85e
+// ts-sha256: 0975a617c51254da
 func ReferenceUseCase(this awscdk.Stack) {
 	var dockerSecret awssecretsmanager.ISecret = ptc.PullThroughCacheSecret_Create(this, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("dockerio"), // ecr-pullthroughcache/dockerio
@@ -20,6 +20,8 @@ func ReferenceUseCase(this awscdk.Stack) {
 		RegistryName: jsii.String("ghcr"), // ecr-pullthroughcache/ghcr
 		Username:     jsii.String("my-github-user"),
 	})
+	// The role of a task that runs `docker pull` or `crane` itself; not the role ECS pulls the
+	// task's own image with (that is the execution role: use ContainerImage()).
 	taskRole := awsiam.NewRole(this, jsii.String("TaskRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
 	})
