@@ -165,8 +165,11 @@ const ERRORS: Array<[string, () => unknown]> = [
   ['fromLookup with a token region', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { region: Lazy.string({ produce: () => 'x' }) })],
   ['fromLookup of another account with the stack\'s own lookup role', () => PullThroughCache.fromLookup(newEnvStack(), 'Cache', { account: '555566667777' })],
   ['CachedImages with every bad option', () => new CachedImages(newEnvStack(), 'Images', {
-    cache: k8sCache(newEnvStack()), images: ['ghcr.io/org/app:1', 'registry.k8s.io/pause@sha256:' + 'a'.repeat(64)],
-    platforms: ['arm64'], retries: 11, requestTimeout: Duration.minutes(11),
+    cache: k8sCache(newEnvStack()),
+    images: ['ghcr.io/org/app:1', 'registry.k8s.io/pause@sha256:' + 'a'.repeat(64)],
+    platforms: ['arm64'],
+    retries: 11,
+    requestTimeout: Duration.minutes(11),
   })],
   ['CachedImages of another account', () => {
     const stack = newEnvStack();

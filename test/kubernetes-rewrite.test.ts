@@ -156,7 +156,8 @@ describe('validation, before anything is created', () => {
   test('an imported cache whose account is a parameter is refused: the value could end the CEL string and inject code', () => {
     const stack = newEnvStack();
     const cache = PullThroughCache.fromPullThroughCacheAttributes(stack, 'Imported', {
-      account: new CfnParameter(stack, 'CacheAccount').valueAsString, region: 'us-east-1',
+      account: new CfnParameter(stack, 'CacheAccount').valueAsString,
+      region: 'us-east-1',
       upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quay' }],
     });
     expect(() => cache.kubernetesImageRewrite()).toThrow(

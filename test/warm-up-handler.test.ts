@@ -151,7 +151,8 @@ describe('bounds that keep the answer to CloudFormation', () => {
         blobGets++;
         const broken = blobGets === 1;
         return {
-          status: 200, headers: {},
+          status: 200,
+          headers: {},
           body: (async function* () {
             yield layer.subarray(0, 3);
             if (broken) {
