@@ -1,4 +1,4 @@
-import { AppProps } from 'aws-cdk-lib';
+import { App, AppProps } from 'aws-cdk-lib';
 import { buildMatrix, MATRIX_ENV } from './matrix';
 import { KubernetesStack } from '../examples/kubernetes-stack';
 
@@ -8,7 +8,7 @@ import { KubernetesStack } from '../examples/kubernetes-stack';
  * cfn-lint (test/synth-matrix.ts) run only on the pinned and the newest aws-cdk-lib, so they check
  * this one; test/matrix.ts stays importable by the tests of the floor run.
  */
-export function buildLintedMatrix(appProps: AppProps = {}) {
+export function buildLintedMatrix(appProps: AppProps = {}): App {
   const app = buildMatrix(appProps);
   // Environment-agnostic, as a reader would deploy it: the VPC takes its AZs with Fn::GetAZs (a
   // stack with an env and no context lookup would get placeholder AZs, which cfn-lint flags).

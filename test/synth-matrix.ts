@@ -1,5 +1,5 @@
-// Synthesize every stack of the configuration matrix (test/matrix.ts, plus test/linted-matrix.ts) into a directory, for tools
-// that read CloudFormation templates (scripts/cfn-lint.sh).
+// Synthesize every stack of the configuration matrix (test/matrix.ts, plus test/linted-matrix.ts)
+// into a directory, for tools that read CloudFormation templates (scripts/cfn-lint.sh).
 //
 //   ts-node --project tsconfig.dev.json test/synth-matrix.ts <outdir>
 //
