@@ -2,7 +2,9 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { KubernetesPolicyEngine, PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
 
@@ -45,12 +47,35 @@ export class KubernetesStack extends Stack {
         iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
       ],
     });
-    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    // Nodes and pods in private subnets; the public subnets hold only the NAT gateway (no public
+    // IP on launch). Flow logs record the traffic.
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      ],
+    });
+    const flowLogKey = new kms.Key(this, 'FlowLogKey', { enableKeyRotation: true, description: 'Encrypts the VPC flow logs' });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: flowLogKey })),
+    });
     this.cluster = new eks.Cluster(this, 'Cluster', {
       vpc,
       // MutatingAdmissionPolicy is admissionregistration.k8s.io/v1 from Kubernetes 1.36.
       version: eks.KubernetesVersion.of('1.36'),
       compute: { nodeRole: this.nodeRole },
+      // The API server is reachable from the VPC only (kubectl runs there); every control-plane log is kept.
+      endpointAccess: eks.EndpointAccess.PRIVATE,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
       kubectlProviderOptions: {
         kubectlLayer: lambda.LayerVersion.fromLayerVersionArn(this, 'KubectlLayer', props.kubectlLayerArn),
       },

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lint the CloudFormation of every configuration in the matrix (test/matrix.ts) with cfn-lint, a
+# Lint the CloudFormation of every configuration in the matrix (test/matrix.ts, and the stacks that
+# need a newer aws-cdk-lib than the floor: test/linted-matrix.ts) with cfn-lint, a
 # linter we did not write, checking every resource against the CloudFormation resource schemas.
 #
 #   bash scripts/cfn-lint.sh
@@ -13,7 +14,9 @@
 # after the role, but not after the role's policies, which ECR checks when the rule is created;
 # depending on the role construct also covers policies added to it after the cache. And W3005 on a
 # Lambda function's DependsOn its service role (aws-cdk-lib's lambda.Function adds it; the
-# CachedImages handler, the Provider framework and the matrix's function from the cache).
+# CachedImages handler, the Provider framework and the matrix's function from the cache). The
+# Kubernetes example (test/linted-matrix.ts) adds aws-eks-v2's own: the cluster's DependsOn the
+# subnets it Refs, and its kubectl provider functions' DependsOn their service roles.
 #
 # No finding is ignored: cfn-lint 1.58.0's schemas know every property we render
 # (ImageTagMutabilityExclusionFilters, EncryptionType KMS_DSSE, CustomRoleArn,

@@ -48,6 +48,22 @@ describeWithEksV2('the Kubernetes example (EKS Auto Mode and Fargate, aws-eks-v2
     template.resourceCountIs('AWS::EKS::FargateProfile', 1);
   });
 
+  test('a private API endpoint, every control-plane log, no public IPs and VPC flow logs (cdk-nag EKS1, EKS2, VPC7)', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPublicAccess: false, EndpointPrivateAccess: true }),
+      Logging: {
+        ClusterLogging: {
+          EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map(type => ({ Type: type })),
+        },
+      },
+    });
+    for (const subnet of Object.values<any>(template.findResources('AWS::EC2::Subnet'))) {
+      expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
+    template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
+  });
+
   test('the node role and the pod execution role may pull through the cache, first pulls included', () => {
     for (const role of [stack.nodeRole, stack.fargateProfile.podExecutionRole]) {
       const statements = Object.values<any>(template.findResources('AWS::IAM::Policy'))

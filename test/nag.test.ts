@@ -1,4 +1,5 @@
 import { CfnResource, PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,10 +10,12 @@ import { AwsSolutionsChecks, IApplyRule, NagRuleCompliance, NagRuleResult, NIST8
 // exactly as cdk-nag reports them.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { IConstruct } from 'constructs';
-import { buildMatrix, matrixStacks } from './matrix';
+import { buildLintedMatrix } from './linted-matrix';
+import { matrixStacks } from './matrix';
 
 /*
- * cdk-nag over every stack of the configuration matrix (test/matrix.ts), with two packs:
+ * cdk-nag over every stack of the configuration matrix (test/matrix.ts, plus the Kubernetes example:
+ * test/linted-matrix.ts), with two packs:
  *
  * - AwsSolutionsChecks: the general AWS best-practice pack.
  * - NIST80053R5Checks: of the other packs it has the most rules (85) and covers exactly what this
@@ -139,6 +142,18 @@ const REASONS = {
   exampleFunction:
     'The WarmImages stack of this matrix shows a Lambda function that runs from the cache; its concurrency, '
     + 'dead-letter queue, VPC and logs are the reader\'s choice, as in any DockerImageFunction.',
+  eksManagedPolicies:
+    'EKS requires these AWS managed policies on the roles it assumes: the cluster role (Auto Mode: cluster, compute, '
+    + 'block storage, load balancing, networking), the Auto Mode node role (AmazonEKSWorkerNodeMinimalPolicy, '
+    + 'AmazonEC2ContainerRegistryPullOnly) and the Fargate pod execution role; AWS maintains them with the service. '
+    + 'The cluster and pod execution roles are aws-eks-v2\'s own.',
+  kubectlProvider:
+    'aws-eks-v2\'s kubectl provider (a Lambda function and its custom-resources Provider framework function) with the '
+    + 'managed policies, runtime, concurrency and dead-letter settings aws-cdk-lib gives it; it runs in the cluster\'s '
+    + 'VPC (the API endpoint is private) only when CloudFormation applies a manifest, and may invoke only its handler.',
+  natRoute:
+    'The public subnets hold only the NAT gateway (no public IP on launch); their default route to the internet '
+    + 'gateway is how the nodes in the private subnets reach EKS and ECR. Nodes and pods have no route from the internet.',
   secretAwsManagedKey:
     'ECR\'s pull-through cache reads only secrets encrypted with the AWS managed key aws/secretsmanager; a secret '
     + 'encrypted with a customer-managed key makes every pull fail, so the construct rejects one on purpose.',
@@ -194,10 +209,65 @@ function providerInvokeReason(actions: string[], resource: string): string | und
     : undefined;
 }
 
+const KUBECTL_PROVIDER = 'KubernetesExample/Cluster/KubectlProvider';
+const LAMBDA_SERVICE_POLICIES = ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole'];
+/** The AWS managed policies of the Kubernetes example's roles (examples/kubernetes-stack.ts), by role resource. */
+const KUBERNETES_MANAGED_POLICIES: Record<string, { policies: string[]; reason: string }> = {
+  'KubernetesExample/AutoModeNodeRole/Resource': {
+    policies: ['AmazonEKSWorkerNodeMinimalPolicy', 'AmazonEC2ContainerRegistryPullOnly'], reason: REASONS.eksManagedPolicies,
+  },
+  'KubernetesExample/Cluster/Role/Resource': {
+    policies: ['AmazonEKSClusterPolicy', 'AmazonEKSComputePolicy', 'AmazonEKSBlockStoragePolicy', 'AmazonEKSLoadBalancingPolicy', 'AmazonEKSNetworkingPolicy'],
+    reason: REASONS.eksManagedPolicies,
+  },
+  'KubernetesExample/Cluster/fargate-profile-Apps/PodExecutionRole/Resource': {
+    policies: ['AmazonEKSFargatePodExecutionRolePolicy'], reason: REASONS.eksManagedPolicies,
+  },
+  [`${KUBECTL_PROVIDER}/Handler/ServiceRole/Resource`]: {
+    policies: [...LAMBDA_SERVICE_POLICIES, 'AmazonEC2ContainerRegistryReadOnly'], reason: REASONS.kubectlProvider,
+  },
+  [`${KUBECTL_PROVIDER}/Provider/framework-onEvent/ServiceRole/Resource`]: {
+    policies: LAMBDA_SERVICE_POLICIES, reason: REASONS.kubectlProvider,
+  },
+};
+/** The kubectl handler's ECR Public read policy, which aws-eks-v2 attaches under a condition (as cdk-nag names it). */
+const KUBECTL_ECR_PUBLIC_POLICY = '{"Fn::If":["ClusterKubectlProviderHandlerHasEcrPublic69E09706",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},'
+  + '":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}';
+
+/** Acknowledge the reviewed findings of the Kubernetes example: EKS's required roles and aws-eks-v2's kubectl provider. */
+function acknowledgeKubernetesExample(construct: IConstruct, log: Acknowledgement[]): void {
+  const path = construct.node.path;
+  const managed = KUBERNETES_MANAGED_POLICIES[path];
+  if (managed && construct instanceof iam.CfnRole) {
+    for (const policy of managed.policies) {
+      acknowledge(construct, `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy}]`, managed.reason, log);
+    }
+    if (path === `${KUBECTL_PROVIDER}/Handler/ServiceRole/Resource`) {
+      acknowledge(construct, `AwsSolutions-IAM4[Policy::${KUBECTL_ECR_PUBLIC_POLICY}]`, REASONS.kubectlProvider, log);
+    }
+  }
+  if (construct instanceof lambda.CfnFunction && /^KubernetesExample\/Cluster\/KubectlProvider\/(Handler|Provider\/framework-onEvent)\/Resource$/.test(path)) {
+    for (const rule of ['AwsSolutions-L1', 'NIST.800.53.R5-LambdaConcurrency', 'NIST.800.53.R5-LambdaDLQ']) {
+      acknowledge(construct, rule, REASONS.kubectlProvider, log);
+    }
+  }
+  if (construct instanceof ec2.CfnRoute && /^KubernetesExample\/Vpc\/PublicSubnet\d\/DefaultRoute$/.test(path)) {
+    acknowledge(construct, 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW', REASONS.natRoute, log);
+  }
+}
+
+/** The kubectl Provider framework's invoke of its handler's versions (`<handler ARN>:*`). */
+function kubectlInvokeReason(actions: string[], resource: string): string | undefined {
+  return sameSet(actions, ['lambda:InvokeFunction']) && /^<ClusterKubectlProviderHandler[A-F0-9]+\.Arn>:\*$/.test(resource)
+    ? REASONS.kubectlProvider
+    : undefined;
+}
+
 /** Acknowledge the findings a security reviewer accepted, one resource and one finding at a time. */
 function acknowledgeReviewedFindings(stack: Stack): Acknowledgement[] {
   const log: Acknowledgement[] = [];
   for (const construct of stack.node.findAll()) {
+    acknowledgeKubernetesExample(construct, log);
     // The secrets PullThroughCacheSecret.create makes: ECR reads only those with this name prefix.
     if (construct instanceof secretsmanager.CfnSecret && String(construct.name).startsWith('ecr-pullthroughcache/')) {
       const resource = construct;
@@ -253,7 +323,8 @@ function acknowledgeReviewedFindings(stack: Stack): Acknowledgement[] {
         }
         for (const resource of asList<any>(statement.Resource).map(flattenCfnReference).filter(r => r.includes('*'))) {
           const finding = `AwsSolutions-IAM5[Resource::${resource}]`;
-          const reason = wildcardReason(actions, resource) ?? providerInvokeReason(actions, resource);
+          const reason = wildcardReason(actions, resource) ?? providerInvokeReason(actions, resource)
+            ?? (construct.node.path.startsWith(`${KUBECTL_PROVIDER}/`) ? kubectlInvokeReason(actions, resource) : undefined);
           reasons.set(finding, reasons.has(finding) && reasons.get(finding) === undefined ? undefined : reason);
         }
       }
@@ -283,7 +354,7 @@ function violations(report: PolicyValidationPluginReport, severity: string): str
 }
 
 function runPacks(acknowledged: boolean): { results: PackResult[]; acknowledgements: Acknowledgement[] } {
-  const app = buildMatrix();
+  const app = buildLintedMatrix();
   const stacks = matrixStacks(app);
   const acknowledgements = acknowledged ? stacks.flatMap(acknowledgeReviewedFindings) : [];
   const results: PackResult[] = [];
@@ -318,10 +389,15 @@ describe('cdk-nag over the configuration matrix', () => {
 
   test('every acknowledgement is narrow: one CloudFormation resource, one rule id or finding', () => {
     for (const { id } of acknowledgements) {
+      if (id === `AwsSolutions-IAM4[Policy::${KUBECTL_ECR_PUBLIC_POLICY}]`) {
+        continue; // the kubectl handler's conditional ECR Public read policy, spelled out above
+      }
       expect(id).toMatch(new RegExp('^(AwsSolutions-(SMG4|ECR1|ECS7|L1|IAM5\\[Resource::[^\\]]+\\]'
-        + '|IAM4\\[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\\])'
+        + '|IAM4\\[Policy::arn:<AWS::Partition>:iam::aws:policy/(service-role/AWSLambdaBasicExecutionRole'
+        + '|service-role/AWSLambdaVPCAccessExecutionRole|AmazonEC2ContainerRegistryReadOnly|AmazonEC2ContainerRegistryPullOnly'
+        + '|AmazonEKS(Cluster|Compute|BlockStorage|LoadBalancing|Networking|WorkerNodeMinimal|FargatePodExecutionRole)Policy)\\])'
         + '|NIST\\.800\\.53\\.R5-(SecretsManagerRotationEnabled|SecretsManagerUsingKMSKey|IAMNoInlinePolicy'
-        + '|LambdaConcurrency|LambdaDLQ|LambdaInsideVPC))$'));
+        + '|LambdaConcurrency|LambdaDLQ|LambdaInsideVPC|VPCNoUnrestrictedRouteToIGW))$'));
     }
     // IAM5 on Resource::* is only acknowledged where the statement is ecr:GetAuthorizationToken alone.
     expect(acknowledgements.some(a => a.id === 'AwsSolutions-IAM5[Resource::*]')).toBe(true);
@@ -335,7 +411,7 @@ describe('cdk-nag over the configuration matrix', () => {
   });
 
   test('a wildcard the reviewers did not accept is still reported', () => {
-    const app = buildMatrix();
+    const app = buildLintedMatrix();
     const stack = matrixStacks(app).find(s => s.stackName === 'UpstreamQuay')!;
     const role = stack.node.findChild('Puller') as iam.Role;
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:PutImage'], resources: ['*'] }));

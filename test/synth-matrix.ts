@@ -1,5 +1,5 @@
-// Synthesize every stack of the configuration matrix (test/matrix.ts) into a directory, for tools
-// that read CloudFormation templates (scripts/cfn-lint.sh).
+// Synthesize every stack of the configuration matrix (test/matrix.ts, plus test/linted-matrix.ts)
+// into a directory, for tools that read CloudFormation templates (scripts/cfn-lint.sh).
 //
 //   ts-node --project tsconfig.dev.json test/synth-matrix.ts <outdir>
 //
@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stage } from 'aws-cdk-lib';
-import { buildMatrix, matrixStacks } from './matrix';
+import { buildLintedMatrix } from './linted-matrix';
+import { matrixStacks } from './matrix';
 
 const outdir = process.argv[2];
 if (!outdir) {
@@ -15,7 +16,7 @@ if (!outdir) {
   process.exit(1);
 }
 fs.rmSync(outdir, { recursive: true, force: true });
-const app = buildMatrix({ outdir: path.resolve(outdir) });
+const app = buildLintedMatrix({ outdir: path.resolve(outdir) });
 app.synth();
 // Stacks of stages are written to the stage's nested assembly directory.
 const templates = matrixStacks(app).map(stack => path.join(Stage.of(stack)!.outdir, stack.templateFile));

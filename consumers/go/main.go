@@ -2,7 +2,7 @@
 //
 //	go run . [OUTDIR]    synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 //
-// Four stacks:
+// Six stacks:
 //
 //   - newReferenceStack (PullThroughCacheGo): the reference use case. Docker Hub and GitHub Container
 //     Registry with credentials (PullThroughCacheSecret_Create), registry.k8s.io and Quay without, one
@@ -20,6 +20,10 @@
 //     us-east-1) whose templates let Lambda read the cached images, NewCachedImages that pulls the
 //     Lambda Node.js base image through it at deploy, and a DockerImageFunction (arm64) that runs from
 //     the cache, pinned to the digest the warm-up reports.
+//   - newKubernetesStack (PullThroughCacheGoKubernetes): an EKS cluster (awseksv2, Auto Mode,
+//     environment-agnostic) with a Fargate profile, whose nodes take no user data: the cache's
+//     KubernetesImageRewrite() manifests (a MutatingAdmissionPolicy and its binding) rewrite pod images
+//     at admission, and GrantPull lets the Auto Mode node role and the pod execution role pull.
 package main
 
 import (
@@ -32,6 +36,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseksv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -46,6 +51,7 @@ const (
 	consumerStackName = "PullThroughCacheGoConsumerAccount"
 	lookupStackName   = "PullThroughCacheGoLookupConsumer"
 	warmStackName     = "PullThroughCacheGoWarmLambda"
+	k8sStackName      = "PullThroughCacheGoKubernetes"
 )
 
 // centralLookupRole is the central account's CDK lookup role (`cdk bootstrap aws://111122223333/eu-west-1
@@ -66,6 +72,10 @@ var (
 	// The Lambda stack's own cache: the central account, another region than the reference cache's.
 	warmLambda = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("us-east-1")}
 )
+
+// kubectlLayerArn is any Lambda layer with kubectl and helm (e.g. the @aws-cdk/lambda-layer-kubectl-v36
+// one, deployed once in the account and region the Kubernetes stack is deployed to).
+const kubectlLayerArn = "arn:aws:lambda:eu-north-1:111122223333:layer:kubectl:1"
 
 // alpinePath is what cache.ImageUri("alpine:3") maps Alpine to, after the registry domain.
 const alpinePath = "/dockercache/library/alpine:3"
@@ -283,9 +293,61 @@ func newWarmLambdaStack(scope constructs.Construct, id string) (awscdk.Stack, pt
 	return stack, images
 }
 
+// kubernetesStack is what the tests read of newKubernetesStack.
+type kubernetesStack struct {
+	stack          awscdk.Stack
+	nodeRole       awsiam.Role
+	fargateProfile awseksv2.FargateProfile
+}
+
+// newKubernetesStack builds an EKS cluster whose pods pull through the cache without touching a
+// node: Auto Mode nodes and Fargate pods. A MutatingAdmissionPolicy (Kubernetes 1.36 or later)
+// rewrites the images at admission; the node role and the pod execution role may pull.
+func newKubernetesStack(scope constructs.Construct, id string) kubernetesStack {
+	// Environment-agnostic: the cluster's VPC takes its zones with Fn::GetAZs, so `go run .` needs no
+	// availability-zones lookup (cdk.context.json holds only the cache lookup's answers).
+	stack := awscdk.NewStack(scope, jsii.String(id), nil)
+	cache := ptc.NewPullThroughCache(stack, jsii.String("Cache"), &ptc.PullThroughCacheProps{
+		Upstreams: &[]*ptc.UpstreamDefinition{
+			{Registry: ptc.UpstreamRegistry_Kubernetes()},
+			{Registry: ptc.UpstreamRegistry_Quay()},
+			{Registry: ptc.UpstreamRegistry_EcrPublic()},
+		},
+	})
+	// Auto Mode: EKS manages the nodes; they pull with this role.
+	nodeRole := awsiam.NewRole(stack, jsii.String("AutoModeNodeRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonEKSWorkerNodeMinimalPolicy")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonEC2ContainerRegistryPullOnly")),
+		},
+	})
+	cluster := awseksv2.NewCluster(stack, jsii.String("Cluster"), &awseksv2.ClusterProps{
+		// MutatingAdmissionPolicy is admissionregistration.k8s.io/v1 from Kubernetes 1.36.
+		Version: awseksv2.KubernetesVersion_Of(jsii.String("1.36")),
+		Compute: &awseksv2.ComputeConfig{NodeRole: nodeRole},
+		KubectlProviderOptions: &awseksv2.KubectlProviderOptions{
+			KubectlLayer: awslambda.LayerVersion_FromLayerVersionArn(stack, jsii.String("KubectlLayer"), jsii.String(kubectlLayerArn)),
+		},
+	})
+	// Fargate: pods of the `apps` namespace run on Fargate, pulling with the pod execution role.
+	profile := cluster.AddFargateProfile(jsii.String("Apps"), &awseksv2.FargateProfileOptions{
+		Selectors: &[]*awseksv2.Selector{{Namespace: jsii.String("apps")}},
+	})
+
+	manifests := cache.KubernetesImageRewrite(&ptc.KubernetesImageRewriteOptions{
+		Engine: ptc.KubernetesPolicyEngine_MUTATING_ADMISSION_POLICY,
+	})
+	cluster.AddManifest(jsii.String("ImageRewrite"), *manifests...)
+	cache.GrantPull(nodeRole)
+	cache.GrantPull(profile.PodExecutionRole())
+	return kubernetesStack{stack: stack, nodeRole: nodeRole, fargateProfile: profile}
+}
+
 // newApp builds the app: the reference stack, a Fargate service on its cache, a consumer account
 // that imports the central cache by attributes and one that looks it up, and a Lambda function that
-// runs from a warmed cache. The app's context is cdk.context.json's, as when the CDK CLI runs the app.
+// runs from a warmed cache, and an EKS cluster whose pod images are rewritten to a cache. The app's
+// context is cdk.context.json's, as when the CDK CLI runs the app.
 func newApp(outdir string) awscdk.App {
 	return newAppWithContext(outdir, readContext(contextFile))
 }
@@ -298,6 +360,7 @@ func newAppWithContext(outdir string, context map[string]any) awscdk.App {
 	newConsumerAccountStack(app, consumerStackName)
 	newLookupConsumerStack(app, lookupStackName)
 	newWarmLambdaStack(app, warmStackName)
+	newKubernetesStack(app, k8sStackName)
 	return app
 }
 
@@ -381,7 +444,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	for _, name := range []string{fargateStackName, consumerStackName, lookupStackName, warmStackName} {
+	for _, name := range []string{fargateStackName, consumerStackName, lookupStackName, warmStackName, k8sStackName} {
 		other, err := readTemplate(paths[name])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -344,7 +344,7 @@ func TestOtherStacksLeaveTheReferenceTemplateUnchanged(t *testing.T) {
 
 func TestEveryStackSynthesizesWithoutWarnings(t *testing.T) {
 	app := newApp(t.TempDir())
-	for _, name := range []string{stackName, fargateStackName, consumerStackName, lookupStackName, warmStackName} {
+	for _, name := range []string{stackName, fargateStackName, consumerStackName, lookupStackName, warmStackName, k8sStackName} {
 		stack := awscdk.Stack_Of(app.Node().FindChild(jsii.String(name)))
 		// HasNoWarning panics (a jsii error) when the stack has a warning.
 		msg := func() (msg any) {
@@ -661,6 +661,84 @@ func TestWarmLambdaCacheTemplateLetsLambdaRead(t *testing.T) {
 	for _, want := range []string{"lambda.amazonaws.com", "ecr:GetDownloadUrlForLayer", ":lambda:us-east-1:111122223333:function:*"} {
 		if !strings.Contains(string(policy), want) {
 			t.Errorf("the repository policy %s lacks %q", policy, want)
+		}
+	}
+}
+
+// --- Kubernetes without node access: EKS Auto Mode and Fargate, images rewritten at admission ---
+
+// kubernetesRegistry is the cache's registry in the manifest's Fn::Join, as json.Marshal spells it: the
+// stack is environment-agnostic, so CloudFormation fills in the account, region and URL suffix.
+const kubernetesRegistry = `'",{"Ref":"AWS::AccountId"},".dkr.ecr.",{"Ref":"AWS::Region"},".",{"Ref":"AWS::URLSuffix"},"'`
+
+func TestKubernetesClusterIsAutoModeWithAFargateProfile(t *testing.T) {
+	tpl := stackTemplate(t, k8sStackName)
+	cluster := only(t, tpl, "AWS::EKS::Cluster")
+	if got := cluster["ComputeConfig"].(map[string]any)["Enabled"]; got != true {
+		t.Errorf("want ComputeConfig.Enabled true (Auto Mode), got %v", got)
+	}
+	if got := cluster["Version"]; got != "1.36" {
+		t.Errorf("want Version 1.36, got %v", got)
+	}
+	selectors := only(t, tpl, "AWS::EKS::FargateProfile")["Selectors"].([]any)
+	if len(selectors) != 1 || selectors[0].(map[string]any)["Namespace"] != "apps" {
+		t.Errorf("want one selector of namespace apps, got %v", selectors)
+	}
+}
+
+func TestKubernetesManifestRewritesImagesToTheCache(t *testing.T) {
+	tpl := stackTemplate(t, k8sStackName)
+	var rewrites []string
+	for _, m := range tpl.ofType("Custom::AWSCDK-EKS-KubernetesResource") {
+		body, err := json.Marshal(m["Manifest"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(body), "MutatingAdmissionPolicy") {
+			rewrites = append(rewrites, string(body))
+		}
+	}
+	if len(rewrites) != 1 {
+		t.Fatalf("want one manifest with the MutatingAdmissionPolicy, got %d", len(rewrites))
+	}
+	// The cache's registry and each upstream's prefix
+	// (the CEL program maps the image's domain d and path p to '<prefix>/' + p).
+	for _, want := range []string{
+		"MutatingAdmissionPolicyBinding",
+		kubernetesRegistry,
+		"(d in ['registry.k8s.io']) ? ['k8scache/' + p]",
+		"(d in ['quay.io']) ? ['quaycache/' + p]",
+		"(d in ['public.ecr.aws']) ? ['ecrpubliccache/' + p]",
+	} {
+		if !strings.Contains(rewrites[0], want) {
+			t.Errorf("the manifest does not name %s", want)
+		}
+	}
+}
+
+func TestKubernetesNodeAndPodExecutionRolesMayPull(t *testing.T) {
+	tpl := stackTemplate(t, k8sStackName)
+	want := []string{
+		"arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/ecrpubliccache/*",
+		"arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/k8scache/*",
+		"arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/quaycache/*",
+	}
+	var nodeRole string
+	for id, r := range tpl.Resources {
+		if r.Type == "AWS::IAM::Role" && strings.HasPrefix(id, "AutoModeNodeRole") {
+			nodeRole = id
+		}
+	}
+	podRole := only(t, tpl, "AWS::EKS::FargateProfile")["PodExecutionRoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	for _, role := range []string{nodeRole, podRole} {
+		pull := importStatement(t, roleStatements(t, tpl, role))
+		var got []string
+		for _, r := range pull["Resource"].([]any) {
+			got = append(got, flatten(t, r))
+		}
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: want Resource %v, got %v", role, want, got)
 		}
 	}
 }

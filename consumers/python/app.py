@@ -1,6 +1,6 @@
 """cdk-pull-through-cache from Python: an example app, built against the jsii-built wheel.
 
-Four stacks:
+Five stacks:
 
 - ReferenceStack (PullThroughCachePython): the reference use case. Docker Hub and GitHub Container
   Registry with credentials (PullThroughCacheSecret.create), registry.k8s.io and Quay without, one
@@ -18,6 +18,11 @@ Four stacks:
   Node.js base image through it at deploy, and a DockerImageFunction (arm64) that runs from the
   cache, pinned to the digest the warm-up reports.
 
+- KubernetesStack (PullThroughCachePythonKubernetes): an EKS cluster (aws_eks_v2, Auto Mode, 111122223333,
+  eu-north-1) with a Fargate profile, whose nodes take no user data: the cache's
+  kubernetes_image_rewrite() manifests (a MutatingAdmissionPolicy and its binding) rewrite pod
+  images at admission, and grant_pull lets the Auto Mode node role and the pod execution role pull.
+
     python app.py [OUTDIR]      synthesizes to OUTDIR (default: ./cdk.out) and prints a summary
 """
 import json
@@ -27,6 +32,7 @@ import sys
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -35,6 +41,7 @@ from cdk_pull_through_cache import (
     CachedImages,
     ImageReference,
     IPullThroughCache,
+    KubernetesPolicyEngine,
     PullThroughCache,
     PullThroughCacheDashboard,
     PullThroughCacheSecret,
@@ -49,6 +56,7 @@ STACK_NAME = "PullThroughCachePython"
 FARGATE_STACK_NAME = "PullThroughCachePythonFargate"
 CONSUMER_STACK_NAME = "PullThroughCachePythonConsumerAccount"
 WARM_LAMBDA_STACK_NAME = "PullThroughCachePythonWarmLambda"
+KUBERNETES_STACK_NAME = "PullThroughCachePythonKubernetes"
 
 # The image the warm-up pulls through the cache and the function runs.
 LAMBDA_IMAGE = "public.ecr.aws/lambda/nodejs:22"
@@ -58,6 +66,10 @@ CENTRAL = cdk.Environment(account="111122223333", region="eu-west-1")
 CONSUMER = cdk.Environment(account="444455556666", region="eu-central-1")
 # The Lambda stack's own cache: the central account, another region than the reference cache's.
 WARM_LAMBDA = cdk.Environment(account="111122223333", region="us-east-1")
+# The Kubernetes stack's own cache: the central account, a third region.
+KUBERNETES = cdk.Environment(account="111122223333", region="eu-north-1")
+# Any Lambda layer with kubectl and helm (e.g. the @aws-cdk/lambda-layer-kubectl-v36 one, deployed once).
+KUBECTL_LAYER_ARN = "arn:aws:lambda:eu-north-1:111122223333:layer:kubectl:1"
 
 # What cache.image_uri("alpine:3") maps Alpine to, after the registry domain.
 ALPINE_PATH = "/dockercache/library/alpine:3"
@@ -234,12 +246,61 @@ class WarmLambdaStack(cdk.Stack):
         cdk.CfnOutput(self, "ImageDigest", description="What the tag pointed to at deploy", value=self.images.digest_of(LAMBDA_IMAGE))
 
 
+class KubernetesStack(cdk.Stack):
+    """Every pod of an EKS cluster pulls through the cache without touching a node: Auto Mode nodes
+    and Fargate pods. A MutatingAdmissionPolicy (Kubernetes 1.36 or later) rewrites the images at
+    admission; the node role and the pod execution role may pull, first pulls included."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, env=KUBERNETES, **kwargs)
+
+        self.cache = PullThroughCache(
+            self,
+            "Cache",
+            upstreams=[
+                UpstreamDefinition(registry=UpstreamRegistry.kubernetes()),
+                UpstreamDefinition(registry=UpstreamRegistry.quay()),
+                UpstreamDefinition(registry=UpstreamRegistry.ecr_public()),
+            ],
+        )
+        # Auto Mode: EKS manages the nodes; they pull with this role.
+        self.node_role = iam.Role(
+            self,
+            "AutoModeNodeRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEKSWorkerNodeMinimalPolicy"),
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonEC2ContainerRegistryPullOnly"),
+            ],
+        )
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            # MutatingAdmissionPolicy is admissionregistration.k8s.io/v1 from Kubernetes 1.36.
+            version=eks.KubernetesVersion.of("1.36"),
+            compute=eks.ComputeConfig(node_role=self.node_role),
+            kubectl_provider_options=eks.KubectlProviderOptions(
+                kubectl_layer=lambda_.LayerVersion.from_layer_version_arn(self, "KubectlLayer", KUBECTL_LAYER_ARN),
+            ),
+        )
+        # Fargate: pods of the `apps` namespace run on Fargate, pulling with the pod execution role.
+        self.fargate_profile = self.cluster.add_fargate_profile(
+            "Apps", selectors=[eks.Selector(namespace="apps")]
+        )
+
+        manifests = self.cache.kubernetes_image_rewrite(engine=KubernetesPolicyEngine.MUTATING_ADMISSION_POLICY)
+        self.cluster.add_manifest("ImageRewrite", *manifests)
+        self.cache.grant_pull(self.node_role)
+        self.cache.grant_pull(self.fargate_profile.pod_execution_role)
+
+
 def build(outdir: str) -> cdk.App:
     app = cdk.App(outdir=outdir)
     reference = ReferenceStack(app, STACK_NAME)
     FargateServiceStack(app, FARGATE_STACK_NAME, cache=reference.cache)
     ConsumerAccountStack(app, CONSUMER_STACK_NAME)
     WarmLambdaStack(app, WARM_LAMBDA_STACK_NAME)
+    KubernetesStack(app, KUBERNETES_STACK_NAME)
     return app
 
 
@@ -266,7 +327,7 @@ def main() -> int:
         return 1
     json.dumps(template)  # the template is plain JSON
 
-    for name in (FARGATE_STACK_NAME, CONSUMER_STACK_NAME, WARM_LAMBDA_STACK_NAME):
+    for name in (FARGATE_STACK_NAME, CONSUMER_STACK_NAME, WARM_LAMBDA_STACK_NAME, KUBERNETES_STACK_NAME):
         stack = assembly.get_stack_by_name(name)
         types = sorted({r["Type"] for r in stack.template["Resources"].values()})
         print(f"synthesized {name} ({stack.environment.name}): {', '.join(types)}")

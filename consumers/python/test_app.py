@@ -150,7 +150,7 @@ def stacks(tmp_path_factory):
     app = consumer.build(str(tmp_path_factory.mktemp("cdk.out")))
     return {name: assertions.Template.from_stack(app.node.find_child(name)).to_json()
             for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME,
-                         consumer.WARM_LAMBDA_STACK_NAME)}
+                         consumer.WARM_LAMBDA_STACK_NAME, consumer.KUBERNETES_STACK_NAME)}
 
 
 def only(template, cfn_type):
@@ -177,7 +177,7 @@ def test_the_other_stacks_leave_the_reference_template_unchanged(stacks, tmp_pat
 def test_every_stack_synthesizes_without_warnings(tmp_path):
     app = consumer.build(str(tmp_path))
     for name in (consumer.STACK_NAME, consumer.FARGATE_STACK_NAME, consumer.CONSUMER_STACK_NAME,
-                 consumer.WARM_LAMBDA_STACK_NAME):
+                 consumer.WARM_LAMBDA_STACK_NAME, consumer.KUBERNETES_STACK_NAME):
         assertions.Annotations.from_stack(app.node.find_child(name)).has_no_warning("*", assertions.Match.any_value())
 
 
@@ -268,3 +268,47 @@ def test_warm_lambda_cache_template_lets_lambda_read(stacks):
         "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
         "Condition": {"StringLike": {"aws:sourceArn": "arn:${AWS::Partition}:lambda:us-east-1:111122223333:function:*"}},
     }]
+
+
+# --- Kubernetes without node access: EKS Auto Mode and Fargate, images rewritten at admission ---
+
+KUBERNETES_REGISTRY = "111122223333.dkr.ecr.eu-north-1.amazonaws.com"
+
+
+def role_pull_resources(template, role_logical_id):
+    """The repositories the pull statement of a role's policy names (flattened ARNs)."""
+    [policy] = [p["Properties"] for p in of_type(template, "AWS::IAM::Policy")
+                if {"Ref": role_logical_id} in p["Properties"]["Roles"]]
+    [pull] = [s for s in policy["PolicyDocument"]["Statement"] if set(as_list(s["Action"])) == PULL_ACTIONS]
+    return sorted(flatten(r) for r in as_list(pull["Resource"]))
+
+
+def test_kubernetes_cluster_is_auto_mode_with_a_fargate_profile(stacks):
+    template = stacks[consumer.KUBERNETES_STACK_NAME]
+    cluster = only(template, "AWS::EKS::Cluster")
+    assert cluster["ComputeConfig"]["Enabled"] is True
+    assert cluster["Version"] == "1.36"
+    profile = only(template, "AWS::EKS::FargateProfile")
+    assert [sel["Namespace"] for sel in profile["Selectors"]] == ["apps"]
+
+
+def test_kubernetes_manifest_rewrites_images_to_the_cache(stacks):
+    template = stacks[consumer.KUBERNETES_STACK_NAME]
+    manifests = [json.dumps(r["Properties"]["Manifest"]) for r in of_type(template, "Custom::AWSCDK-EKS-KubernetesResource")]
+    [rewrite] = [m for m in manifests if "MutatingAdmissionPolicy" in m]
+    assert "MutatingAdmissionPolicyBinding" in rewrite
+    # The cache's registry, a literal in this environment-bound stack, and each upstream's prefix
+    # (the CEL program maps the image's domain d and path p to '<prefix>/' + p).
+    assert f"'{KUBERNETES_REGISTRY}'" in rewrite
+    for upstream, prefix in (("registry.k8s.io", "k8scache"), ("quay.io", "quaycache"), ("public.ecr.aws", "ecrpubliccache")):
+        assert f"(d in ['{upstream}']) ? ['{prefix}/' + p]" in rewrite, upstream
+
+
+def test_kubernetes_node_and_pod_execution_roles_may_pull(stacks):
+    template = stacks[consumer.KUBERNETES_STACK_NAME]
+    want = [f"arn:${{AWS::Partition}}:ecr:eu-north-1:111122223333:repository/{p}/*" for p in ("ecrpubliccache", "k8scache", "quaycache")]
+    node_role = next(k for k, r in template["Resources"].items()
+                     if r["Type"] == "AWS::IAM::Role" and k.startswith("AutoModeNodeRole"))
+    assert role_pull_resources(template, node_role) == want
+    pod_role = only(template, "AWS::EKS::FargateProfile")["PodExecutionRoleArn"]["Fn::GetAtt"][0]
+    assert role_pull_resources(template, pod_role) == want

@@ -2,7 +2,8 @@
 # Go consumer: generate the Go module with jsii-pacmak (code only: pacmak's own `go mod tidy` cannot
 # resolve here, see consumers/go/go.mod), then build the example app in consumers/go (the reference use
 # case, a Fargate service on ContainerImage, a consumer-account import with the containerd node
-# script) and `go test` the synthesized templates.
+# script, a Lambda function from a warmed cache, EKS Auto Mode and Fargate with
+# KubernetesImageRewrite) and `go test` the synthesized templates.
 set -euo pipefail
 CONSUMER=go
 # shellcheck source=lib.sh
@@ -47,13 +48,13 @@ passed=0 failed=0
 log "check: the Go module's README shows the hand-written Go snippets (consumers/go/snippets, compiled by go vet)"
 if go_snippets check-readme "$GEN"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
-log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account, Lambda from the warmed cache)"
+log "check: go run . synthesizes the example app (reference use case, Fargate service, consumer account, Lambda from the warmed cache, EKS with images rewritten to the cache)"
 if go run . "$DIR/cdk.out"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 # With cloud-assembly-schema-go replaced by v53.0.0 (go.mod), prove the assembly is one the CDK CLI
 # of this repository reads.
 log "check: the CDK CLI reads the Go app's cloud assembly (npx cdk ls --app consumers/go/cdk.out)"
-want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate PullThroughCacheGoLookupConsumer PullThroughCacheGoWarmLambda"
+want="PullThroughCacheGo PullThroughCacheGoConsumerAccount PullThroughCacheGoFargate PullThroughCacheGoKubernetes PullThroughCacheGoLookupConsumer PullThroughCacheGoWarmLambda"
 listed="$(cd "$ROOT" && npx cdk ls --app "$DIR/cdk.out" --no-notices --no-version-reporting | sort | xargs)" || listed=""
 if [[ "$listed" == "$want" ]]; then
   passed=$((passed + 1)); echo "ok: $listed listed"

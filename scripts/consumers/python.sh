@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python consumer: install the jsii-built wheel into a fresh venv, synthesize the example app from
 # Python (consumers/python/app.py: the reference use case, a Fargate service on containerImage, a
-# consumer-account import with the containerd node script) and assert on the templates with pytest
+# consumer-account import with the containerd node script, EKS Auto Mode and Fargate with
+# kubernetesImageRewrite) and assert on the templates with pytest
 # (test_app.py).
 set -euo pipefail
 CONSUMER=python
@@ -40,7 +41,7 @@ rm -rf "$VENV"
   | grep -Ei '^(cdk-pull-through-cache|aws-cdk-lib|constructs|jsii) ' || true
 
 passed=0 failed=0
-log "check: app.py synthesizes the example app (reference use case, Fargate service, consumer account)"
+log "check: app.py synthesizes the example app (reference use case, Fargate service, consumer account, Lambda from the warmed cache, EKS with images rewritten to the cache)"
 if (cd "$DIR" && "$VENV/bin/python" app.py "$DIR/cdk.out"); then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 log "check: pytest test_app.py (template assertions, errors surface as Python exceptions)"
