@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { unspelledNames } from './spelling';
 import { attributes, failureReason, handler } from '../src/private/warm-up/index';
 import { warmImages } from '../src/private/warm-up/pull';
 
@@ -139,6 +140,22 @@ describe('bounds that keep the answer to CloudFormation', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(requests).toBe(1);
     expect(result.error).toMatch(/manifest of tag 3: not pulled, the warm-up ran out of time .* Fix: split the images across several CachedImages/);
+    expect(unspelledNames(result.error!)).toEqual([]);
+  });
+
+  test.each([401, 404, 429, 500, 0])('the error for HTTP %s names the image, the host, the status and the fix, in both spellings', async (status) => {
+    const answering = {
+      async request() {
+        if (status === 0) {
+          throw new Error('no answer within 1 s');
+        }
+        return { status, headers: {}, body: (async function* () { yield Buffer.from('{"errors":[{"code":"X","message":"refused"}]}'); })(), discard: () => undefined };
+      },
+    };
+    const [result] = await warmImages(options(answering, { retries: 0 }));
+    expect(result.error).toMatch(/^image 'alpine:3' \(cache host 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com, repository dockercache\/library\/alpine, tag 3\): .*Fix: /);
+    expect(result.error).toContain(status === 0 ? 'no answer' : `HTTP ${status}`);
+    expect(unspelledNames(result.error!)).toEqual([]);
   });
 
   test('a blob whose body breaks off is fetched again', async () => {

@@ -7,6 +7,9 @@
  */
 import { createHash } from 'crypto';
 
+// Messages spell names for Python by hand: the handler's asset holds only this folder, so it cannot
+// import the library's `api()` (src/private/diagnostics.ts).
+
 /** The answer to one request: status, headers (lower-case names) and the body as a stream. */
 export interface RegistryResponse {
   readonly status: number;
@@ -159,10 +162,10 @@ function fixFor(status: number | undefined, what: string): string {
     case 429:
       return 'the upstream registry rate-limits the pulls: deploy again later, or give the cache\'s rule an upstream credential with a higher limit (Docker Hub)';
     case undefined:
-      return 'the cache did not answer in time: deploy again, raise requestTimeout, or check the upstream registry\'s status';
+      return 'the cache did not answer in time: deploy again, raise requestTimeout (Python: request_timeout), or check the upstream registry\'s status';
     default:
       return status >= 500
-        ? 'the cache or its upstream failed: deploy again later; the pull-through cache failure events (onPullFailure) say why'
+        ? 'the cache or its upstream failed: deploy again later; the pull-through cache failure events (onPullFailure (Python: on_pull_failure)) say why'
         : 'see the registry\'s answer';
   }
 }
@@ -262,7 +265,7 @@ function remaining(options: WarmOptions): number {
 
 function deadlineError(where: string, what: string): WarmError {
   return new WarmError(`${where}: ${what}: not pulled, the warm-up ran out of time (it stops a minute before Lambda's 15 minutes). `
-    + 'Fix: split the images across several CachedImages, or lower requestTimeout and retries');
+    + 'Fix: split the images across several CachedImages, or lower requestTimeout (Python: request_timeout) and retries');
 }
 
 /** A request with retries and backoff: 429, 5xx, timeouts and network errors are retried. */
