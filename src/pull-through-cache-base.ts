@@ -404,9 +404,13 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * `rewriteDigests`) and images already in the cache are left byte for byte.
    *
    * A Kyverno `MutatingPolicy` (Kyverno 1.18 or later), or a `MutatingAdmissionPolicy` and its
-   * binding (`admissionregistration.k8s.io/v1`: Kubernetes 1.36 or later, EKS included). The
-   * nodes' role (Auto Mode) or pod execution role (Fargate) needs `grantPull`. See the README's
-   * "Kubernetes without node access" section.
+   * binding (`admissionregistration.k8s.io/v1`: Kubernetes 1.36 or later, EKS included).
+   *
+   * The role that pulls needs `grantPull`, first pulls included (`ecr:BatchImportUpstreamImage`,
+   * `ecr:CreateRepository`): the node role on Auto Mode and EC2 nodes, the pod execution role on
+   * Fargate. They pull with the kubelet's ECR credential provider, which EKS nodes, Auto Mode and
+   * Fargate ship; other clusters need that plugin (`ecr-credential-provider`) configured. See the
+   * README's "Kubernetes without node access" section.
    *
    * @param options the engine, upstreams, namespaces left alone, digests
    * @throws a plain `Error` naming the option when an upstream, namespace or label is invalid
