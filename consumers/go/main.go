@@ -290,6 +290,16 @@ func newWarmLambdaStack(scope constructs.Construct, id string) (awscdk.Stack, pt
 		Description: jsii.String("What the tag pointed to at deploy"),
 		Value:       images.DigestOf(jsii.String(lambdaImage)),
 	})
+	// The same warm image in an ECS task, pinned to its digest (ECS pulls with the execution role,
+	// which ContainerImage grants).
+	task := awsecs.NewFargateTaskDefinition(stack, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
+		Cpu:             jsii.Number(256),
+		MemoryLimitMiB:  jsii.Number(512),
+		RuntimePlatform: &awsecs.RuntimePlatform{CpuArchitecture: awsecs.CpuArchitecture_ARM64()},
+	})
+	task.AddContainer(jsii.String("app"), &awsecs.ContainerDefinitionOptions{
+		Image: images.ContainerImage(jsii.String(lambdaImage)),
+	})
 	return stack, images
 }
 

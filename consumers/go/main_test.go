@@ -653,6 +653,27 @@ func TestWarmLambdaFunctionIsPinnedToTheWarmUpDigest(t *testing.T) {
 	}
 }
 
+func TestWarmLambdaEcsTaskIsPinnedToTheWarmUpDigest(t *testing.T) {
+	tpl := stackTemplate(t, warmStackName)
+	var warmID string
+	for id, r := range tpl.Resources {
+		if r.Type == "Custom::CachedImages" {
+			warmID = id
+		}
+	}
+	containers, _ := only(t, tpl, "AWS::ECS::TaskDefinition")["ContainerDefinitions"].([]any)
+	if len(containers) != 1 {
+		t.Fatalf("containers %v", containers)
+	}
+	want := map[string]any{"Fn::Join": []any{"", []any{
+		"111122223333.dkr.ecr.us-east-1.amazonaws.com/ecrpubliccache/lambda/nodejs@",
+		map[string]any{"Fn::GetAtt": []any{warmID, "Digest0"}},
+	}}}
+	if got := containers[0].(map[string]any)["Image"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("image %v, want %v", got, want)
+	}
+}
+
 func TestWarmLambdaCacheTemplateLetsLambdaRead(t *testing.T) {
 	policy, err := json.Marshal(only(t, stackTemplate(t, warmStackName), "AWS::ECR::RepositoryCreationTemplate")["RepositoryPolicy"])
 	if err != nil {

@@ -244,6 +244,12 @@ class WarmLambdaStack(cdk.Stack):
             code=self.images.docker_image_code(LAMBDA_IMAGE),
         )
         cdk.CfnOutput(self, "ImageDigest", description="What the tag pointed to at deploy", value=self.images.digest_of(LAMBDA_IMAGE))
+        # The same warm image in an ECS task, pinned to its digest (ECS pulls with the execution
+        # role, which container_image grants).
+        self.task_definition = ecs.FargateTaskDefinition(
+            self, "Task", cpu=256, memory_limit_mib=512, runtime_platform=ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.ARM64),
+        )
+        self.task_definition.add_container("app", image=self.images.container_image(LAMBDA_IMAGE))
 
 
 class KubernetesStack(cdk.Stack):

@@ -258,6 +258,16 @@ def test_warm_lambda_function_is_pinned_to_the_warm_up_digest(stacks):
     ]]}
 
 
+def test_warm_lambda_ecs_task_is_pinned_to_the_warm_up_digest(stacks):
+    template = stacks[consumer.WARM_LAMBDA_STACK_NAME]
+    [warm_id] = [k for k, r in template["Resources"].items() if r["Type"] == "Custom::CachedImages"]
+    [container] = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    assert container["Image"] == {"Fn::Join": ["", [
+        "111122223333.dkr.ecr.us-east-1.amazonaws.com/ecrpubliccache/lambda/nodejs@",
+        {"Fn::GetAtt": [warm_id, "Digest0"]},
+    ]]}
+
+
 def test_warm_lambda_cache_template_lets_lambda_read(stacks):
     template = stacks[consumer.WARM_LAMBDA_STACK_NAME]
     policy = json.loads(flatten(only(template, "AWS::ECR::RepositoryCreationTemplate")["RepositoryPolicy"]))
