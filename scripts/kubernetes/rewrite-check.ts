@@ -21,8 +21,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as YAML from 'yaml';
 import { CHART_IMAGES, FORM_IMAGES } from './images';
-import { IPullThroughCache, KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../../src';
+import { IPullThroughCache, KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, UpstreamRegistry } from '../../src';
 import { decideImage } from '../../src/private/image-uri';
+import { fullCache } from '../../test/cache-fixtures';
 
 const [kyverno, schemaChecker, work] = process.argv.slice(2);
 if (!kyverno || !schemaChecker || !work) {
@@ -47,23 +48,8 @@ function check(ok: boolean, what: string): void {
 
 // ---- the caches, built with the library as a user would ----
 function ownedCache(): IPullThroughCache {
-  const stack = new Stack(new App(), 'Owned', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const secret = (name: string) => PullThroughCacheSecret.create(stack, `${name}Secret`, { registryName: name, username: 'user' });
-  const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('pullthroughcache.ecr.amazonaws.com') });
-  return new PullThroughCache(stack, 'Cache', {
-    upstreams: [
-      { registry: UpstreamRegistry.dockerHub(), credentials: secret('dockerio') },
-      { registry: UpstreamRegistry.githubContainerRegistry(), credentials: secret('ghcr') },
-      { registry: UpstreamRegistry.gitlabContainerRegistry(), credentials: secret('gitlab') },
-      { registry: UpstreamRegistry.azureContainerRegistry('MyRegistry'), credentials: secret('azure') },
-      { registry: UpstreamRegistry.chainguard(), credentials: secret('chainguard') },
-      { registry: UpstreamRegistry.kubernetes() },
-      { registry: UpstreamRegistry.quay() },
-      { registry: UpstreamRegistry.ecrPublic() },
-      { registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-east-1' }), prefix: 'central' },
-      { registry: UpstreamRegistry.ecr({ role, account: '444455556666', region: 'us-west-2', repositoryPrefix: 'prod' }), prefix: 'prodmirror' },
-    ],
-  });
+  // Every kind of upstream, as the jest suites build it (test/cache-fixtures.ts).
+  return fullCache(new Stack(new App(), 'Owned', { env: { account: '111122223333', region: 'eu-west-1' } }));
 }
 
 function importedCache(): IPullThroughCache {
