@@ -28,7 +28,7 @@ const ENV = { account: '123456789012', region: 'eu-west-1' };
 const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': ENV.region, 'AWS::AccountId': ENV.account, 'AWS::URLSuffix': 'amazonaws.com' };
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ptc-bench-'));
 
-/** The same actions the construct grants (src/private/grants.ts). */
+/** The same actions the construct grants (src/core/private/grants.ts). */
 const PULL_ACTIONS = [
   'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository',
 ];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CachedImages warm-up against real registries (test/warm-up, a Go module): the handler's
-# compiled pulling code (lib/private/warm-up/pull.js) runs with node against a CNCF distribution
+# compiled pulling code (lib/warm-up/private/handler/pull.js) runs with node against a CNCF distribution
 # registry configured as a pull-through proxy of a second one, on loopback. Needs go and node;
 # compiles the library first when lib/ is older than src/.
 # Prints go test's own output and the measured figures (MEASURE lines), then, last,
@@ -19,8 +19,8 @@ for tool in go node; do
     status=1
   fi
 done
-pull=lib/private/warm-up/pull.js
-if [[ $status -eq 0 ]] && { [[ ! -f $pull ]] || [[ -n $(find src/private/warm-up -newer "$pull" -name '*.ts') ]]; }; then
+pull=lib/warm-up/private/handler/pull.js
+if [[ $status -eq 0 ]] && { [[ ! -f $pull ]] || [[ -n $(find src/warm-up/private/handler -newer "$pull" -name '*.ts') ]]; }; then
   npx jsii --silence-warnings=reserved-word || status=1
 fi
 if [[ $status -eq 0 ]]; then

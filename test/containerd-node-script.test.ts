@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { ContainerdNodeScriptOptions, PullThroughCache, UpstreamRegistry } from '../src';
 import { ACCOUNT, fullCache, newEnvStack, REGION } from './cache-fixtures';
 import { newStack } from './helpers';
-import { HARDENING_DIRECTIVES, nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/private/node-script';
+import { HARDENING_DIRECTIVES, nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/nodes/private/node-script';
 
 const DIRECTORY = '/etc/containerd/certs.d';
 

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { PullThroughCache, UpstreamRegistry } from '../src';
 import { matchesPattern } from './event-pattern-matcher';
 import { failedEvent, SUCCESS_EVENT, SUCCESS_EVENT_TEXT, withPrefix } from './fixtures/ecr-pull-through-cache-events';
-import { checkEventsVisible, eventPrefixes, eventsNotVisibleReason, pullThroughCacheRule } from '../src/private/events';
+import { checkEventsVisible, eventPrefixes, eventsNotVisibleReason, pullThroughCacheRule } from '../src/operations/private/events';
 
 /** A cache whose first prefix is the documented sample's, `docker-hub`. */
 function build(env?: { account: string; region: string }) {

@@ -1,4 +1,4 @@
-import { ImageReference } from '../src/image-reference';
+import { ImageReference } from '../src/images/image-reference';
 
 const SHA256 = 'sha256:' + '0123456789abcdef'.repeat(4);
 const SHA384 = 'sha384:' + 'fedcba9876543210'.repeat(6);

@@ -4,7 +4,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { cachedPrefixOf, flatten, LambdaImageGuard } from '../src/private/lambda-images';
+import { cachedPrefixOf, flatten, LambdaImageGuard } from '../src/images/private/lambda-images';
 
 const WARNING = 'cdk-pull-through-cache:lambdaImageInCache';
 const ENV = { account: '111122223333', region: 'eu-west-1' };

@@ -72,7 +72,7 @@ class CountingNist80053R5Checks extends NIST80053R5Checks {
 }
 
 /**
- * What `grantPull`/`grantPullFromUpstream` give on the cached repositories (src/private/grants.ts),
+ * What `grantPull`/`grantPullFromUpstream` give on the cached repositories (src/core/private/grants.ts),
  * plus `ecr:TagResource` when the creation template tags the repositories: in its own statement,
  * conditioned on the templates' tags, or with these actions when an import does not know them.
  */

@@ -11,7 +11,7 @@ import {
   UpstreamRegistry,
 } from '../src';
 import { CASES, PATH, goodSecret, k8s, newScope, role, wildcards } from './error-cases';
-import { api } from '../src/private/diagnostics';
+import { api } from '../src/core/private/diagnostics';
 
 describe('bad inputs throw a plain Error naming the path, the upstream, the field, the value and the rule', () => {
   test.each(CASES)('%s', (_what, props, expected) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { unspelledNames } from './spelling';
-import { attributes, failureReason, handler } from '../src/private/warm-up/index';
-import { warmImages } from '../src/private/warm-up/pull';
+import { attributes, failureReason, handler } from '../src/warm-up/private/handler/index';
+import { warmImages } from '../src/warm-up/private/handler/pull';
 
 // The Lambda entry of CachedImages, without AWS: what it refuses before any request, and the
 // attributes it answers. The pulling itself is tested against real registries in test/warm-up.

@@ -22,7 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as YAML from 'yaml';
 import { CHART_IMAGES, FORM_IMAGES } from './images';
 import { IPullThroughCache, KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, UpstreamRegistry } from '../../src';
-import { decideImage } from '../../src/private/image-uri';
+import { decideImage } from '../../src/images/private/image-uri';
 import { fullCache } from '../../test/cache-fixtures';
 
 const [kyverno, schemaChecker, work] = process.argv.slice(2);

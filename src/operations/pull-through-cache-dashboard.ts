@@ -2,10 +2,10 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { api, fieldProblem, throwIfInvalid } from '../private/diagnostics';
-import { eventsNotVisibleReason, pullThroughCacheRule } from '../private/events';
-import { prefixPath } from '../private/rules';
-import { IPullThroughCache } from '../pull-through-cache-base';
+import { eventsNotVisibleReason, pullThroughCacheRule } from './private/events';
+import { api, fieldProblem, throwIfInvalid } from '../core/private/diagnostics';
+import { prefixPath } from '../core/private/rules';
+import { IPullThroughCache } from '../core/pull-through-cache-base';
 import { OPERATIONS_GUIDE_URL, pullsSearchProblem } from './private/metrics';
 
 /**

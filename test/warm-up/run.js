@@ -1,4 +1,4 @@
-// Runs the CachedImages handler's pulling code (lib/private/warm-up/pull.js, as jsii compiled it)
+// Runs the CachedImages handler's pulling code (lib/warm-up/private/handler/pull.js, as jsii compiled it)
 // against a registry on loopback, for the Go test in this directory. The Lambda entry
 // (index.js) never gives pull.js anything but HTTPS: this plain-HTTP transport exists only here,
 // and refuses any host that is not loopback.
@@ -9,7 +9,7 @@
 const http = require('http');
 const path = require('path');
 
-const pullJs = process.env.WARM_UP_PULL_JS || path.join(__dirname, '..', '..', 'lib', 'private', 'warm-up', 'pull.js');
+const pullJs = process.env.WARM_UP_PULL_JS || path.join(__dirname, '..', '..', 'lib', 'warm-up', 'private', 'handler', 'pull.js');
 const { warmImages } = require(pullJs);
 
 const loopbackHttp = {

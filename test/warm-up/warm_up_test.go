@@ -1,5 +1,5 @@
 // The CachedImages warm-up against real registries: the handler's compiled pulling code
-// (lib/private/warm-up/pull.js, run with node by run.js) pulls a multi-platform image through a
+// (lib/warm-up/private/handler/pull.js, run with node by run.js) pulls a multi-platform image through a
 // CNCF distribution registry configured as a pull-through proxy (proxy.remoteurl) of a second
 // distribution registry, with htpasswd basic auth as ECR's token scheme (Basic base64(AWS:token)).
 //

@@ -1,7 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
-import { api, throwIfInvalid } from '../../private/diagnostics';
-import { HOST_ALIASES, ImageCache, UpstreamView } from '../../private/image-uri';
-import { prefixPath, ROOT_PREFIX } from '../../private/rules';
+import { api, throwIfInvalid } from '../../core/private/diagnostics';
+import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
+import { HOST_ALIASES, ImageCache, UpstreamView } from '../../images/private/image-uri';
 import { KubernetesImageRewriteOptions, KubernetesPolicyEngine } from '../kubernetes-image-rewrite';
 
 /** A Kubernetes manifest: a plain object, as `cluster.addManifest` and `kubectl apply` take it. */

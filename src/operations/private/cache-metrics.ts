@@ -2,8 +2,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
-import { api, throwIfInvalid } from '../../private/diagnostics';
-import { prefixPath, ROOT_PREFIX } from '../../private/rules';
+import { api, throwIfInvalid } from '../../core/private/diagnostics';
+import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
 import { PullMetricOptions } from '../metric-options';
 import {
   batchGetImageMetric, Environment, matchedEventsMetric, overlappingPrefixes, pullsExpression, pullsSearchProblem,

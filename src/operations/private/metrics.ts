@@ -2,9 +2,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
-import { api, warn } from '../../private/diagnostics';
-import { RuleKind, ruleKind } from '../../private/events';
-import { prefixPath, ROOT_PREFIX } from '../../private/rules';
+import { RuleKind, ruleKind } from './events';
+import { api, warn } from '../../core/private/diagnostics';
+import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
 
 /**
  * The CloudWatch metrics of a pull-through cache, built from what AWS documents. Each one creates

@@ -6,8 +6,9 @@ import { RegistryScanning, ScanningOptions } from '../registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from '../repository-template';
 import { UpstreamAuthentication, UpstreamRegistry } from '../upstream-registry';
 import { crossAccountProblems, crossAccountWarnings } from './cross-account';
-import { api, Warning } from './diagnostics';
-import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './grants';
+import { templateProblems, templateWarnings } from './template';
+import { api, Warning } from '../../core/private/diagnostics';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from '../../core/private/grants';
 import {
   MAX_RULES_PER_REGISTRY,
   PREFIX_MAX_LENGTH,
@@ -19,8 +20,7 @@ import {
   coveringPrefixes,
   prefixPath,
   repositoryPattern,
-} from './rules';
-import { templateProblems, templateWarnings } from './template';
+} from '../../core/private/rules';
 
 /** An upstream as given: the shape of `UpstreamDefinition` (and of `UpstreamAttributes`, without credentials). */
 export interface UpstreamInput {

@@ -1,8 +1,8 @@
 import { Token } from 'aws-cdk-lib';
+import { api } from '../../core/private/diagnostics';
+import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
+import { ImageCache } from '../../images/private/image-uri';
 import type { ContainerdMirror, ContainerdMirrorOptions } from '../containerd-mirror';
-import { api } from './diagnostics';
-import { ImageCache } from './image-uri';
-import { prefixPath, ROOT_PREFIX } from './rules';
 
 /** containerd's default `config_path` for registry hosts. */
 export const DEFAULT_CONTAINERD_CONFIG_DIRECTORY = '/etc/containerd/certs.d';

@@ -1,9 +1,9 @@
 import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { api, fieldProblem, Warning } from '../../core/private/diagnostics';
+import { ACCOUNT_ID_PATTERN, comparePrefixes, coveringPrefixes, repositoryPattern, ROOT_PREFIX } from '../../core/private/rules';
 import type { CrossAccountAccess } from '../cross-account-access';
-import { api, fieldProblem, Warning } from './diagnostics';
-import { ACCOUNT_ID_PATTERN, comparePrefixes, coveringPrefixes, repositoryPattern, ROOT_PREFIX } from './rules';
 
 /** An AWS Organizations organization ID. */
 export const ORGANIZATION_ID_PATTERN = /^o-[a-z0-9]{10,32}$/;

@@ -1,9 +1,9 @@
 import { ContextProvider, DefaultStackSynthesizer, Stack, Token } from 'aws-cdk-lib';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
+import { Warning } from '../../core/private/diagnostics';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../core/private/rules';
 import { UpstreamRegistry } from '../upstream-registry';
-import { Warning } from './diagnostics';
-import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from './rules';
 
 /*
  * How `PullThroughCache.fromLookup` finds the central cache's rules, and why so.

@@ -1,6 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { api } from './diagnostics';
+import { api } from '../../core/private/diagnostics';
 
 /**
  * The stack that owns a registry-wide singleton for a scope: the scope's stack, or the outermost

@@ -6,21 +6,21 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
-import { ImageReference } from './image-reference';
+import { ImageReference } from '../images/image-reference';
 import { templatePolicyStatements } from './private/cross-account';
-import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
-import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from './private/grants';
-import { lambdaPullStatement, markLambdaReadable } from './private/lambda-images';
 import { lookupRules } from './private/lookup';
 import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
 import { contributeToRegistry } from './private/registry-contributions';
-import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from './private/rules';
 import { renderTemplate, TemplateRenderer } from './private/template';
-import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from './pull-through-cache-base';
 import { ScanningOptions } from './registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
 import { UpstreamRegistry } from './upstream-registry';
+import { api, fieldProblem, throwIfInvalid, warn } from '../core/private/diagnostics';
+import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from '../core/private/grants';
+import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from '../core/private/rules';
+import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from '../core/pull-through-cache-base';
+import { lambdaPullStatement, markLambdaReadable } from '../images/private/lambda-images';
 
 /**
  * An upstream of a cache defined elsewhere: what importing it needs (no credentials, no role).

@@ -3,8 +3,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { GrantingCache } from './container-image';
-import { api, warn } from './diagnostics';
 import { decideImage, DIGEST_FIRST_PULL } from './image-uri';
+import { api, warn } from '../../core/private/diagnostics';
 
 
 const PINNED_BY_DIGEST = `the image is pinned by digest, and ${DIGEST_FIRST_PULL}; `

@@ -1,8 +1,8 @@
 import { AspectPriority, Aspects, CfnResource, IAspect, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { api, warn } from './diagnostics';
-import { flatten } from './lambda-images';
 import { NODE_SCRIPT_MARK } from './node-script';
+import { api, warn } from '../../core/private/diagnostics';
+import { flatten } from '../../images/private/lambda-images';
 
 /** The user data of a managed node group's launch template, as EKS documents it. */
 const LAUNCH_TEMPLATE_DOC = 'https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html#launch-template-user-data';

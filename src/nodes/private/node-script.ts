@@ -2,7 +2,7 @@ import { Duration, Fn, Token } from 'aws-cdk-lib';
 import type { ContainerdMirror } from '../containerd-mirror';
 import type { ContainerdNodeScriptOptions } from '../containerd-node-script';
 import { hostsToml } from './containerd';
-import { api, throwIfInvalid } from './diagnostics';
+import { api, throwIfInvalid } from '../../core/private/diagnostics';
 
 /**
  * The prefix of the name of each cache's systemd service and timer, and of the program they run:

@@ -1,9 +1,9 @@
 import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { api, warn } from '../../core/private/diagnostics';
+import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from '../../core/private/rules';
+import type { UpstreamRegistry } from '../../registry/upstream-registry';
 import { ImageReference } from '../image-reference';
-import type { UpstreamRegistry } from '../upstream-registry';
-import { api, warn } from './diagnostics';
-import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from './rules';
 
 /** What the image mapping needs of an upstream of the cache: the shape of `UpstreamView`. */
 export interface UpstreamView {

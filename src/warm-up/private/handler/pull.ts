@@ -8,7 +8,7 @@
 import { createHash } from 'crypto';
 
 // Messages spell names for Python by hand: the handler's asset holds only this folder, so it cannot
-// import the library's `api()` (src/private/diagnostics.ts).
+// import the library's `api()` (src/core/private/diagnostics.ts).
 
 /** The answer to one request: status, headers (lower-case names) and the body as a stream. */
 export interface RegistryResponse {

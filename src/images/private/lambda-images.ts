@@ -2,8 +2,8 @@ import { IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { api, warn } from './diagnostics';
-import { prefixPath } from './rules';
+import { api, warn } from '../../core/private/diagnostics';
+import { prefixPath } from '../../core/private/rules';
 
 /**
  * What the AWS Lambda developer guide says of function images: build the image and upload it to

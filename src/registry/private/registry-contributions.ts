@@ -3,7 +3,7 @@ import { CrossAccountAccess } from '../cross-account-access';
 import { RegistryPolicy } from '../registry-policy';
 import { RegistryScanning, ScanningOptions } from '../registry-scanning';
 import { registryPolicyStatements } from './cross-account';
-import { coveringPrefixes, repositoryPattern } from './rules';
+import { coveringPrefixes, repositoryPattern } from '../../core/private/rules';
 
 /**
  * Add what the cache needs to the registry-wide singletons of its stack: the cross-account

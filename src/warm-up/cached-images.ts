@@ -4,11 +4,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { api, fieldProblem, throwIfInvalid, warn } from './private/diagnostics';
-import { cachedImage } from './private/image-uri';
-import { isLambdaReadable, LAMBDA_IMAGES_DOC, markWarmFunction } from './private/lambda-images';
-import { PullThroughCache } from './pull-through-cache';
-import { IPullThroughCache } from './pull-through-cache-base';
+import { api, fieldProblem, throwIfInvalid, warn } from '../core/private/diagnostics';
+import { IPullThroughCache } from '../core/pull-through-cache-base';
+import { cachedImage } from '../images/private/image-uri';
+import { isLambdaReadable, LAMBDA_IMAGES_DOC, markWarmFunction } from '../images/private/lambda-images';
+import { PullThroughCache } from '../registry/pull-through-cache';
 
 /**
  * Properties of `CachedImages`.
@@ -311,7 +311,7 @@ function singletonProvider(stack: Stack): cr.Provider {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
     // The compiled handler only (index.js, pull.js): no dependency, the AWS SDK comes with the runtime.
-    code: lambda.Code.fromAsset(path.join(__dirname, 'private', 'warm-up'), { exclude: ['*.d.ts'] }),
+    code: lambda.Code.fromAsset(path.join(__dirname, 'private', 'handler'), { exclude: ['*.d.ts'] }),
     // Below the Provider framework's own 15 minutes, so the framework always answers CloudFormation;
     // the handler stops pulling a minute before this (index.ts).
     timeout: Duration.minutes(14),

@@ -2,8 +2,8 @@ import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
-import { api } from './private/diagnostics';
-import { ACCOUNT_ID_PATTERN, PREFIX_MAX_LENGTH, REGION_PATTERN, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from './private/rules';
+import { api } from '../core/private/diagnostics';
+import { ACCOUNT_ID_PATTERN, PREFIX_MAX_LENGTH, REGION_PATTERN, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from '../core/private/rules';
 
 /**
  * Whether an upstream registry takes a Secrets Manager secret with credentials.

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { api, fieldProblem } from './diagnostics';
-import { LIFECYCLE_POLICY_MAX_LENGTH } from './rules';
+import { api, fieldProblem } from '../../core/private/diagnostics';
+import { LIFECYCLE_POLICY_MAX_LENGTH } from '../../core/private/rules';
 
 /**
  * The lifecycle policy of the cached repositories, rendered by `ecr.Repository` itself.

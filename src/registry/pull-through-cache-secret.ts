@@ -1,8 +1,8 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { api, throwIfInvalid } from './private/diagnostics';
-import { PULL_THROUGH_CACHE_SECRET_PREFIX } from './private/rules';
+import { api, throwIfInvalid } from '../core/private/diagnostics';
+import { PULL_THROUGH_CACHE_SECRET_PREFIX } from '../core/private/rules';
 
 /**
  * Properties of a `PullThroughCacheSecret`.

@@ -5,9 +5,9 @@ import { Construct } from 'constructs';
 import type { RepositoryTemplateOptions } from '../repository-template';
 import { renderRepositoryPolicy } from './cross-account';
 import { dependOnRolePolicies } from './dependencies';
-import { api, fieldProblem, Warning } from './diagnostics';
 import { lifecyclePolicy } from './lifecycle';
 import { minimumRenderedLength } from './rendered-length';
+import { api, fieldProblem, Warning } from '../../core/private/diagnostics';
 import {
   APPLIED_FOR_PULL_THROUGH_CACHE,
   MAX_EXCLUSION_FILTERS,
@@ -19,7 +19,7 @@ import {
   TEMPLATE_DESCRIPTION_MAX_LENGTH,
   comparePrefixes,
   repositoryPattern,
-} from './rules';
+} from '../../core/private/rules';
 
 /** The KMS condition key that limits CreateGrant to grants an AWS service asks for. */
 export const GRANT_IS_FOR_AWS_RESOURCE = 'kms:GrantIsForAWSResource';

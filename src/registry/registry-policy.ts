@@ -2,10 +2,10 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { api, warn } from './private/diagnostics';
 import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
 import { minimumRenderedLength } from './private/rendered-length';
-import { REGISTRY_POLICY_MAX_LENGTH } from './private/rules';
+import { api, warn } from '../core/private/diagnostics';
+import { REGISTRY_POLICY_MAX_LENGTH } from '../core/private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';

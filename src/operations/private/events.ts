@@ -1,8 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
-import { api } from './diagnostics';
-import { prefixPath } from './rules';
+import { api } from '../../core/private/diagnostics';
+import { prefixPath } from '../../core/private/rules';
 
 /**
  * The EventBridge events ECR sends for every pull-through cache attempt.

@@ -1,9 +1,9 @@
 import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { api, fieldProblem, path, throwIfInvalid, warn } from './private/diagnostics';
 import { othersInSameRegistry, recordInApp, registrySingleton, registryStack } from './private/registry';
-import { comparePrefixes } from './private/rules';
+import { api, fieldProblem, path, throwIfInvalid, warn } from '../core/private/diagnostics';
+import { comparePrefixes } from '../core/private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
