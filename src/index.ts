@@ -7,6 +7,7 @@ export * from './images/image-reference';
 export * from './registry/cross-account-access';
 export * from './registry/registry-policy';
 export * from './registry/registry-scanning';
+export * from './registry/scanning-options';
 export * from './nodes/containerd-mirror';
 export * from './nodes/containerd-node-script';
 export * from './kubernetes/kubernetes-image-rewrite';

@@ -58,11 +58,11 @@ describe('documented secrets', () => {
   test('no documented command gives a secret inline', () => {
     const files = documentedFiles();
     // The scan covers what users read: the README, API.md, the sources (TSDoc), the examples.
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'API.md', 'src/pull-through-cache-secret.ts', 'examples/reference-stack.ts']));
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'API.md', 'src/registry/pull-through-cache-secret.ts', 'examples/reference-stack.ts']));
     const found = files.flatMap(f => inlineSecrets(fs.readFileSync(path.join(ROOT, f), 'utf8')).map(l => `${f} ${l}`));
     expect(found).toEqual([]);
     // And the documented way is there, in the README and in the TSDoc that API.md is made of.
-    for (const f of ['README.md', 'API.md', 'src/pull-through-cache-secret.ts']) {
+    for (const f of ['README.md', 'API.md', 'src/registry/pull-through-cache-secret.ts']) {
       expect(fs.readFileSync(path.join(ROOT, f), 'utf8')).toContain('--secret-string "file://$f"');
     }
   });
@@ -71,7 +71,7 @@ describe('documented secrets', () => {
 /** The `sh` blocks of the README and of the PullThroughCacheSecret TSDoc that write the secret file. */
 function secretFileSnippets(): Array<[string, string]> {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const tsdoc = fs.readFileSync(path.join(ROOT, 'src/pull-through-cache-secret.ts'), 'utf8')
+  const tsdoc = fs.readFileSync(path.join(ROOT, 'src/registry/pull-through-cache-secret.ts'), 'utf8')
     .split('\n').map(l => l.replace(/^ \* ?/, '')).join('\n');
   const blocks: Array<[string, string]> = [];
   for (const [where, text] of [['README.md', readme], ['PullThroughCacheSecret TSDoc', tsdoc]]) {

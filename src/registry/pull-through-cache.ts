@@ -3,23 +3,26 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
-import { ImageReference } from '../images/image-reference';
-import { templatePolicyStatements } from './private/cross-account';
+import { claimProblems, claimWarnings } from './private/claims';
+import { crossAccountProblems, crossAccountWarnings, registryPolicyStatements, templatePolicyStatements } from './private/cross-account';
 import { lookupRules } from './private/lookup';
-import { CacheLocation, PlannedUpstream, planCache, planUpstreams, UpstreamsPlan } from './private/plan';
 import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
-import { contributeToRegistry } from './private/registry-contributions';
-import { renderTemplate, TemplateRenderer } from './private/template';
-import { ScanningOptions } from './registry-scanning';
+import { planScanning } from './private/scanning';
+import { planImportedTemplateTags, planTemplates, renderTemplate, TemplateRenderer } from './private/template';
+import { PlannedUpstream, planUpstreams, UpstreamsPlan } from './private/upstreams';
+import { RegistryPolicy } from './registry-policy';
+import { RegistryScanning } from './registry-scanning';
 import { RepositoryTemplateOptions, TemplateScope } from './repository-template';
+import { ScanningOptions } from './scanning-options';
 import { UpstreamRegistry } from './upstream-registry';
-import { api, fieldProblem, throwIfInvalid, warn } from '../core/private/diagnostics';
-import { grantPullThrough, rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from '../core/private/grants';
-import { ACCOUNT_ID_PATTERN, comparePrefixes, REGION_PATTERN, ROOT_PREFIX } from '../core/private/rules';
+import { api, throwIfInvalid, warn, Warning } from '../core/private/diagnostics';
+import { grantPullThrough } from '../core/private/grants';
+import { locationProblems, registryDomain, RegistryLocation } from '../core/private/location';
+import { comparePrefixes, ROOT_PREFIX } from '../core/private/rules';
 import { CacheUpstream, IPullThroughCache, PullThroughCacheBase } from '../core/pull-through-cache-base';
+import { ImageReference } from '../images/image-reference';
 import { lambdaPullStatement, markLambdaReadable } from '../images/private/lambda-images';
 
 /**
@@ -236,29 +239,12 @@ export class PullThroughCache extends PullThroughCacheBase {
     // Validated before the construct exists: a bad import leaves nothing in the tree.
     const stack = Stack.of(scope);
     const location = { account: attrs.account ?? stack.account, region: attrs.region ?? stack.region };
-    const problems: string[] = [];
-    if (!Token.isUnresolved(location.account) && !ACCOUNT_ID_PATTERN.test(location.account)) {
-      problems.push(`account: '${location.account}' is not a 12-digit AWS account ID: give the account of the cache's registry`);
-    }
-    if (!Token.isUnresolved(location.region) && !REGION_PATTERN.test(location.region)) {
-      problems.push(`region: '${location.region}' is not an AWS region name: give the cache's region, such as 'eu-west-1'`);
-    }
-    const stackRegion = stack.region;
-    if (!Token.isUnresolved(location.region) && !Token.isUnresolved(stackRegion) && REGION_PATTERN.test(location.region)
-      && RegionInfo.get(location.region).partition !== RegionInfo.get(stackRegion).partition) {
-      problems.push(`region: '${location.region}' is in partition ${RegionInfo.get(location.region).partition}, this stack's region '${stackRegion}' in `
-        + `${RegionInfo.get(stackRegion).partition}; IAM principals cannot be granted across partitions: use a cache in the stack's partition`);
-    }
-    const tags = attrs.repositoryTemplateResourceTags;
-    const tagsKnown = tags !== undefined && Object.keys(tags).length > 0;
-    if (attrs.repositoryTemplateHasResourceTags === false && tagsKnown) {
-      problems.push(fieldProblem('repositoryTemplateHasResourceTags', `false, but ${api('repositoryTemplateResourceTags')} gives ${Object.keys(tags).length} tag(s); `
-        + `templates with tags make the first pull tag the repository: drop ${api('repositoryTemplateHasResourceTags')} or set it to true`));
-    }
-    const plan = planUpstreams(scope, location, attrs.upstreams, false);
-    throwIfInvalid(`${api('PullThroughCache.fromPullThroughCacheAttributes')} at '${scope.node.path}/${id}'`, [...problems, ...plan.problems]);
-    return new ImportedPullThroughCache(scope, id, location, plan,
-      attrs.repositoryTemplateHasResourceTags ?? tagsKnown, tagsKnown ? { ...tags } : undefined);
+    const upstreams = planUpstreams(scope, location, attrs.upstreams, false);
+    const tags = planImportedTemplateTags(attrs.repositoryTemplateHasResourceTags, attrs.repositoryTemplateResourceTags,
+      upstreams.upstreams.map(u => u.prefix));
+    throwIfInvalid(`${api('PullThroughCache.fromPullThroughCacheAttributes')} at '${scope.node.path}/${id}'`,
+      [...locationProblems(location, stack), ...tags.problems, ...upstreams.problems]);
+    return new ImportedPullThroughCache(scope, id, location, upstreams, tags);
   }
 
   /**
@@ -279,7 +265,7 @@ export class PullThroughCache extends PullThroughCacheBase {
    * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
    */
   public static fromLookup(scope: Construct, id: string, options: PullThroughCacheLookupOptions = {}): IPullThroughCache {
-    const found = lookupRules(scope, `${scope.node.path}/${id}`, options.account, options.region);
+    const found = lookupRules(scope, `${scope.node.path}/${id}`, UpstreamRegistry, options.account, options.region);
     const cache = PullThroughCache.fromPullThroughCacheAttributes(scope, id, {
       account: found.account,
       region: found.region,
@@ -290,9 +276,7 @@ export class PullThroughCache extends PullThroughCacheBase {
     if (found.pending) {
       cache._lookupPending = true;
     }
-    for (const warning of found.warnings) {
-      warn(cache, warning.id, warning.message);
-    }
+    reportWarnings(cache, found.warnings);
     return cache;
   }
 
@@ -326,28 +310,48 @@ export class PullThroughCache extends PullThroughCacheBase {
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
-    // The caches this app already creates in the same registry (recorded once complete: one
-    // whose constructor threw claims nothing).
-    const neighbours = othersInSameRegistry(this, 'PullThroughCache').map(c => c as PullThroughCache);
-    const plan = planCache(this, props, neighbours.map(other => ({
+    // Each option is checked in its room; the caches this app already creates in the same
+    // registry (recorded once complete: one whose constructor threw claims nothing) are checked
+    // for the prefixes and the ROOT template they claim.
+    const upstreams = planUpstreams(this, Stack.of(this), props.upstreams, true);
+    const rulePrefixes = upstreams.upstreams.map(u => u.prefix);
+    const templateOptions = props.repositoryTemplate ?? {};
+    const templates = planTemplates(templateOptions, rulePrefixes);
+    const access = props.crossAccountAccess;
+    const scanning = props.scanning && planScanning(this, rulePrefixes, props.scanning);
+    const neighbours = othersInSameRegistry(this, 'PullThroughCache').map(c => c as PullThroughCache).map(other => ({
       path: other.node.path,
       where: sharedRegistry(this, other),
       rulePrefixes: other.prefixes,
       hasRootTemplate: other.templates.some(t => t.prefix === ROOT_PREFIX),
-    })));
-    throwIfInvalid(`PullThroughCache at '${this.node.path}'`, plan.problems);
-    for (const warning of plan.warnings) {
-      warn(this, warning.id, warning.message);
-    }
-    this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
-    // The registry policy and scanning configuration are per-stack singletons shared with others.
-    contributeToRegistry(this, this.prefixes, props.crossAccountAccess, props.scanning);
-    this.registryDomain = registryDomain(this, this.env.account, this.env.region);
+    }));
+    throwIfInvalid(`PullThroughCache at '${this.node.path}'`, [
+      ...upstreams.problems,
+      ...templates.problems,
+      ...(access ? crossAccountProblems(access, 'crossAccountAccess') : []),
+      ...(scanning?.problems ?? []),
+      ...claimProblems(upstreams.upstreams, templates.scope, neighbours),
+    ]);
+    reportWarnings(this, [
+      ...upstreams.warnings,
+      ...templates.warnings,
+      ...(access ? crossAccountWarnings(access, templates.prefixes, rulePrefixes) : []),
+      ...claimWarnings(upstreams.upstreams, neighbours),
+    ]);
+    this.upstreams = upstreams.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
 
-    const templateOptions = props.repositoryTemplate ?? {};
+    // The registry policy and scanning configuration are per-stack singletons shared with others.
+    if (scanning) {
+      RegistryScanning.getOrCreate(this).addWildcardFilters(scanning.filters, scanning.options);
+    }
+    if (access) {
+      RegistryPolicy.getOrCreate(this).addStatements(...registryPolicyStatements(this, access, this.prefixes));
+    }
+    this.registryDomain = registryDomain(this.env.account, this.env.region, Stack.of(this).urlSuffix);
+
     const lambdaStatements = templateOptions.allowLambda ? [lambdaPullStatement(this)] : [];
-    const renderer = new TemplateRenderer(this, templateOptions, plan.templatePrefixes,
-      [...templatePolicyStatements(props.crossAccountAccess), ...lambdaStatements]);
+    const renderer = new TemplateRenderer(this, templateOptions, templates.prefixes,
+      [...templatePolicyStatements(access), ...lambdaStatements]);
     if (templateOptions.allowLambda) {
       markLambdaReadable(this);
     }
@@ -360,14 +364,14 @@ export class PullThroughCache extends PullThroughCacheBase {
       : undefined;
 
     const rules = new Map<PlannedUpstream, ecr.CfnPullThroughCacheRule>();
-    const templates = new Map<PlannedUpstream, ecr.CfnRepositoryCreationTemplate>();
+    const templateOf = new Map<PlannedUpstream, ecr.CfnRepositoryCreationTemplate>();
     // Logical IDs derive from the prefix, never from the position in the list; the resources are
     // also created in prefix order, so reordering the upstreams does not change the template.
-    const sorted = [...plan.upstreams].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+    const sorted = [...upstreams.upstreams].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
     for (const upstream of sorted) {
       const upstreamScope = new Construct(this, upstream.constructId);
       const template = rootTemplate ?? renderTemplate(upstreamScope, 'Template', renderer, upstream.prefix);
-      templates.set(upstream, template);
+      templateOf.set(upstream, template);
       const rule = new ecr.CfnPullThroughCacheRule(upstreamScope, 'Rule', {
         ecrRepositoryPrefix: upstream.prefix,
         upstreamRegistryUrl: upstream.registry.url,
@@ -388,8 +392,8 @@ export class PullThroughCache extends PullThroughCacheBase {
       }
       rules.set(upstream, rule);
     }
-    this.rules = plan.upstreams.map(u => rules.get(u)!);
-    this.templates = rootTemplate ? [rootTemplate] : plan.upstreams.map(u => templates.get(u)!);
+    this.rules = upstreams.upstreams.map(u => rules.get(u)!);
+    this.templates = rootTemplate ? [rootTemplate] : upstreams.upstreams.map(u => templateOf.get(u)!);
     recordInApp(this, 'PullThroughCache');
   }
 
@@ -407,13 +411,11 @@ export class PullThroughCache extends PullThroughCacheBase {
   }
 }
 
-/**
- * The domain of the registry of an account and region: literal when both are, with the region's
- * URL suffix (`amazonaws.com.cn` in the China regions).
- */
-function registryDomain(scope: IConstruct, account: string, region: string): string {
-  const suffix = Token.isUnresolved(region) ? Stack.of(scope).urlSuffix : (RegionInfo.get(region).domainSuffix ?? Stack.of(scope).urlSuffix);
-  return `${account}.dkr.ecr.${region}.${suffix}`;
+/** Add each warning to the construct, with its namespaced id. */
+function reportWarnings(scope: Construct, warnings: Warning[]): void {
+  for (const warning of warnings) {
+    warn(scope, warning.id, warning.message);
+  }
 }
 
 /** The object `fromPullThroughCacheAttributes` and `fromLookup` return. */
@@ -429,33 +431,20 @@ class ImportedPullThroughCache extends PullThroughCacheBase {
    */
   public _lookupPending = false;
 
+  public readonly repositoryTemplateHasResourceTags: boolean;
+  public readonly repositoryTemplateResourceTags?: { [key: string]: string };
+
   constructor(
-    scope: Construct, id: string, location: CacheLocation, plan: UpstreamsPlan,
-    public readonly repositoryTemplateHasResourceTags: boolean,
-    public readonly repositoryTemplateResourceTags: { [key: string]: string } | undefined,
+    scope: Construct, id: string, location: RegistryLocation, plan: UpstreamsPlan,
+    tags: ReturnType<typeof planImportedTemplateTags>,
   ) {
     super(scope, id, location);
-    for (const warning of plan.warnings) {
-      warn(this, warning.id, warning.message);
-    }
-    const unconditioned = repositoryTemplateHasResourceTags && repositoryTemplateResourceTags === undefined
-      ? tagResourceUnconditionedWarning(`${api('repositoryTemplateHasResourceTags')} without ${api('repositoryTemplateResourceTags')}`,
-        `give the templates' tags as ${api('repositoryTemplateResourceTags')} to allow only those`)
-      : repositoryTemplateResourceTags !== undefined && !tagsCanCondition(repositoryTemplateResourceTags)
-        ? tagResourceUnconditionedWarning(`a key of ${api('repositoryTemplateResourceTags')} is a token, which cannot name a condition key (aws:RequestTag/<key>)`,
-          'give the tag keys as literals (values may be tokens) to allow only the templates\' tags')
-        : undefined;
-    if (unconditioned) {
-      warn(this, unconditioned.id, unconditioned.message);
-    }
-    if (repositoryTemplateHasResourceTags && plan.upstreams.some(u => u.prefix === ROOT_PREFIX)) {
-      const root = rootRuleTagResourceWarning(`tagging repository creation templates (${api('repositoryTemplateHasResourceTags')})`);
-      warn(this, root.id, root.message);
-    }
+    reportWarnings(this, [...plan.warnings, ...tags.warnings]);
+    this.repositoryTemplateHasResourceTags = tags.tagged;
+    this.repositoryTemplateResourceTags = tags.tags;
     this.upstreams = plan.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
-    this.registryDomain = registryDomain(this, this.env.account, this.env.region);
+    this.registryDomain = registryDomain(this.env.account, this.env.region, Stack.of(this).urlSuffix);
   }
-
 
   public imageUri(reference: string): string {
     try {

@@ -1,70 +1,14 @@
 import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { othersInSameRegistry, recordInApp, registrySingleton, registryStack } from './private/registry';
-import { api, fieldProblem, path, throwIfInvalid, warn } from '../core/private/diagnostics';
+import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
+import { registerScanning, scanningProblems, ScanningState } from './private/scanning';
+import { ScanFrequency, ScanningOptions, ScanType } from './scanning-options';
+import { api, throwIfInvalid, warn } from '../core/private/diagnostics';
 import { comparePrefixes } from '../core/private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
 const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
-
-/** AWS::ECR::RegistryScanningConfiguration: at most 100 repository filters per rule. */
-const MAX_FILTERS_PER_SCANNING_RULE = 100;
-/** AWS::ECR::RegistryScanningConfiguration: a repository filter is 1 to 255 characters. */
-const FILTER_MAX_LENGTH = 255;
-/** The pattern of a repository filter in AWS::ECR::RegistryScanningConfiguration's schema. */
-const FILTER_PATTERN = /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/;
-
-/**
- * How ECR scans the images of a private registry for vulnerabilities.
- *
- * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
- */
-export enum ScanType {
-  /** Basic scanning by ECR, free of charge; only on push. */
-  BASIC = 'BASIC',
-
-  /**
-   * Enhanced scanning by Amazon Inspector (billed by Inspector per image scanned), on push or
-   * continuously; also scans operating system and programming language packages.
-   */
-  ENHANCED = 'ENHANCED',
-}
-
-/**
- * When ECR scans the images of the repositories a scanning rule selects.
- *
- * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecr-registryscanningconfiguration-scanningrule.html
- */
-export enum ScanFrequency {
-  /** Scan each image when it is pushed, or imported by the pull-through cache. */
-  SCAN_ON_PUSH = 'SCAN_ON_PUSH',
-
-  /** Scan on push, and again whenever Inspector learns of a new vulnerability; `ENHANCED` only. */
-  CONTINUOUS_SCAN = 'CONTINUOUS_SCAN',
-}
-
-/**
- * Vulnerability scanning of repositories.
- *
- * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
- */
-export interface ScanningOptions {
-  /**
-   * The scan type. It applies to the whole registry, so every caller that adds filters in the
-   * same stack must agree on it.
-   *
-   * @default ScanType.BASIC
-   */
-  readonly scanType?: ScanType;
-
-  /**
-   * When to scan: `BASIC` supports only `SCAN_ON_PUSH`; `ENHANCED` supports both.
-   *
-   * @default ScanFrequency.SCAN_ON_PUSH
-   */
-  readonly frequency?: ScanFrequency;
-}
 
 /**
  * The scanning configuration of the private ECR registry of a stack's account and region
@@ -103,35 +47,8 @@ export class RegistryScanning extends Construct {
       (c): c is RegistryScanning => c instanceof RegistryScanning, stack => new RegistryScanning(stack, REGISTRY_SCANNING_ID));
   }
 
-  /**
-   * What would be wrong with adding these filters to the scanning configuration of the scope's
-   * stack: the options, the filters, the scan type the registry already has, and the limit of
-   * filters per rule. Finds the configuration without creating it.
-   *
-   * @internal
-   */
-  public static _problems(scope: IConstruct, filters: string[], options: ScanningOptions, at?: string): string[] {
-    const existing = registryStack(scope).node.tryFindChild(REGISTRY_SCANNING_ID);
-    return existing instanceof RegistryScanning ? existing.problems(filters, options, at) : optionProblems(filters, options, at);
-  }
-
-  /**
-   * What is wrong with one wildcard repository filter (nothing for a token).
-   *
-   * @internal
-   */
-  public static _filterProblems(filter: string): string[] {
-    if (Token.isUnresolved(filter) || (filter.length >= 1 && filter.length <= FILTER_MAX_LENGTH && FILTER_PATTERN.test(filter))) {
-      return [];
-    }
-    return [
-      `repository filter ${JSON.stringify(filter)} is invalid; a filter is 1 to ${FILTER_MAX_LENGTH} characters of lowercase letters, digits and '*', `
-      + 'separated by single \'.\', \'_\', \'-\' or \'/\' characters, e.g. \'k8scache/*\'',
-    ];
-  }
-
-  private _scanType?: ScanType;
-  private readonly filters = new Map<ScanFrequency, string[]>();
+  /** The scan type and each frequency's filters: what the checks of `scanning` options read. */
+  private readonly state: ScanningState = { filters: new Map() };
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
@@ -139,6 +56,7 @@ export class RegistryScanning extends Construct {
       scanType: Lazy.string({ produce: () => this.scanType }),
       rules: Lazy.any({ produce: () => this.renderRules() }),
     });
+    registerScanning(scope, this.state);
 
     const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
       ? 'its account and region'
@@ -154,7 +72,7 @@ export class RegistryScanning extends Construct {
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
-        if (this.filters.size === 0) {
+        if (this.state.filters.size === 0) {
           errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with ${api('addWildcardFilters()')}`);
         }
         for (const other of othersInSameRegistry(this, 'RegistryScanning')) {
@@ -170,7 +88,7 @@ export class RegistryScanning extends Construct {
 
   /** The registry's scan type, set by the first filters added. */
   public get scanType(): ScanType {
-    return this._scanType ?? ScanType.BASIC;
+    return this.state.scanType ?? ScanType.BASIC;
   }
 
   /**
@@ -184,58 +102,25 @@ export class RegistryScanning extends Construct {
    * @param options the scan type and frequency
    */
   public addWildcardFilters(filters: string[], options: ScanningOptions = {}): void {
-    throwIfInvalid(`RegistryScanning at '${this.node.path}': adding filters`, this.problems(filters, options));
-    this._scanType = options.scanType ?? ScanType.BASIC;
+    throwIfInvalid(`RegistryScanning at '${this.node.path}': adding filters`, scanningProblems(this.state, filters, options));
+    this.state.scanType = options.scanType ?? ScanType.BASIC;
     const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
-    const rule = this.filters.get(frequency) ?? [];
+    const rule = this.state.filters.get(frequency) ?? [];
     for (const filter of filters) {
       if (!rule.includes(filter)) {
         rule.push(filter);
       }
     }
-    this.filters.set(frequency, rule);
-  }
-
-  private problems(filters: string[], options: ScanningOptions, at?: string): string[] {
-    const problems = optionProblems(filters, options, at);
-    const scanType = options.scanType ?? ScanType.BASIC;
-    if (this._scanType !== undefined && scanType !== this._scanType) {
-      problems.push(
-        fieldProblem(path(at, 'scanType'), `'${scanType}' differs from '${this._scanType}', which the registry's scanning configuration already has; `
-        + `a registry has one scan type: give every cache and caller in the stack ${api('scanType')} '${this._scanType}'`),
-      );
-    }
-    const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
-    const merged = new Set([...(this.filters.get(frequency) ?? []), ...filters]);
-    if (merged.size > MAX_FILTERS_PER_SCANNING_RULE) {
-      problems.push(
-        fieldProblem(path(at, 'filters'), `the ${frequency} rule would have ${merged.size} repository filters; ECR allows at most ${MAX_FILTERS_PER_SCANNING_RULE} per rule: `
-        + 'use wider wildcards, or the other frequency for some'),
-      );
-    }
-    return problems;
+    this.state.filters.set(frequency, rule);
   }
 
   private renderRules(): ecr.CfnRegistryScanningConfiguration.ScanningRuleProperty[] {
     return [ScanFrequency.SCAN_ON_PUSH, ScanFrequency.CONTINUOUS_SCAN]
-      .filter(frequency => this.filters.has(frequency))
+      .filter(frequency => this.state.filters.has(frequency))
       .map(frequency => ({
         scanFrequency: frequency,
         // Sorted, so the order caches were added in does not change the template.
-        repositoryFilters: [...this.filters.get(frequency)!].sort(comparePrefixes).map(filter => ({ filter, filterType: 'WILDCARD' })),
+        repositoryFilters: [...this.state.filters.get(frequency)!].sort(comparePrefixes).map(filter => ({ filter, filterType: 'WILDCARD' })),
       }));
   }
-}
-
-/** Check a scan type, a frequency and wildcard filters (a token filter passes). */
-function optionProblems(filters: string[], options: ScanningOptions, at?: string): string[] {
-  const problems: string[] = [];
-  const scanType = options.scanType ?? ScanType.BASIC;
-  const frequency = options.frequency ?? ScanFrequency.SCAN_ON_PUSH;
-  if (scanType === ScanType.BASIC && frequency !== ScanFrequency.SCAN_ON_PUSH) {
-    problems.push(fieldProblem(path(at, 'frequency'), `'${frequency}' needs ${api(path(at, 'scanType'))} ScanType.ENHANCED; basic scanning only scans on push: `
-      + 'use ScanFrequency.SCAN_ON_PUSH, or enhanced scanning (Amazon Inspector)'));
-  }
-  problems.push(...filters.flatMap(f => RegistryScanning._filterProblems(f)));
-  return problems;
 }

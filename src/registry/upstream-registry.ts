@@ -1,8 +1,8 @@
 import { Aws, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
 import { api } from '../core/private/diagnostics';
+import { registryDomain } from '../core/private/location';
 import { ACCOUNT_ID_PATTERN, PREFIX_MAX_LENGTH, REGION_PATTERN, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX } from '../core/private/rules';
 
 /**
@@ -63,6 +63,25 @@ export interface EcrUpstreamOptions {
 }
 
 /**
+ * The upstreams of a fixed URL, one row per factory: URL, `UpstreamRegistry` type, authentication,
+ * default prefix, and the host an image reference names (Docker Hub's differs from its URL).
+ */
+const FIXED_REGISTRIES = {
+  ecrPublic: fixed('public.ecr.aws', 'ecr-public', UpstreamAuthentication.NONE, 'ecrpubliccache'),
+  kubernetes: fixed('registry.k8s.io', 'k8s', UpstreamAuthentication.NONE, 'k8scache'),
+  quay: fixed('quay.io', 'quay', UpstreamAuthentication.NONE, 'quaycache'),
+  dockerHub: fixed('registry-1.docker.io', 'docker-hub', UpstreamAuthentication.REQUIRED, 'dockercache', 'docker.io'),
+  githubContainerRegistry: fixed('ghcr.io', 'github-container-registry', UpstreamAuthentication.REQUIRED, 'ghcrcache'),
+  gitlabContainerRegistry: fixed('registry.gitlab.com', 'gitlab-container-registry', UpstreamAuthentication.REQUIRED, 'gitlabcache'),
+  chainguard: fixed('cgr.dev', 'chainguard', UpstreamAuthentication.REQUIRED, 'chainguardcache'),
+};
+
+/** A row of `FIXED_REGISTRIES`: its hosts are its URL unless given. */
+function fixed(url: string, registryType: string, authentication: UpstreamAuthentication, defaultPrefix: string, host = url): RegistrySpec {
+  return { url, registryType, authentication, defaultPrefix, hosts: [host] };
+}
+
+/**
  * An upstream container registry that Amazon ECR can cache.
  *
  * One static factory per upstream that ECR supports; each carries the registry's URL, the
@@ -80,35 +99,17 @@ export interface EcrUpstreamOptions {
 export class UpstreamRegistry {
   /** Amazon ECR Public Gallery (`public.ecr.aws`). Takes no credentials. */
   public static ecrPublic(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'public.ecr.aws',
-      registryType: 'ecr-public',
-      authentication: UpstreamAuthentication.NONE,
-      defaultPrefix: 'ecrpubliccache',
-      hosts: ['public.ecr.aws'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.ecrPublic);
   }
 
   /** The Kubernetes container image registry (`registry.k8s.io`). Takes no credentials. */
   public static kubernetes(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'registry.k8s.io',
-      registryType: 'k8s',
-      authentication: UpstreamAuthentication.NONE,
-      defaultPrefix: 'k8scache',
-      hosts: ['registry.k8s.io'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.kubernetes);
   }
 
   /** Quay (`quay.io`). Public repositories only: ECR takes no credentials for Quay. */
   public static quay(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'quay.io',
-      registryType: 'quay',
-      authentication: UpstreamAuthentication.NONE,
-      defaultPrefix: 'quaycache',
-      hosts: ['quay.io'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.quay);
   }
 
   /**
@@ -116,13 +117,7 @@ export class UpstreamRegistry {
    * access token in a secret.
    */
   public static dockerHub(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'registry-1.docker.io',
-      registryType: 'docker-hub',
-      authentication: UpstreamAuthentication.REQUIRED,
-      defaultPrefix: 'dockercache',
-      hosts: ['docker.io'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.dockerHub);
   }
 
   /**
@@ -130,13 +125,7 @@ export class UpstreamRegistry {
    * a personal access token (classic, with `read:packages`) in a secret.
    */
   public static githubContainerRegistry(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'ghcr.io',
-      registryType: 'github-container-registry',
-      authentication: UpstreamAuthentication.REQUIRED,
-      defaultPrefix: 'ghcrcache',
-      hosts: ['ghcr.io'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.githubContainerRegistry);
   }
 
   /**
@@ -144,13 +133,7 @@ export class UpstreamRegistry {
    * user name and access token in a secret.
    */
   public static gitlabContainerRegistry(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'registry.gitlab.com',
-      registryType: 'gitlab-container-registry',
-      authentication: UpstreamAuthentication.REQUIRED,
-      defaultPrefix: 'gitlabcache',
-      hosts: ['registry.gitlab.com'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.gitlabContainerRegistry);
   }
 
   /**
@@ -179,13 +162,7 @@ export class UpstreamRegistry {
 
   /** Chainguard Registry (`cgr.dev`). ECR requires credentials: a Chainguard pull token in a secret. */
   public static chainguard(): UpstreamRegistry {
-    return new UpstreamRegistry({
-      url: 'cgr.dev',
-      registryType: 'chainguard',
-      authentication: UpstreamAuthentication.REQUIRED,
-      defaultPrefix: 'chainguardcache',
-      hosts: ['cgr.dev'],
-    });
+    return new UpstreamRegistry(FIXED_REGISTRIES.chainguard);
   }
 
   /**
@@ -212,9 +189,7 @@ export class UpstreamRegistry {
       && !(upstreamPrefix.length >= PREFIX_MIN_LENGTH && upstreamPrefix.length <= PREFIX_MAX_LENGTH && PREFIX_PATTERN.test(upstreamPrefix))) {
       problems.push(`${api('repositoryPrefix')} '${upstreamPrefix}' is invalid; an upstream repository prefix is ROOT or ${PREFIX_RULE}`);
     }
-    const region = options.region ?? Aws.REGION;
-    const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : (RegionInfo.get(region).domainSuffix ?? Aws.URL_SUFFIX);
-    const url = ecrRegistryUrl(options.account ?? Aws.ACCOUNT_ID, region, suffix);
+    const url = registryDomain(options.account ?? Aws.ACCOUNT_ID, options.region ?? Aws.REGION, Aws.URL_SUFFIX);
     return new UpstreamRegistry({
       url,
       registryType: 'ecr',
@@ -268,7 +243,7 @@ export class UpstreamRegistry {
     this.defaultPrefix = spec.defaultPrefix;
     this.role = spec.role;
     this.upstreamRepositoryPrefix = spec.upstreamRepositoryPrefix;
-    this._hosts = spec.hosts;
+    this._hosts = [...spec.hosts];
     this._problems = spec.problems ?? [];
     this.ecrTarget = spec.ecrTarget;
   }
@@ -293,8 +268,7 @@ export class UpstreamRegistry {
       problems.push(`account ${account} and region ${region} are the cache's own registry; an ECR upstream is a registry in another account and/or region: `
         + 'give the upstream\'s account and region');
     }
-    const suffix = literal(region) ? (RegionInfo.get(region).domainSuffix ?? Stack.of(scope).urlSuffix) : Stack.of(scope).urlSuffix;
-    const url = ecrRegistryUrl(account, region, suffix);
+    const url = registryDomain(account, region, Stack.of(scope).urlSuffix);
     return new UpstreamRegistry({
       url,
       registryType: this.registryType,
@@ -306,10 +280,6 @@ export class UpstreamRegistry {
       problems,
     });
   }
-}
-
-function ecrRegistryUrl(account: string, region: string, suffix: string): string {
-  return `${account}.dkr.ecr.${region}.${suffix}`;
 }
 
 interface RegistrySpec {

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
 import { api, Warning } from './diagnostics';
+import { RegistryLocation } from './location';
 import { comparePrefixes, coveringPrefixes, repositoryPattern } from './rules';
 
 /**
@@ -16,12 +17,6 @@ export const PULL_THROUGH_ACTIONS = [
   'ecr:BatchImportUpstreamImage',
   'ecr:CreateRepository',
 ];
-
-/** The account and region of a cache's registry, as its `env` gives them. */
-export interface RegistryLocation {
-  readonly account: string;
-  readonly region: string;
-}
 
 /**
  * The ARN pattern of every repository the cache creates under a prefix (`repository/*` for a

@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { IConstruct } from 'constructs';
 import { api } from '../../core/private/diagnostics';
+import { RegistryLocation } from '../../core/private/location';
 import { prefixPath } from '../../core/private/rules';
 
 /**
@@ -60,12 +61,6 @@ export function pullThroughCacheEventPattern(prefixes: string[], failedOnly: boo
   };
 }
 
-/** An account and a region, either of which may be a token. */
-export interface EnvironmentValues {
-  readonly account: string;
-  readonly region: string;
-}
-
 /**
  * Why an EventBridge rule in `stack` would never see the pull-through cache events of a cache in
  * `cache`'s account and region, or undefined when it would (or when a token leaves it open).
@@ -73,7 +68,7 @@ export interface EnvironmentValues {
  * ECR sends the events to the default event bus of the cache's own account and region; a rule on
  * another account's or region's bus never matches them.
  */
-export function eventsNotVisibleReason(cache: EnvironmentValues, stack: EnvironmentValues): string | undefined {
+export function eventsNotVisibleReason(cache: RegistryLocation, stack: RegistryLocation): string | undefined {
   const differs = (a: string, b: string) => !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
   const problems: string[] = [];
   if (differs(cache.account, stack.account)) {
@@ -91,7 +86,7 @@ export function eventsNotVisibleReason(cache: EnvironmentValues, stack: Environm
 }
 
 /** Throw when a rule in `stack` could not see the cache's events. */
-export function checkEventsVisible(cachePath: string, method: string, cache: EnvironmentValues, stack: EnvironmentValues): void {
+export function checkEventsVisible(cachePath: string, method: string, cache: RegistryLocation, stack: RegistryLocation): void {
   const reason = eventsNotVisibleReason(cache, stack);
   if (reason !== undefined) {
     throw new Error(`PullThroughCache at '${cachePath}': ${api(method)}: ${reason}`);
@@ -107,7 +102,7 @@ export interface PullThroughCacheRuleOptions {
    * The cache's account and region.
    * @default - the cache's stack's
    */
-  readonly cacheEnvironment?: EnvironmentValues;
+  readonly cacheEnvironment?: RegistryLocation;
   /**
    * Where the rule is created.
    * @default - under the cache

@@ -3,7 +3,7 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
 import { Warning } from '../../core/private/diagnostics';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../core/private/rules';
-import { UpstreamRegistry } from '../upstream-registry';
+import type { UpstreamRegistry } from '../upstream-registry';
 
 /*
  * How `PullThroughCache.fromLookup` finds the central cache's rules, and why so.
@@ -55,14 +55,14 @@ const RULE_TYPE = 'AWS::ECR::PullThroughCacheRule';
 const PENDING = 'LOOKUP-PENDING';
 
 /** The upstreams with a fixed URL, matched by it. */
-const FIXED_REGISTRIES = (): UpstreamRegistry[] => [
-  UpstreamRegistry.dockerHub(),
-  UpstreamRegistry.githubContainerRegistry(),
-  UpstreamRegistry.kubernetes(),
-  UpstreamRegistry.quay(),
-  UpstreamRegistry.ecrPublic(),
-  UpstreamRegistry.gitlabContainerRegistry(),
-  UpstreamRegistry.chainguard(),
+const fixedRegistries = (registries: typeof UpstreamRegistry): UpstreamRegistry[] => [
+  registries.dockerHub(),
+  registries.githubContainerRegistry(),
+  registries.kubernetes(),
+  registries.quay(),
+  registries.ecrPublic(),
+  registries.gitlabContainerRegistry(),
+  registries.chainguard(),
 ];
 
 const AZURE_URL = /^([a-z0-9]{5,50})\.azurecr\.io$/;
@@ -95,8 +95,9 @@ export interface LookupResult {
  *
  * @param scope where the imported cache will be (its stack reports the missing context)
  * @param where `<scope path>/<id>`, for messages
+ * @param registries the `UpstreamRegistry` class, whose factories make the upstreams found
  */
-export function lookupRules(scope: Construct, where: string, account?: string, region?: string): LookupResult {
+export function lookupRules(scope: Construct, where: string, registries: typeof UpstreamRegistry, account?: string, region?: string): LookupResult {
   const stack = Stack.of(scope);
   const subject = `${LOOKUP_METHOD} at '${where}'`;
   if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
@@ -140,7 +141,7 @@ export function lookupRules(scope: Construct, where: string, account?: string, r
     account: lookupAccount,
     region: lookupRegion,
     pending: true,
-    upstreams: FIXED_REGISTRIES().map(registry => ({ registry, prefix: registry.defaultPrefix })),
+    upstreams: fixedRegistries(registries).map(registry => ({ registry, prefix: registry.defaultPrefix })),
     warnings: [],
   });
 
@@ -170,13 +171,13 @@ export function lookupRules(scope: Construct, where: string, account?: string, r
       continue;
     }
     const url = String(read.value[0]?.UpstreamRegistryUrl ?? '').toLowerCase();
-    const fixed = FIXED_REGISTRIES().find(r => r.url === url);
+    const fixed = fixedRegistries(registries).find(r => r.url === url);
     const azure = AZURE_URL.exec(url);
     const ecr = ECR_URL.exec(url);
     if (fixed) {
       upstreams.push({ registry: fixed, prefix });
     } else if (azure) {
-      upstreams.push({ registry: UpstreamRegistry.azureContainerRegistry(azure[1]), prefix });
+      upstreams.push({ registry: registries.azureContainerRegistry(azure[1]), prefix });
     } else if (ecr) {
       const limited = query({ exactIdentifier: prefix, propertiesToReturn: ['UpstreamRepositoryPrefix'] }, [{ UpstreamRepositoryPrefix: PENDING }]);
       if (limited.pending) {
@@ -185,7 +186,7 @@ export function lookupRules(scope: Construct, where: string, account?: string, r
       }
       const repositoryPrefix = limited.value[0]?.UpstreamRepositoryPrefix;
       upstreams.push({
-        registry: UpstreamRegistry.ecr({ account: ecr[1], region: ecr[2], repositoryPrefix: repositoryPrefix || undefined }),
+        registry: registries.ecr({ account: ecr[1], region: ecr[2], repositoryPrefix: repositoryPrefix || undefined }),
         prefix,
       });
     } else {

@@ -2,12 +2,13 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { RepositoryTemplateOptions } from '../repository-template';
+import { type RepositoryTemplateOptions, TemplateScope } from '../repository-template';
 import { renderRepositoryPolicy } from './cross-account';
 import { dependOnRolePolicies } from './dependencies';
 import { lifecyclePolicy } from './lifecycle';
 import { minimumRenderedLength } from './rendered-length';
 import { api, fieldProblem, Warning } from '../../core/private/diagnostics';
+import { rootRuleTagResourceWarning, tagResourceUnconditionedWarning, tagsCanCondition } from '../../core/private/grants';
 import {
   APPLIED_FOR_PULL_THROUGH_CACHE,
   MAX_EXCLUSION_FILTERS,
@@ -110,6 +111,67 @@ export function templateWarnings(options: RepositoryTemplateOptions): Warning[] 
     });
   }
   return warnings;
+}
+
+/** A cache's `repositoryTemplate`, checked: its scope, the prefixes its templates cover, what is wrong and risky. */
+export interface TemplatePlan {
+  readonly scope: TemplateScope;
+  /** The prefixes the repository creation templates cover: the upstreams' prefixes, or ROOT. */
+  readonly prefixes: string[];
+  readonly problems: string[];
+  readonly warnings: Warning[];
+}
+
+/** Check a cache's `repositoryTemplate` against ECR's limits and its upstreams' prefixes. */
+export function planTemplates(options: RepositoryTemplateOptions, rulePrefixes: string[]): TemplatePlan {
+  const scope = options.scope ?? TemplateScope.PER_UPSTREAM;
+  const warnings = templateWarnings(options);
+  const tagged = Object.keys(options.resourceTags ?? {}).length > 0;
+  if (tagged && !tagsCanCondition(options.resourceTags!)) {
+    warnings.push(tagResourceUnconditionedWarning(`a key of ${api('repositoryTemplate.resourceTags')} is a token, which cannot name a condition key (aws:RequestTag/<key>)`,
+      'give the tag keys as literals (values may be tokens) to allow only the templates\' tags'));
+  }
+  if (tagged && rulePrefixes.includes(ROOT_PREFIX)) {
+    warnings.push(rootRuleTagResourceWarning(api('repositoryTemplate.resourceTags')));
+  }
+  return {
+    scope,
+    prefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : rulePrefixes,
+    problems: templateProblems(options, 'repositoryTemplate'),
+    warnings,
+  };
+}
+
+/**
+ * What an imported cache says of its templates' tags, checked: a contradiction is a problem; tags
+ * the grants cannot condition on, or a ROOT rule's tagging, a warning.
+ */
+export function planImportedTemplateTags(
+  hasResourceTags: boolean | undefined, resourceTags: { [key: string]: string } | undefined, rulePrefixes: string[],
+): { readonly tagged: boolean; readonly tags?: { [key: string]: string }; readonly problems: string[]; readonly warnings: Warning[] } {
+  const known = resourceTags !== undefined && Object.keys(resourceTags).length > 0;
+  const problems: string[] = [];
+  if (hasResourceTags === false && known) {
+    problems.push(fieldProblem('repositoryTemplateHasResourceTags', `false, but ${api('repositoryTemplateResourceTags')} gives ${Object.keys(resourceTags).length} tag(s); `
+      + `templates with tags make the first pull tag the repository: drop ${api('repositoryTemplateHasResourceTags')} or set it to true`));
+  }
+  const tagged = hasResourceTags ?? known;
+  const tags = known ? { ...resourceTags } : undefined;
+  const warnings: Warning[] = [];
+  const unconditioned = tagged && tags === undefined
+    ? tagResourceUnconditionedWarning(`${api('repositoryTemplateHasResourceTags')} without ${api('repositoryTemplateResourceTags')}`,
+      `give the templates' tags as ${api('repositoryTemplateResourceTags')} to allow only those`)
+    : tags !== undefined && !tagsCanCondition(tags)
+      ? tagResourceUnconditionedWarning(`a key of ${api('repositoryTemplateResourceTags')} is a token, which cannot name a condition key (aws:RequestTag/<key>)`,
+        'give the tag keys as literals (values may be tokens) to allow only the templates\' tags')
+      : undefined;
+  if (unconditioned) {
+    warnings.push(unconditioned);
+  }
+  if (tagged && rulePrefixes.includes(ROOT_PREFIX)) {
+    warnings.push(rootRuleTagResourceWarning(`tagging repository creation templates (${api('repositoryTemplateHasResourceTags')})`));
+  }
+  return { tagged, tags, problems, warnings };
 }
 
 function isAnyPrincipal(principal: any): boolean {
