@@ -1,10 +1,10 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
+import { ownRegistryConfiguration, registrySingleton } from './private/registry';
 import { minimumRenderedLength } from './private/rendered-length';
-import { api, warn } from '../core/private/diagnostics';
+import { api } from '../core/private/diagnostics';
 import { REGISTRY_POLICY_MAX_LENGTH } from '../core/private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
@@ -59,18 +59,13 @@ export class RegistryPolicy extends Construct {
     // The document is a token: it renders every statement added until synthesis.
     new ecr.CfnRegistryPolicy(this, 'Resource', { policyText: this.document });
 
-    const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
-      ? 'its account and region'
-      : `account ${scope.account} in ${scope.region}`;
-    warn(this, 'registryPolicySingleton',
-      `This stack owns the ECR registry policy of ${env} (AWS::ECR::RegistryPolicy, one per registry): `
-      + 'deploying it replaces any registry policy set outside this stack, and deleting the stack deletes it. '
-      + `No other stack deployed to the same account and region may own one; add every statement here with ${api('RegistryPolicy.getOrCreate(scope).addStatements()')}.`,
-    );
-
-    recordInApp(this, 'RegistryPolicy');
-    this.node.addValidation({
-      validate: () => {
+    ownRegistryConfiguration(this, 'RegistryPolicy', 'registryPolicySingleton',
+      env => `This stack owns the ECR registry policy of ${env} (AWS::ECR::RegistryPolicy, one per registry): `
+        + 'deploying it replaces any registry policy set outside this stack, and deleting the stack deletes it. '
+        + `No other stack deployed to the same account and region may own one; add every statement here with ${api('RegistryPolicy.getOrCreate(scope).addStatements()')}.`,
+      other => `'${other}' owns the registry policy of the same account and region; `
+        + 'a registry has one policy, so the stacks would overwrite each other. Keep one owner and add the statements there',
+      () => {
         const errors: string[] = [];
         if (this.document.isEmpty) {
           errors.push(`RegistryPolicy at '${this.node.path}': no statement was added; ECR rejects an empty registry policy: add some with ${api('addStatements()')}`);
@@ -86,15 +81,8 @@ export class RegistryPolicy extends Construct {
             + `ECR allows a registry policy of at most ${REGISTRY_POLICY_MAX_LENGTH}: fewer or shorter statements (fewer prefixes or accounts, or an organization)`,
           );
         }
-        for (const other of othersInSameRegistry(this, 'RegistryPolicy')) {
-          errors.push(
-            `RegistryPolicy at '${this.node.path}': '${other.node.path}' owns the registry policy of the same account and region; `
-            + 'a registry has one policy, so the stacks would overwrite each other. Keep one owner and add the statements there',
-          );
-        }
         return errors;
-      },
-    });
+      });
   }
 
   /**

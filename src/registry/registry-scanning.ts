@@ -1,10 +1,10 @@
-import { Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Lazy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct, IConstruct } from 'constructs';
-import { othersInSameRegistry, recordInApp, registrySingleton } from './private/registry';
+import { ownRegistryConfiguration, registrySingleton } from './private/registry';
 import { registerScanning, scanningProblems, ScanningState } from './private/scanning';
 import { ScanFrequency, ScanningOptions, ScanType } from './scanning-options';
-import { api, throwIfInvalid, warn } from '../core/private/diagnostics';
+import { api, throwIfInvalid } from '../core/private/diagnostics';
 import { comparePrefixes } from '../core/private/rules';
 
 /** The id of the singleton at the root of its stack; its logical ID derives from it. */
@@ -58,32 +58,16 @@ export class RegistryScanning extends Construct {
     });
     registerScanning(scope, this.state);
 
-    const env = Token.isUnresolved(scope.account) || Token.isUnresolved(scope.region)
-      ? 'its account and region'
-      : `account ${scope.account} in ${scope.region}`;
-    warn(this, 'registryScanningSingleton',
-      `This stack owns the ECR registry scanning configuration of ${env} (AWS::ECR::RegistryScanningConfiguration, one per registry): `
-      + 'deploying it replaces any scanning configuration set outside this stack (console, CLI, an Amazon Inspector delegated administrator), '
-      + 'and repositories that match none of its filters are no longer scanned automatically. '
-      + `No other stack deployed to the same account and region may own one; add every filter here with ${api('RegistryScanning.getOrCreate(scope).addWildcardFilters()')}.`,
-    );
-
-    recordInApp(this, 'RegistryScanning');
-    this.node.addValidation({
-      validate: () => {
-        const errors: string[] = [];
-        if (this.state.filters.size === 0) {
-          errors.push(`RegistryScanning at '${this.node.path}': no repository filter was added; add some with ${api('addWildcardFilters()')}`);
-        }
-        for (const other of othersInSameRegistry(this, 'RegistryScanning')) {
-          errors.push(
-            `RegistryScanning at '${this.node.path}': '${other.node.path}' owns the scanning configuration of the same account and region; `
-            + 'a registry has one, so the stacks would overwrite each other. Keep one owner and add the filters there',
-          );
-        }
-        return errors;
-      },
-    });
+    ownRegistryConfiguration(this, 'RegistryScanning', 'registryScanningSingleton',
+      env => `This stack owns the ECR registry scanning configuration of ${env} (AWS::ECR::RegistryScanningConfiguration, one per registry): `
+        + 'deploying it replaces any scanning configuration set outside this stack (console, CLI, an Amazon Inspector delegated administrator), '
+        + 'and repositories that match none of its filters are no longer scanned automatically. '
+        + `No other stack deployed to the same account and region may own one; add every filter here with ${api('RegistryScanning.getOrCreate(scope).addWildcardFilters()')}.`,
+      other => `'${other}' owns the scanning configuration of the same account and region; `
+        + 'a registry has one, so the stacks would overwrite each other. Keep one owner and add the filters there',
+      () => this.state.filters.size === 0
+        ? [`RegistryScanning at '${this.node.path}': no repository filter was added; add some with ${api('addWildcardFilters()')}`]
+        : []);
   }
 
   /** The registry's scan type, set by the first filters added. */

@@ -1,6 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { api } from '../../core/private/diagnostics';
+import { api, warn } from '../../core/private/diagnostics';
 
 /**
  * The stack that owns a registry-wide singleton for a scope: the scope's stack, or the outermost
@@ -97,4 +97,27 @@ export function sharedRegistry(construct: IConstruct, other: IConstruct): string
 /** Where a stack is deployed, when both its account and region are known. */
 function environmentOf(stack: Stack): string | undefined {
   return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? undefined : `${stack.account}/${stack.region}`;
+}
+
+/**
+ * Make a registry-wide singleton the owner of its registry's configuration: warn (`warningId`)
+ * that deploying it replaces one set elsewhere, record it, and, at synthesis, report `checks()`
+ * and every other owner of the same registry (`otherOwner` says why each is one too many).
+ */
+export function ownRegistryConfiguration(
+  construct: IConstruct, kind: string, warningId: string, warning: (environment: string) => string,
+  otherOwner: (otherPath: string) => string, checks: () => string[],
+): void {
+  const stack = Stack.of(construct);
+  const environment = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)
+    ? 'its account and region'
+    : `account ${stack.account} in ${stack.region}`;
+  warn(construct, warningId, warning(environment));
+  recordInApp(construct, kind);
+  construct.node.addValidation({
+    validate: () => [
+      ...checks(),
+      ...othersInSameRegistry(construct, kind).map(other => `${kind} at '${construct.node.path}': ${otherOwner(other.node.path)}`),
+    ],
+  });
 }
