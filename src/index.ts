@@ -3,6 +3,7 @@ export * from './registry/pull-through-cache';
 export * from './registry/pull-through-cache-secret';
 export * from './registry/repository-template';
 export * from './registry/upstream-registry';
+export * from './registry/upstream';
 export * from './images/image-reference';
 export * from './registry/cross-account-access';
 export * from './registry/registry-policy';

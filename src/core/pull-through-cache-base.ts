@@ -21,23 +21,7 @@ import { EC2_USER_DATA_MAX_BYTES, nodeScriptMinimumBytes, renderContainerdNodeSc
 import { PullMetricOptions } from '../operations/metric-options';
 import { cacheMetrics } from '../operations/private/cache-metrics';
 import { pullThroughCacheRule } from '../operations/private/events';
-import { UpstreamRegistry } from '../registry/upstream-registry';
-
-/**
- * One upstream of a pull-through cache, as every construct that pulls through the cache sees it.
- */
-export interface CacheUpstream {
-  /**
-   * The upstream registry. An ECR upstream's omitted account and region are the cache's.
-   */
-  readonly registry: UpstreamRegistry;
-
-  /**
-   * The ECR repository prefix the upstream's images are cached under, e.g. `dockercache`
-   * (`ROOT` for a registry-wide ECR-to-ECR rule).
-   */
-  readonly prefix: string;
-}
+import { CacheUpstream } from '../registry/upstream';
 
 /**
  * An ECR pull-through cache, created by this app or defined elsewhere: what pulling through it

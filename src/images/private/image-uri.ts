@@ -2,19 +2,14 @@ import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { api, warn } from '../../core/private/diagnostics';
 import { cachedRepositoryName, prefixPath, ROOT_PREFIX } from '../../core/private/rules';
+import type { CacheUpstream } from '../../registry/upstream';
 import type { UpstreamRegistry } from '../../registry/upstream-registry';
 import { ImageReference } from '../image-reference';
-
-/** What the image mapping needs of an upstream of the cache: the shape of `UpstreamView`. */
-export interface UpstreamView {
-  readonly registry: UpstreamRegistry;
-  readonly prefix: string;
-}
 
 /** What the image mapping needs of the cache: a part of `IPullThroughCache`. */
 export interface ImageCache extends IConstruct {
   readonly registryDomain: string;
-  readonly upstreams: UpstreamView[];
+  readonly upstreams: CacheUpstream[];
 }
 
 
@@ -44,7 +39,7 @@ export const DIGEST_FIRST_PULL = 'ECR pull through cache does not populate the c
 /** An image reference mapped to the cache. */
 export interface CachedImage {
   /** The upstream that serves the image. */
-  readonly upstream: UpstreamView;
+  readonly upstream: CacheUpstream;
   /** The parsed reference. */
   readonly reference: ImageReference;
   /** The image URI in the cache, `<registryDomain>/<prefix>/<repository><suffix>`. */
@@ -70,12 +65,12 @@ function describeHost(registry: UpstreamRegistry): string {
 }
 
 /** `prefix → host` for every upstream, for error messages. */
-export function describeUpstreams(upstreams: UpstreamView[]): string {
+export function describeUpstreams(upstreams: CacheUpstream[]): string {
   return upstreams.map(u => `${prefixPath(u.prefix)} → ${describeHost(u.registry)}`).join(', ');
 }
 
 /** Whether a repository name falls under the prefix of another rule than a ROOT one. */
-function claimedByPrefix(upstreams: UpstreamView[], repository: string): boolean {
+function claimedByPrefix(upstreams: CacheUpstream[], repository: string): boolean {
   return upstreams.some(u => u.prefix !== ROOT_PREFIX && !Token.isUnresolved(u.prefix) && repository.startsWith(`${prefixPath(u.prefix)}/`));
 }
 
@@ -96,7 +91,7 @@ function literalUpstreamPrefix(registry: UpstreamRegistry): string | undefined {
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private-wildcards.html
  */
-function cachedPath(upstream: UpstreamView, domain: string, repository: string): string | undefined {
+function cachedPath(upstream: CacheUpstream, domain: string, repository: string): string | undefined {
   if (!upstream.registry._hosts.includes(domain)) {
     return undefined;
   }

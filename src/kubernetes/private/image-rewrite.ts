@@ -1,7 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { api, throwIfInvalid } from '../../core/private/diagnostics';
 import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
-import { HOST_ALIASES, ImageCache, UpstreamView } from '../../images/private/image-uri';
+import type { CacheUpstream } from '../../registry/upstream';
+import { HOST_ALIASES, ImageCache } from '../../images/private/image-uri';
 import { KubernetesImageRewriteOptions, KubernetesPolicyEngine } from '../kubernetes-image-rewrite';
 
 /** A Kubernetes manifest: a plain object, as `cluster.addManifest` and `kubectl apply` take it. */
@@ -47,7 +48,7 @@ function bind(value: string, name: string, body: string): string {
 }
 
 /** Whether the CEL program can rewrite an upstream's images: its host and prefixes are literals. */
-function rewritable(upstream: UpstreamView): boolean {
+function rewritable(upstream: CacheUpstream): boolean {
   const upstreamPrefix = upstream.registry.upstreamRepositoryPrefix;
   return upstream.registry._hosts.length > 0 && !Token.isUnresolved(upstream.prefix)
     && (upstreamPrefix === undefined || !Token.isUnresolved(upstreamPrefix));
@@ -57,7 +58,7 @@ function rewritable(upstream: UpstreamView): boolean {
  * The CEL expression of the image a reference `r` is pulled as: the cache's URI, exactly as
  * `imageUri()` gives it, or `r` itself.
  */
-export function rewriteExpression(cache: ImageCache, selected: ReadonlySet<UpstreamView>, rewriteDigests: boolean, r: string): string {
+export function rewriteExpression(cache: ImageCache, selected: ReadonlySet<CacheUpstream>, rewriteDigests: boolean, r: string): string {
   const domain = str(cache.registryDomain);
   const claimed = cache.upstreams
     .filter(u => u.prefix !== ROOT_PREFIX && !Token.isUnresolved(u.prefix))
@@ -130,7 +131,7 @@ function containersOf(field: string, onlyNew: boolean): string {
  * at pod CREATE, and of ephemeral containers as they are added (the pods/ephemeralcontainers
  * subresource; existing ones cannot change). The rewrite is written once, over all of them.
  */
-export function patchExpression(cache: ImageCache, selected: ReadonlySet<UpstreamView>, rewriteDigests: boolean): string {
+export function patchExpression(cache: ImageCache, selected: ReadonlySet<CacheUpstream>, rewriteDigests: boolean): string {
   const containers = `(request.operation == 'CREATE' ? ${containersOf('containers', false)} + ${containersOf('initContainers', false)} : [])`
     + ` + ${containersOf('ephemeralContainers', true)}`;
   return `(${containers})`
@@ -140,7 +141,7 @@ export function patchExpression(cache: ImageCache, selected: ReadonlySet<Upstrea
 }
 
 /** The upstreams to rewrite: the ones named in `options.upstreams`, or every rewritable one. */
-function selectUpstreams(cache: ImageCache, options: KubernetesImageRewriteOptions, problems: string[]): Set<UpstreamView> {
+function selectUpstreams(cache: ImageCache, options: KubernetesImageRewriteOptions, problems: string[]): Set<CacheUpstream> {
   if (options.upstreams === undefined) {
     const all = cache.upstreams.filter(rewritable);
     if (all.length === 0) {
@@ -148,7 +149,7 @@ function selectUpstreams(cache: ImageCache, options: KubernetesImageRewriteOptio
     }
     return new Set(all);
   }
-  const selected = new Set<UpstreamView>();
+  const selected = new Set<CacheUpstream>();
   if (options.upstreams.length === 0) {
     problems.push('upstreams is empty; name at least one prefix of the cache, or leave it out for all of them');
   }

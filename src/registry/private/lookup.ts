@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { Warning } from '../../core/private/diagnostics';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../core/private/rules';
 import type { UpstreamRegistry } from '../upstream-registry';
+import type { CacheUpstream } from '../upstream';
 
 /*
  * How `PullThroughCache.fromLookup` finds the central cache's rules, and why so.
@@ -70,12 +71,6 @@ const ECR_URL = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 /** The account of a role ARN; the partition may still be the placeholder `${AWS::Partition}`. */
 const ROLE_ARN_ACCOUNT = /:iam::(\d{12}):role\//;
 
-/** One upstream as the lookup found it: the shape of `UpstreamAttributes`. */
-export interface FoundUpstream {
-  readonly registry: UpstreamRegistry;
-  readonly prefix: string;
-}
-
 /** What the lookup knows so far. */
 export interface LookupResult {
   readonly account: string;
@@ -85,7 +80,7 @@ export interface LookupResult {
    * registry with a fixed URL, at its default prefix) so that the first synthesis succeeds.
    */
   readonly pending: boolean;
-  readonly upstreams: FoundUpstream[];
+  readonly upstreams: CacheUpstream[];
   readonly warnings: Warning[];
 }
 
@@ -155,7 +150,7 @@ export function lookupRules(scope: Construct, where: string, registries: typeof 
       + `the CDK keeps this answer in cdk.context.json: clear it with \`cdk context --reset "${listed.key}"\` to look again`);
   }
 
-  const upstreams: FoundUpstream[] = [];
+  const upstreams: CacheUpstream[] = [];
   const warnings: Warning[] = [];
   let waiting = false;
   for (const rule of listed.value) {

@@ -5,19 +5,11 @@ import { credentialProblems } from './secrets';
 import { api, Warning } from '../../core/private/diagnostics';
 import { RegistryLocation } from '../../core/private/location';
 import { MAX_RULES_PER_REGISTRY, PREFIX_MAX_LENGTH, PREFIX_MIN_LENGTH, PREFIX_PATTERN, PREFIX_RULE, ROOT_PREFIX, prefixPath } from '../../core/private/rules';
+import type { CacheUpstream, UpstreamDefinition } from '../upstream';
 import { UpstreamAuthentication, type UpstreamRegistry } from '../upstream-registry';
 
-/** An upstream as given: the shape of `UpstreamDefinition` (and of `UpstreamAttributes`, without credentials). */
-export interface UpstreamInput {
-  readonly registry: UpstreamRegistry;
-  readonly prefix?: string;
-  readonly credentials?: secretsmanager.ISecret;
-}
-
 /** An upstream after validation, with its prefix decided and its registry bound to the cache. */
-export interface PlannedUpstream {
-  readonly registry: UpstreamRegistry;
-  readonly prefix: string;
+export interface PlannedUpstream extends CacheUpstream {
   readonly credentials?: secretsmanager.ISecret;
   /** The id of the construct that holds the upstream's resources: derived from the prefix. */
   readonly constructId: string;
@@ -35,7 +27,7 @@ export interface UpstreamsPlan {
  * decide their prefixes and construct IDs. Problems name the upstream by its prefix.
  */
 export function planUpstreams(
-  cache: IConstruct, location: RegistryLocation, definitions: UpstreamInput[], creating: boolean,
+  cache: IConstruct, location: RegistryLocation, definitions: UpstreamDefinition[], creating: boolean,
 ): UpstreamsPlan {
   const problems: string[] = [];
   const warnings: Warning[] = [];
