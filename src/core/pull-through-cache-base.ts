@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { PullThroughCacheImage } from '../images/private/container-image';
 import { KubernetesImageRewriteOptions } from '../kubernetes/kubernetes-image-rewrite';
-import { api, warn } from './private/diagnostics';
+import { api } from './private/diagnostics';
 import { grantPullThrough, TagsOnCreate } from './private/grants';
 import { prefixPath } from './private/rules';
 import { ImageRedirect } from '../images/private/image-redirect';
@@ -15,9 +15,7 @@ import { LambdaImageGuard } from '../images/private/lambda-images';
 import { kubernetesImageRewrite } from '../kubernetes/private/image-rewrite';
 import { ContainerdMirror, ContainerdMirrorOptions } from '../nodes/containerd-mirror';
 import { ContainerdNodeScriptOptions } from '../nodes/containerd-node-script';
-import { containerdConfigDirectory, containerdMirrors } from '../nodes/private/containerd';
-import { checkNodeGroupUserData } from '../nodes/private/node-group-user-data';
-import { EC2_USER_DATA_MAX_BYTES, nodeScriptMinimumBytes, renderContainerdNodeScript } from '../nodes/private/node-script';
+import { cacheMirrors, cacheNodeScript } from '../nodes/private/node-files';
 import { PullMetricOptions } from '../operations/metric-options';
 import { cacheMetrics } from '../operations/private/cache-metrics';
 import { pullThroughCacheRule } from '../operations/private/events';
@@ -324,15 +322,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * @param options where containerd reads the files from
    */
   public containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[] {
-    const mirrors: ContainerdMirror[] = [];
-    for (const result of containerdMirrors(this, options)) {
-      if (result.kind === 'mirror') {
-        mirrors.push(result.mirror);
-      } else {
-        warn(this, 'mirrorSkipped', result.reason);
-      }
-    }
-    return mirrors;
+    return cacheMirrors(this, options);
   }
 
   /**
@@ -357,27 +347,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
    * @param options where containerd reads the files from, how often the token is refreshed
    */
   public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
-    const mirrors = this.containerdMirrors({ configDirectory: options?.configDirectory });
-    const input = {
-      where: this.node.path,
-      account: this.env.account,
-      region: this.env.region,
-      configDirectory: containerdConfigDirectory(options?.configDirectory),
-      mirrors,
-    };
-    const script = renderContainerdNodeScript(input, options);
-    checkNodeGroupUserData(this);
-    // The fewest bytes the script renders to: an environment-agnostic account, region or URL
-    // suffix at its shortest (12, 9 and 10 characters: `us-east-1`, `c2s.ic.gov`), any other token as nothing.
-    const shortest = new Map([[this.env.account, 12], [this.env.region, 9], [Stack.of(this).urlSuffix, 10]]);
-    const { bytes, exact } = nodeScriptMinimumBytes(input, options ?? {}, token => shortest.get(token) ?? 0);
-    if (bytes > EC2_USER_DATA_MAX_BYTES) {
-      warn(this, 'nodeScriptSize',
-        `${api('containerdNodeScript')}: the script is ${exact ? '' : 'at least '}${bytes} bytes (${mirrors.length} mirrors); `
-        + `EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES} bytes of user data (before base64), the rest of the node's user data included, `
-        + 'so an instance or node group with it fails to launch. Each mirror adds about 0.2 KB: give the nodes a cache with fewer upstreams');
-    }
-    return script;
+    return cacheNodeScript(this, options);
   }
 
   /**
