@@ -4,12 +4,12 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CrossAccountAccess } from './cross-account-access';
-import { claimProblems, claimWarnings } from './private/claims';
-import { crossAccountProblems, crossAccountWarnings, registryPolicyStatements, templatePolicyStatements } from './private/cross-account';
+import { planClaims } from './private/claims';
+import { planCrossAccountAccess } from './private/cross-account';
 import { lookupRules } from './private/lookup';
-import { othersInSameRegistry, recordInApp, sharedRegistry } from './private/registry';
+import { recordInApp } from './private/registry';
 import { planScanning } from './private/scanning';
-import { planImportedTemplateTags, planTemplates, renderTemplate, TemplateRenderer } from './private/template';
+import { planImportedTemplateTags, planTemplates } from './private/template';
 import { PlannedUpstream, planUpstreams, UpstreamsPlan } from './private/upstreams';
 import { RegistryPolicy } from './registry-policy';
 import { RegistryScanning } from './registry-scanning';
@@ -23,7 +23,7 @@ import { locationProblems, registryDomain, RegistryLocation } from '../core/priv
 import { comparePrefixes, ROOT_PREFIX } from '../core/private/rules';
 import { IPullThroughCache, PullThroughCacheBase } from '../core/pull-through-cache-base';
 import { ImageReference } from '../images/image-reference';
-import { lambdaPullStatement, markLambdaReadable } from '../images/private/lambda-images';
+import { lambdaPullStatement } from '../images/private/lambda-images';
 
 /**
  * Properties of a `PullThroughCache`.
@@ -261,57 +261,36 @@ export class PullThroughCache extends PullThroughCacheBase {
   constructor(scope: Construct, id: string, props: PullThroughCacheProps) {
     super(scope, id);
     // Everything is validated before the first resource exists: a bad input leaves nothing behind.
-    // Each option is checked in its room; the caches this app already creates in the same
-    // registry (recorded once complete: one whose constructor threw claims nothing) are checked
-    // for the prefixes and the ROOT template they claim.
+    // Each option is checked in its room, which hands back its planned form; then it is rendered.
     const upstreams = planUpstreams(this, Stack.of(this), props.upstreams, true);
     const rulePrefixes = upstreams.upstreams.map(u => u.prefix);
     const templateOptions = props.repositoryTemplate ?? {};
     const templates = planTemplates(templateOptions, rulePrefixes);
-    const access = props.crossAccountAccess;
+    const access = planCrossAccountAccess(props.crossAccountAccess, templates.prefixes, rulePrefixes);
     const scanning = props.scanning && planScanning(this, rulePrefixes, props.scanning);
-    const neighbours = othersInSameRegistry(this, 'PullThroughCache').map(c => c as PullThroughCache).map(other => ({
-      path: other.node.path,
-      where: sharedRegistry(this, other),
-      rulePrefixes: other.prefixes,
-      hasRootTemplate: other.templates.some(t => t.prefix === ROOT_PREFIX),
-    }));
-    throwIfInvalid(`PullThroughCache at '${this.node.path}'`, [
-      ...upstreams.problems,
-      ...templates.problems,
-      ...(access ? crossAccountProblems(access, 'crossAccountAccess') : []),
-      ...(scanning?.problems ?? []),
-      ...claimProblems(upstreams.upstreams, templates.scope, neighbours),
-    ]);
-    reportWarnings(this, [
-      ...upstreams.warnings,
-      ...templates.warnings,
-      ...(access ? crossAccountWarnings(access, templates.prefixes, rulePrefixes) : []),
-      ...claimWarnings(upstreams.upstreams, neighbours),
-    ]);
+    const claims = planClaims(this, upstreams.upstreams, templates.scope);
+    throwIfInvalid(`PullThroughCache at '${this.node.path}'`,
+      [...upstreams.problems, ...templates.problems, ...access.problems, ...(scanning?.problems ?? []), ...claims.problems]);
+    reportWarnings(this, [...upstreams.warnings, ...templates.warnings, ...access.warnings, ...claims.warnings]);
     this.upstreams = upstreams.upstreams.map(u => ({ registry: u.registry, prefix: u.prefix }));
 
     // The registry policy and scanning configuration are per-stack singletons shared with others.
     if (scanning) {
       RegistryScanning.getOrCreate(this).addWildcardFilters(scanning.filters, scanning.options);
     }
-    if (access) {
-      RegistryPolicy.getOrCreate(this).addStatements(...registryPolicyStatements(this, access, this.prefixes));
+    if (props.crossAccountAccess) {
+      RegistryPolicy.getOrCreate(this).addStatements(...access.registryStatements(this, this.prefixes));
     }
     this.registryDomain = registryDomain(this.env.account, this.env.region, Stack.of(this).urlSuffix);
 
-    const lambdaStatements = templateOptions.allowLambda ? [lambdaPullStatement(this)] : [];
-    const renderer = new TemplateRenderer(this, templateOptions, templates.prefixes,
-      [...templatePolicyStatements(access), ...lambdaStatements]);
-    if (templateOptions.allowLambda) {
-      markLambdaReadable(this);
-    }
+    const renderer = templates.renderer(this,
+      [...access.templateStatements(), ...(templateOptions.allowLambda ? [lambdaPullStatement(this)] : [])]);
     this.templateRole = renderer.role;
     this.repositoryTemplateHasResourceTags = Object.keys(templateOptions.resourceTags ?? {}).length > 0;
     this.repositoryTemplateResourceTags = this.repositoryTemplateHasResourceTags ? { ...templateOptions.resourceTags } : undefined;
 
-    const rootTemplate = templateOptions.scope === TemplateScope.ANY_PREFIX
-      ? renderTemplate(this, 'RootTemplate', renderer, ROOT_PREFIX)
+    const rootTemplate = templates.scope === TemplateScope.ANY_PREFIX
+      ? renderer.template(this, 'RootTemplate', ROOT_PREFIX)
       : undefined;
 
     const rules = new Map<PlannedUpstream, ecr.CfnPullThroughCacheRule>();
@@ -321,7 +300,7 @@ export class PullThroughCache extends PullThroughCacheBase {
     const sorted = [...upstreams.upstreams].sort((a, b) => comparePrefixes(a.prefix, b.prefix));
     for (const upstream of sorted) {
       const upstreamScope = new Construct(this, upstream.constructId);
-      const template = rootTemplate ?? renderTemplate(upstreamScope, 'Template', renderer, upstream.prefix);
+      const template = rootTemplate ?? renderer.template(upstreamScope, 'Template', upstream.prefix);
       templateOf.set(upstream, template);
       const rule = new ecr.CfnPullThroughCacheRule(upstreamScope, 'Rule', {
         ecrRepositoryPrefix: upstream.prefix,

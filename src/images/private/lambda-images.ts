@@ -35,10 +35,6 @@ export function markWarmFunction(fn: IConstruct): void {
 /** Caches whose creation templates let Lambda read the cached images (`allowLambda`). */
 const lambdaReadable = new WeakSet<IConstruct>();
 
-/** Record that a cache's templates let Lambda read its repositories. */
-export function markLambdaReadable(cache: IConstruct): void {
-  lambdaReadable.add(cache);
-}
 
 /** Whether a cache of this app is known to let Lambda read its repositories. */
 export function isLambdaReadable(cache: IConstruct): boolean {
@@ -48,12 +44,15 @@ export function isLambdaReadable(cache: IConstruct): boolean {
 /**
  * The repository policy statement Lambda needs to run an image of a repository: the service reads
  * the image as `lambda.amazonaws.com`, for functions of this account and region only
- * (`aws:sourceArn`, as the Lambda guide's example scopes it).
+ * (`aws:sourceArn`, as the Lambda guide's example scopes it). Records that the cache lets Lambda
+ * read its repositories.
  *
  * @see https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#gettingstarted-images-permissions
  */
-export function lambdaPullStatement(scope: IConstruct): iam.PolicyStatement {
-  const stack = Stack.of(scope);
+export function lambdaPullStatement(cache: IConstruct): iam.PolicyStatement {
+  // The cache's templates let Lambda read its repositories: CachedImages may then serve functions.
+  lambdaReadable.add(cache);
+  const stack = Stack.of(cache);
   return new iam.PolicyStatement({
     sid: 'LambdaECRImageRetrievalPolicy',
     principals: [new iam.ServicePrincipal('lambda.amazonaws.com')],

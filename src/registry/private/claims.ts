@@ -1,11 +1,13 @@
 import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { othersInSameRegistry, sharedRegistry } from './registry';
 import { PlannedUpstream, nestedPrefixMessage } from './upstreams';
 import { api, Warning } from '../../core/private/diagnostics';
 import { MAX_RULES_PER_REGISTRY, ROOT_PREFIX, prefixPath } from '../../core/private/rules';
 import { TemplateScope } from '../repository-template';
 
 /** Another cache this app creates in the same registry, as far as its prefixes go. */
-export interface NeighbourCache {
+interface NeighbourCache {
   /** Its construct path. */
   readonly path: string;
   /** Where the registry the two share is, for messages: `in the same stack`, or its account and region. */
@@ -16,6 +18,26 @@ export interface NeighbourCache {
   readonly hasRootTemplate: boolean;
 }
 
+/** What claims reads of another cache: the public `prefixes` and `templates` of a `PullThroughCache`. */
+interface ClaimingCache extends IConstruct {
+  readonly prefixes: string[];
+  readonly templates: { readonly prefix: string }[];
+}
+
+/**
+ * Check what a cache claims against the other caches this app creates in the same registry
+ * (recorded once complete: one whose constructor threw claims nothing).
+ */
+export function planClaims(cache: IConstruct, upstreams: PlannedUpstream[], scope: TemplateScope): { readonly problems: string[]; readonly warnings: Warning[] } {
+  const neighbours = othersInSameRegistry(cache, 'PullThroughCache').map(c => c as ClaimingCache).map(other => ({
+    path: other.node.path,
+    where: sharedRegistry(cache, other),
+    rulePrefixes: other.prefixes,
+    hasRootTemplate: other.templates.some(t => t.prefix === ROOT_PREFIX),
+  }));
+  return { problems: claimProblems(upstreams, scope, neighbours), warnings: claimWarnings(upstreams, neighbours) };
+}
+
 /**
  * What other caches of the same registry already claim. ECR holds one pull-through cache rule per
  * prefix, one repository creation template per prefix (so one ROOT template) and at most 50 rules
@@ -23,7 +45,7 @@ export interface NeighbourCache {
  * so say it at synth. `x` and `x/` count as one prefix: both rules would claim the repositories
  * `x/*` (the check within one cache does the same). Tokens are not compared.
  */
-export function claimProblems(upstreams: PlannedUpstream[], scope: TemplateScope, neighbours: NeighbourCache[]): string[] {
+function claimProblems(upstreams: PlannedUpstream[], scope: TemplateScope, neighbours: NeighbourCache[]): string[] {
   const problems: string[] = [];
   const share = `import that cache where you pull through it (${api('PullThroughCache.fromPullThroughCacheAttributes')})`;
   for (const neighbour of neighbours) {
@@ -76,7 +98,7 @@ export function claimProblems(upstreams: PlannedUpstream[], scope: TemplateScope
 }
 
 /** A prefix of this cache inside a prefix of another cache of the same registry, or around one. */
-export function claimWarnings(upstreams: PlannedUpstream[], neighbours: NeighbourCache[]): Warning[] {
+function claimWarnings(upstreams: PlannedUpstream[], neighbours: NeighbourCache[]): Warning[] {
   const literal = (prefixes: string[]) => prefixes.filter(p => !Token.isUnresolved(p)).map(prefixPath);
   const mine = literal(upstreams.map(u => u.prefix));
   const warnings: Warning[] = [];

@@ -72,6 +72,29 @@ export function crossAccountWarnings(access: CrossAccountAccess | undefined, tem
   return warnings;
 }
 
+/** A cache's `crossAccountAccess`, checked: what is wrong and risky, and the statements it adds once valid. */
+export interface CrossAccountPlan {
+  readonly problems: string[];
+  readonly warnings: Warning[];
+  /** The statements of the creation templates' repository policy. */
+  templateStatements(): iam.PolicyStatement[];
+  /** The statements of the registry policy, on the repositories of `prefixes`. */
+  registryStatements(scope: IConstruct, prefixes: string[]): iam.PolicyStatement[];
+}
+
+/**
+ * Check a cache's `crossAccountAccess` (none: nothing to check or add) against the prefixes of its
+ * templates and rules.
+ */
+export function planCrossAccountAccess(access: CrossAccountAccess | undefined, templatePrefixes: string[], rulePrefixes: string[]): CrossAccountPlan {
+  return {
+    problems: access ? crossAccountProblems(access, 'crossAccountAccess') : [],
+    warnings: crossAccountWarnings(access, templatePrefixes, rulePrefixes),
+    templateStatements: () => templatePolicyStatements(access),
+    registryStatements: (scope, prefixes) => access ? registryPolicyStatements(scope, access, prefixes) : [],
+  };
+}
+
 /**
  * The principals of the access: the accounts in one statement, the organization in another. The
  * accounts are de-duplicated and sorted (tokens last, in their given order), so reordering them

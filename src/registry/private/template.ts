@@ -32,7 +32,7 @@ const IMMUTABLE = [ecr.TagMutability.IMMUTABLE, ecr.TagMutability.IMMUTABLE_WITH
  * Check the template options against what ECR accepts; messages name each field under `at`
  * (`repositoryTemplate`). The lifecycle rules are checked (and rendered) by `ecr.Repository`.
  */
-export function templateProblems(options: RepositoryTemplateOptions, at = 'repositoryTemplate'): string[] {
+function templateProblems(options: RepositoryTemplateOptions, at = 'repositoryTemplate'): string[] {
   const problems: string[] = [];
   const field = (name: string) => `${at}.${name}`;
   const mutabilityField = api(field('imageTagMutability'));
@@ -93,7 +93,7 @@ function validateRepositoryPolicy(policy: iam.PolicyDocument): string[] {
 }
 
 /** Legal template options that are likely not what a cache wants. */
-export function templateWarnings(options: RepositoryTemplateOptions): Warning[] {
+function templateWarnings(options: RepositoryTemplateOptions): Warning[] {
   const warnings: Warning[] = [];
   if (options.imageTagMutability && IMMUTABLE.includes(options.imageTagMutability)) {
     warnings.push({
@@ -120,6 +120,8 @@ export interface TemplatePlan {
   readonly prefixes: string[];
   readonly problems: string[];
   readonly warnings: Warning[];
+  /** Create the template role, when one is needed, and return what renders the templates. */
+  renderer(cache: Construct, extraPolicyStatements: iam.PolicyStatement[]): TemplateRenderer;
 }
 
 /** Check a cache's `repositoryTemplate` against ECR's limits and its upstreams' prefixes. */
@@ -134,11 +136,13 @@ export function planTemplates(options: RepositoryTemplateOptions, rulePrefixes: 
   if (tagged && rulePrefixes.includes(ROOT_PREFIX)) {
     warnings.push(rootRuleTagResourceWarning(api('repositoryTemplate.resourceTags')));
   }
+  const prefixes = scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : rulePrefixes;
   return {
     scope,
-    prefixes: scope === TemplateScope.ANY_PREFIX ? [ROOT_PREFIX] : rulePrefixes,
+    prefixes,
     problems: templateProblems(options, 'repositoryTemplate'),
     warnings,
+    renderer: (cache, extra) => new TemplateRenderer(cache, options, prefixes, extra),
   };
 }
 
@@ -277,8 +281,15 @@ export class TemplateRenderer {
     }
   }
 
+  /** Create the template for one prefix. */
+  public template(scope: Construct, id: string, prefix: string): ecr.CfnRepositoryCreationTemplate {
+    const template = new ecr.CfnRepositoryCreationTemplate(scope, id, this.render(prefix));
+    dependOnRolePolicies(template, this.role);
+    return template;
+  }
+
   /** The template properties for one prefix. */
-  public render(prefix: string): ecr.CfnRepositoryCreationTemplateProps {
+  private render(prefix: string): ecr.CfnRepositoryCreationTemplateProps {
     return {
       ...this.properties,
       prefix,
@@ -286,15 +297,6 @@ export class TemplateRenderer {
       description: this.options.description ?? defaultDescription(prefix),
     };
   }
-}
-
-/** Create the template for one prefix. */
-export function renderTemplate(
-  scope: Construct, id: string, renderer: TemplateRenderer, prefix: string,
-): ecr.CfnRepositoryCreationTemplate {
-  const template = new ecr.CfnRepositoryCreationTemplate(scope, id, renderer.render(prefix));
-  dependOnRolePolicies(template, renderer.role);
-  return template;
 }
 
 function defaultDescription(prefix: string): string {
