@@ -1,7 +1,7 @@
 import { ContextProvider, DefaultStackSynthesizer, Stack, Token } from 'aws-cdk-lib';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
-import { Warning } from '../../core/private/diagnostics';
+import { api, throwIfInvalid, Warning } from '../../core/private/diagnostics';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../core/private/rules';
 import type { UpstreamRegistry } from '../upstream-registry';
 import type { CacheUpstream } from '../upstream';
@@ -46,9 +46,9 @@ import type { CacheUpstream } from '../upstream';
  */
 
 /** The name users call, in TypeScript and Python. */
-export const LOOKUP_METHOD = 'PullThroughCache.fromLookup (Python: PullThroughCache.from_lookup)';
+export const LOOKUP_METHOD = api('PullThroughCache.fromLookup');
 
-const ATTRIBUTES_METHOD = 'PullThroughCache.fromPullThroughCacheAttributes (Python: PullThroughCache.from_pull_through_cache_attributes)';
+const ATTRIBUTES_METHOD = api('PullThroughCache.fromPullThroughCacheAttributes');
 
 const RULE_TYPE = 'AWS::ECR::PullThroughCacheRule';
 
@@ -114,9 +114,7 @@ export function lookupRules(scope: Construct, where: string, registries: typeof 
       problems.push(`${field}: '${value}' is not ${rule}`);
     }
   }
-  if (problems.length > 0) {
-    throw new Error(`${subject} is invalid:\n${problems.map(p => `  - ${p}`).join('\n')}`);
-  }
+  throwIfInvalid(subject, problems);
   checkLookupRole(stack, subject, lookupAccount, lookupRegion);
 
   const query = (props: Record<string, unknown>, dummy: Record<string, string>[]) => {
@@ -188,7 +186,7 @@ export function lookupRules(scope: Construct, where: string, registries: typeof 
       warnings.push({
         id: 'lookupUpstreamUnknown',
         message: `${LOOKUP_METHOD}: the rule with prefix '${prefix}' pulls from '${url}', a registry this library has no UpstreamRegistry for; `
-          + `it is left out, so imageUri (Python: image_uri) and the grants do not know it. Pull its images as <registry domain>/${prefix}/<image>`,
+          + `it is left out, so ${api('imageUri')} and the grants do not know it. Pull its images as <registry domain>/${prefix}/<image>`,
       });
     }
   }
