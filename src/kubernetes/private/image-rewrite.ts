@@ -1,8 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { api, throwIfInvalid } from '../../core/private/diagnostics';
 import { prefixPath, ROOT_PREFIX } from '../../core/private/rules';
-import type { CacheUpstream } from '../../registry/upstream';
 import { HOST_ALIASES, ImageCache } from '../../images/private/image-uri';
+import type { CacheUpstream } from '../../registry/upstream';
 import { KubernetesImageRewriteOptions, KubernetesPolicyEngine } from '../kubernetes-image-rewrite';
 
 /** A Kubernetes manifest: a plain object, as `cluster.addManifest` and `kubectl apply` take it. */

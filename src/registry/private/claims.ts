@@ -28,7 +28,9 @@ interface ClaimingCache extends IConstruct {
  * Check what a cache claims against the other caches this app creates in the same registry
  * (recorded once complete: one whose constructor threw claims nothing).
  */
-export function planClaims(cache: IConstruct, upstreams: PlannedUpstream[], scope: TemplateScope): { readonly problems: string[]; readonly warnings: Warning[] } {
+export function planClaims(
+  cache: IConstruct, upstreams: PlannedUpstream[], scope: TemplateScope,
+): { readonly problems: string[]; readonly warnings: Warning[] } {
   const neighbours = othersInSameRegistry(cache, 'PullThroughCache').map(c => c as ClaimingCache).map(other => ({
     path: other.node.path,
     where: sharedRegistry(cache, other),

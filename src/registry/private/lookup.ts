@@ -3,8 +3,8 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
 import { api, throwIfInvalid, Warning } from '../../core/private/diagnostics';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../core/private/rules';
-import type { UpstreamRegistry } from '../upstream-registry';
 import type { CacheUpstream } from '../upstream';
+import type { UpstreamRegistry } from '../upstream-registry';
 
 /*
  * How `PullThroughCache.fromLookup` finds the central cache's rules, and why so.
