@@ -204,7 +204,7 @@ project.testTask.prependExec('bash scripts/ensure-tools.sh');
 // jest files). ts-node without type checks: tsc and eslint already check these files.
 const tsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
 const cfnLint = project.addTask('test:cfn-lint', {
-  description: 'cfn-lint every template of the configuration matrix (test/matrix.ts)',
+  description: 'cfn-lint every template of the configuration matrix (test/support/matrix.ts)',
   exec: 'bash scripts/cfn-lint.sh',
 });
 const integ = project.addTask('integ', {

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DOMAIN } from './cache-fixtures';
+import { DOMAIN } from './support/cache-fixtures';
 import { KubernetesStack } from '../examples/kubernetes-stack';
 
 // The example uses aws-eks-v2 (EKS Auto Mode), which the floor of the supported range (2.221)

@@ -77,7 +77,7 @@ describe('what is not in the cache is left alone', () => {
 
   test('an image asset and a zip function', () => {
     const { stack } = build(ENV);
-    new lambda.DockerImageFunction(stack, 'FromAsset', { code: lambda.DockerImageCode.fromImageAsset(`${__dirname}/fixtures/lambda-image`) });
+    new lambda.DockerImageFunction(stack, 'FromAsset', { code: lambda.DockerImageCode.fromImageAsset(`${__dirname}/support/lambda-image`) });
     new lambda.Function(stack, 'Zip', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') });
     expect(warnings(stack)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { leastPrivilegeViolations } from './helpers';
+import { leastPrivilegeViolations } from './support/helpers';
 import { RegionalCacheStage } from '../examples/multi-region-stage';
 
 const ACCOUNT = '111122223333';

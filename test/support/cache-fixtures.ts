@@ -1,6 +1,6 @@
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PullThroughCache, PullThroughCacheSecret, UpstreamDefinition, UpstreamRegistry } from '../src';
+import { PullThroughCache, PullThroughCacheSecret, RepositoryTemplateOptions, UpstreamDefinition, UpstreamRegistry } from '../../src';
 import { newStack } from './helpers';
 
 export const ACCOUNT = '111122223333';
@@ -68,6 +68,17 @@ export function publicCache(stack: Stack, id = 'Cache', prefixes: { k8s?: string
       { registry: UpstreamRegistry.quay(), prefix: prefixes.quay },
       { registry: UpstreamRegistry.ecrPublic() },
     ],
+  });
+}
+
+/** registry.k8s.io and Quay (default prefixes, no secrets) with the given repository template options. */
+export function k8sAndQuayCache(stack: Stack, repositoryTemplate?: RepositoryTemplateOptions, id = 'Cache'): PullThroughCache {
+  return new PullThroughCache(stack, id, {
+    upstreams: [
+      { registry: UpstreamRegistry.kubernetes() },
+      { registry: UpstreamRegistry.quay() },
+    ],
+    repositoryTemplate,
   });
 }
 
