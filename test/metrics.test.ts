@@ -2,8 +2,8 @@ import { App, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import { isStatistic, parseQuery, parseSearchCall, searchesIn, termMatches } from './support/cloudwatch-search';
 import { PullThroughCache, UpstreamRegistry } from '../src';
+import { isStatistic, parseQuery, parseSearchCall, searchesIn, termMatches } from './support/cloudwatch-search';
 import { MAX_SEARCH_QUERY_LENGTH } from '../src/operations/private/metrics';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };

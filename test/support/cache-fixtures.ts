@@ -1,7 +1,7 @@
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PullThroughCache, PullThroughCacheSecret, RepositoryTemplateOptions, UpstreamDefinition, UpstreamRegistry } from '../../src';
 import { newStack } from './helpers';
+import { PullThroughCache, PullThroughCacheSecret, RepositoryTemplateOptions, UpstreamDefinition, UpstreamRegistry } from '../../src';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
