@@ -169,8 +169,8 @@ project.addTask('example', {
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output examples/cdk.out --no-notices --no-version-reporting --path-metadata false',
 });
 
-// `npx projen test` also proves that jsii compiles the library, that API.md is current and that
-// every snippet in README.md and every @example compiles (jsii-rosetta, strict).
+// test:docs (in `npx projen test:all`) proves that jsii compiles the library, that API.md is
+// current and that every snippet in README.md and every @example compiles (jsii-rosetta, strict).
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 // The Go of README snippets and @examples is ours (consumers/go/snippets, compiled by the Go
@@ -205,9 +205,9 @@ const docsCheck = project.addTask('test:docs', {
 // System tools the tests run (shellcheck, systemd-analyze, strace): installed first when missing.
 const ensureTools = 'bash scripts/ensure-tools.sh';
 
-// Tools we did not write, on every `npx projen test`: cfn-lint over a matrix of configurations,
+// Tools we did not write, in `npx projen test:all`: cfn-lint over a matrix of configurations,
 // and integ-runner checking the committed integ snapshots (cdk-nag and the property tests are
-// jest files). ts-node without type checks: tsc and eslint already check these files.
+// jest files). ts-node without type checks: test:types and eslint already check these files.
 const tsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
 const cfnLint = project.addTask('test:cfn-lint', {
   description: 'cfn-lint every template of the configuration matrix (test/support/matrix.ts)',
