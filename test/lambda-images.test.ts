@@ -4,10 +4,10 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PullThroughCache, UpstreamRegistry } from '../src';
+import { ENV } from './support/cache-fixtures';
 import { cachedPrefixOf, flatten, LambdaImageGuard } from '../src/private/lambda-images';
 
 const WARNING = 'cdk-pull-through-cache:lambdaImageInCache';
-const ENV = { account: '111122223333', region: 'eu-west-1' };
 
 function build(env?: { account: string; region: string }) {
   const app = new App();

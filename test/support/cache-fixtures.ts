@@ -5,6 +5,8 @@ import { PullThroughCache, PullThroughCacheSecret, RepositoryTemplateOptions, Up
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
+/** ACCOUNT and REGION as a stack's `env`. */
+export const ENV = { account: ACCOUNT, region: REGION };
 /** The cache's registry domain in an env-bound stack of ACCOUNT and REGION. */
 export const DOMAIN = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
 /** The upstream private ECR registries of the full cache. */
