@@ -118,11 +118,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
       // The edit loop's speed (TESTMAP.md, "Two speeds"): no coverage report, which nothing reads
-      // and which made the suite 1.7 times as slow (v8 coverage, 20 s of CPU against 12 s for the
-      // same 10 suites); `npx jest --coverage` writes it on demand.
+      // and which tripled the suite's CPU time (v8 coverage, one worker: 197 s against 66 s);
+      // `npx jest --coverage` writes it on demand.
       collectCoverage: false,
       // One worker per core. Jest's default (cores - 1) is 1 on a 2-core machine, which runs every
-      // suite in one process, one after the other: 10 suites took 23 s there, 15.5 s on 2 workers.
+      // suite in one process, one after the other: 64 s there against 52 s on 2 workers (a machine
+      // shared with other jobs, load 2.5 to 5).
       maxWorkers: '100%',
     },
   },
