@@ -1,4 +1,4 @@
-import { awscdk, DependencyType, javascript } from 'projen';
+import { awscdk, DependencyType, github, javascript } from 'projen';
 
 // The peer floor: the lowest aws-cdk-lib the library needs. 2.221.0 is the first release with
 // ecr.ImageTagMutabilityExclusionFilter, which RepositoryTemplateOptions takes (public API); src/
@@ -117,6 +117,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
+      // The edit loop's speed (TESTMAP.md, "Two speeds"): no coverage report, which nothing reads
+      // and which tripled the suite's CPU time (v8 coverage, one worker: 197 s against 66 s);
+      // `npx jest --coverage` writes it on demand.
+      collectCoverage: false,
+      // One worker per core. Jest's default (cores - 1) is 1 on a 2-core machine, which runs every
+      // suite in one process, one after the other: 64 s there against 52 s on 2 workers (a machine
+      // shared with other jobs, load 2.5 to 5).
+      maxWorkers: '100%',
     },
   },
 
@@ -162,8 +170,8 @@ project.addTask('example', {
   exec: 'cdk synth --app "ts-node --prefer-ts-exts examples/app.ts" --output examples/cdk.out --no-notices --no-version-reporting --path-metadata false',
 });
 
-// `npx projen test` also proves that jsii compiles the library, that API.md is current and that
-// every snippet in README.md and every @example compiles (jsii-rosetta, strict).
+// test:docs (in `npx projen test:all`) proves that jsii compiles the library, that API.md is
+// current and that every snippet in README.md and every @example compiles (jsii-rosetta, strict).
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 // The Go of README snippets and @examples is ours (consumers/go/snippets, compiled by the Go
@@ -195,16 +203,15 @@ const docsCheck = project.addTask('test:docs', {
     { exec: 'bash scripts/check-construct-hub.sh' },
   ],
 });
-project.testTask.spawn(docsCheck);
-// System tools the tests run (shellcheck, systemd-analyze): installed first when missing.
-project.testTask.prependExec('bash scripts/ensure-tools.sh');
+// System tools the tests run (shellcheck, systemd-analyze, strace): installed first when missing.
+const ensureTools = 'bash scripts/ensure-tools.sh';
 
-// Tools we did not write, on every `npx projen test`: cfn-lint over a matrix of configurations,
+// Tools we did not write, in `npx projen test:all`: cfn-lint over a matrix of configurations,
 // and integ-runner checking the committed integ snapshots (cdk-nag and the property tests are
-// jest files). ts-node without type checks: tsc and eslint already check these files.
+// jest files). ts-node without type checks: test:types and eslint already check these files.
 const tsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
 const cfnLint = project.addTask('test:cfn-lint', {
-  description: 'cfn-lint every template of the configuration matrix (test/matrix.ts)',
+  description: 'cfn-lint every template of the configuration matrix (test/support/matrix.ts)',
   exec: 'bash scripts/cfn-lint.sh',
 });
 const integ = project.addTask('integ', {
@@ -223,8 +230,6 @@ project.addTask('update-safety', {
   exec: 'ts-node scripts/update-safety.ts',
   receiveArgs: true,
 });
-project.testTask.spawn(cfnLint);
-project.testTask.spawn(integ);
 
 // The picture of the dashboard in docs/operations.md, drawn from the synthesized dashboard body of
 // examples/operations-stack.ts; test/dashboard.test.ts fails when the committed SVG differs.
@@ -364,11 +369,35 @@ const releaseRehearsal = project.addTask('release:rehearsal', {
   exec: 'bash scripts/release-rehearsal.sh',
 });
 
-// The whole suite, as README's quick start and CI run it.
+// The GitHub workflows checked with actionlint (built from source into the cache when missing).
+const workflowsCheck = project.addTask('test:workflows', {
+  description: 'Check .github/workflows with actionlint (and shellcheck on their scripts)',
+  exec: 'bash scripts/actionlint.sh',
+});
+
+// Two speeds. `test`, the edit loop (under 3 minutes warm): the types of every TypeScript file
+// (ts-jest only transpiles), eslint, then one jest run on the pinned aws-cdk-lib, cheapest first.
+// `test:all`, the whole suite (README, .ci/run, the build workflow): the same, then the slower
+// checks of our output by tools we did not write, then the other aws-cdk-libs, the end-to-end
+// tests, the other languages and a release rehearsal; each stage before the slower ones it gates.
+const typesCheck = project.addTask('test:types', {
+  description: 'Type-check src, test, examples, scripts and .projenrc.ts (tsconfig.dev.json; jest only transpiles)',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.reset(ensureTools);
+project.testTask.spawn(typesCheck);
+project.testTask.spawn(project.eslint!.eslintTask);
+project.testTask.exec('jest --passWithNoTests --ci', { receiveArgs: true });
+
 project.addTask('test:all', {
-  description: 'Everything: the test task, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the CachedImages warm-up against real registries, the Kubernetes image rewrite under Kyverno, the consumer apps in every language, the snippet translations, then a release rehearsal',
+  description: 'Everything: the workflows (actionlint), the test task, jsii/API.md/README snippets, cfn-lint, the integ snapshots, jest on the newest and on the floor aws-cdk-lib, the node end-to-end test, the CachedImages warm-up against real registries, the Kubernetes image rewrite under Kyverno, the consumer apps in every language, the snippet translations, then a release rehearsal',
   steps: [
+    { exec: ensureTools },
+    { spawn: workflowsCheck.name },
     { spawn: 'test' },
+    { spawn: docsCheck.name },
+    { spawn: cfnLint.name },
+    { spawn: integ.name },
     { spawn: newestCdk.name },
     { spawn: floorCdk.name },
     { spawn: nodeE2e.name },
@@ -378,6 +407,55 @@ project.addTask('test:all', {
     { spawn: translations.name },
     { spawn: releaseRehearsal.name },
   ],
+});
+
+// The build workflow checks what .ci/run checks. projen's `build` job (compile, the fast `test`,
+// package, self-mutation) gives the quick answer; beside it, in parallel, this job runs .ci/run
+// itself: the whole suite (`npx projen test:all`) and its closing count. One job, not one per
+// stage: the stages hand each other their outputs (test:docs writes rosetta's tablet, which
+// test:translations reads; test:consumers builds the packages in dist/ that the translations and
+// the release rehearsal use). Root (sudo), because test:node-e2e runs the boot script in a mount
+// namespace. Toolchains as on the machines .ci/run runs on: Node 20, Go 1.26, Python 3.11,
+// Java 17 (Temurin) with the runner's Maven; the caches (~/.cache/cdk-pull-through-cache, among
+// them the Kyverno CLI, 10 to 16 minutes to build) are kept between runs.
+const CHECKOUT = 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1';
+project.github?.tryFindWorkflow('build')?.addJobs({
+  'test-all': {
+    name: 'Whole suite (.ci/run: npx projen test:all)',
+    runsOn: ['ubuntu-latest'],
+    permissions: { contents: github.workflows.JobPermission.READ },
+    timeoutMinutes: 150,
+    env: { CI: 'true' },
+    steps: [
+      {
+        name: 'Checkout',
+        uses: CHECKOUT,
+        with: {
+          // The release rehearsal bumps the version from the git history and its tags.
+          'fetch-depth': 0,
+          'ref': '${{ github.event.pull_request.head.ref }}',
+          'repository': '${{ github.event.pull_request.head.repo.full_name }}',
+        },
+      },
+      { name: 'Setup Node.js', uses: 'actions/setup-node@v7.0.0', with: { 'node-version': '20', 'package-manager-cache': false } },
+      { name: 'Setup Go', uses: 'actions/setup-go@v7.0.0', with: { 'go-version': '1.26.x', 'cache': false } },
+      { name: 'Setup Python', uses: 'actions/setup-python@v7.0.0', with: { 'python-version': '3.11' } },
+      { name: 'Setup Java', uses: 'actions/setup-java@v6.0.0', with: { 'distribution': 'temurin', 'java-version': '17' } },
+      {
+        name: 'Restore the test caches',
+        uses: 'actions/cache@v4',
+        with: {
+          'path': ['~/.cache/cdk-pull-through-cache', '~/go/pkg/mod', '~/.m2/repository'].join('\n'),
+          'key': "cdk-ptc-${{ runner.os }}-${{ hashFiles('scripts/**/*.sh', 'test/**/go.sum', 'consumers/**/go.sum', 'consumers/java/pom.xml') }}",
+          'restore-keys': 'cdk-ptc-${{ runner.os }}-',
+        },
+      },
+      {
+        name: 'Whole suite',
+        run: 'sudo --preserve-env env "PATH=$PATH" "HOME=$HOME" bash .ci/run',
+      },
+    ],
+  },
 });
 
 // What the npm package (and so every jsii package, which embeds it) holds: an allow-list, so that

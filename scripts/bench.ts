@@ -19,6 +19,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, ScanType, UpstreamDefinition, UpstreamRegistry } from '../src';
+// The L1 side grants the very actions the construct grants.
+import { PULL_THROUGH_ACTIONS as PULL_ACTIONS } from '../src/core/private/grants';
 
 const SIZES = [1, 4, 10, 25, 50];
 const WARMUP_PAIRS = 5;
@@ -28,10 +30,6 @@ const ENV = { account: '123456789012', region: 'eu-west-1' };
 const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': ENV.region, 'AWS::AccountId': ENV.account, 'AWS::URLSuffix': 'amazonaws.com' };
 const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ptc-bench-'));
 
-/** The same actions the construct grants (src/core/private/grants.ts). */
-const PULL_ACTIONS = [
-  'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository',
-];
 
 interface Upstream {
   readonly registry: UpstreamRegistry;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Lint the CloudFormation of every configuration in the matrix (test/matrix.ts, and the stacks that
-# need a newer aws-cdk-lib than the floor: test/linted-matrix.ts) with cfn-lint, a
+# Lint the CloudFormation of every configuration in the matrix (test/support/matrix.ts, and the
+# stacks that need a newer aws-cdk-lib than the floor: test/support/linted-matrix.ts) with cfn-lint, a
 # linter we did not write, checking every resource against the CloudFormation resource schemas.
 #
 #   bash scripts/cfn-lint.sh
 #
 # - creates (or reuses) a virtualenv in .venv/ (gitignored) with a pinned cfn-lint;
-# - synthesizes the matrix with test/synth-matrix.ts into a temporary directory;
+# - synthesizes the matrix with scripts/synth-matrix.ts into a temporary directory;
 # - lints every template for the regions below; fails on any error (cfn-lint exit bit 2).
 #   Warnings and informational findings are printed but do not fail the run.
 #
@@ -15,7 +15,7 @@
 # depending on the role construct also covers policies added to it after the cache. And W3005 on a
 # Lambda function's DependsOn its service role (aws-cdk-lib's lambda.Function adds it; the
 # CachedImages handler, the Provider framework and the matrix's function from the cache). The
-# Kubernetes example (test/linted-matrix.ts) adds aws-eks-v2's own: the cluster's DependsOn the
+# Kubernetes example (test/support/linted-matrix.ts) adds aws-eks-v2's own: the cluster's DependsOn the
 # subnets it Refs, and its kubectl provider functions' DependsOn their service roles.
 #
 # No finding is ignored: cfn-lint 1.58.0's schemas know every property we render
@@ -38,7 +38,7 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=1 npx --no-install ts-node test/synth-matrix.ts "$out"
+TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=1 npx --no-install ts-node scripts/synth-matrix.ts "$out"
 
 shopt -s nullglob
 # The matrix (stage stacks copied up to the top directory), and the committed integ snapshots,

@@ -4,10 +4,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CachedImages, PullThroughCache, UpstreamRegistry } from '../src';
-import { expectLeastPrivilege } from './helpers';
+import { DOMAIN, ENV } from './support/cache-fixtures';
+import { expectLeastPrivilege } from './support/helpers';
 
-const ENV = { account: '111122223333', region: 'eu-west-1' };
-const DOMAIN = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
 const NODE = 'public.ecr.aws/lambda/nodejs:22';
 
 function build(env: { account: string; region: string } | undefined = ENV) {

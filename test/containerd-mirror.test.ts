@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
-import { CENTRAL, DOMAIN, fullCache, newEnvStack } from './cache-fixtures';
+import { CENTRAL, DOMAIN, fullCache, newEnvStack } from './support/cache-fixtures';
 
 /** The hosts.toml the README documents, for a cache at `domain`. */
 function hostsToml(server: string, domain: string, prefix: string): string {

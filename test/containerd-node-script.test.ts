@@ -8,8 +8,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ContainerdNodeScriptOptions, PullThroughCache, UpstreamRegistry } from '../src';
-import { ACCOUNT, fullCache, newEnvStack, REGION } from './cache-fixtures';
-import { newStack } from './helpers';
+import { ACCOUNT, fullCache, newEnvStack, REGION } from './support/cache-fixtures';
+import { newStack } from './support/helpers';
 import { HARDENING_DIRECTIVES, nodeScriptParts, NodeScriptInput, renderContainerdNodeScript, renderService, renderTimer, VALUE_PATTERNS } from '../src/nodes/private/node-script';
 
 const DIRECTORY = '/etc/containerd/certs.d';

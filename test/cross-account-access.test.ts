@@ -2,10 +2,11 @@ import { App, CfnParameter, NestedStack, Stack, CfnResource } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CrossAccountAccess, PullThroughCache, RegistryPolicy, TemplateScope, UpstreamRegistry } from '../src';
-import { expectLeastPrivilege, repositoryArnPattern, newStack } from './helpers';
+import { expectLeastPrivilege, repositoryArnPattern, newStack } from './support/helpers';
 
 const REGISTRY_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'];
-const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+/** What the creation templates' repository policy lets other accounts do: read, not import. */
+const REPOSITORY_POLICY_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 
 function cache(stack: Stack, crossAccountAccess?: CrossAccountAccess, id = 'Cache', extra: object = {}): PullThroughCache {
   return new PullThroughCache(stack, id, {
@@ -65,7 +66,7 @@ describe('cross-account access', () => {
     for (const policy of policies) {
       expect(policy).toEqual({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: PULL_ACTIONS }],
+        Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: REPOSITORY_POLICY_ACTIONS }],
       });
     }
   });
@@ -84,7 +85,7 @@ describe('cross-account access', () => {
       Effect: 'Allow',
       Principal: { AWS: '*' },
       Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
-      Action: PULL_ACTIONS,
+      Action: REPOSITORY_POLICY_ACTIONS,
     }]);
   });
 
@@ -143,7 +144,7 @@ describe('cross-account access', () => {
     cache(stack, { accounts: ['444455556666'] }, 'Cache', { repositoryTemplate: { repositoryPolicy } });
     expect(templatePolicies(stack)[0].Statement).toEqual([
       { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'ecr:BatchGetImage' },
-      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: PULL_ACTIONS },
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: REPOSITORY_POLICY_ACTIONS },
     ]);
   });
 

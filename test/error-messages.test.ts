@@ -23,10 +23,10 @@ import {
   TemplateScope,
   UpstreamRegistry,
 } from '../src';
-import { ACCOUNT, dockerAndGhcrCache, newEnvStack, REGION } from './cache-fixtures';
-import { CASES, newScope } from './error-cases';
-import { newStack } from './helpers';
-import { unspelledNames } from './spelling';
+import { ACCOUNT, dockerAndGhcrCache, newEnvStack, REGION } from './support/cache-fixtures';
+import { CASES, newScope } from './support/error-cases';
+import { newStack } from './support/helpers';
+import { unspelledNames } from './support/spelling';
 
 /**
  * Every error and warning of the library names each field and method as TypeScript and Python

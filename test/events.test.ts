@@ -5,8 +5,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { matchesPattern } from './event-pattern-matcher';
-import { failedEvent, SUCCESS_EVENT, SUCCESS_EVENT_TEXT, withPrefix } from './fixtures/ecr-pull-through-cache-events';
+import { failedEvent, SUCCESS_EVENT, SUCCESS_EVENT_TEXT, withPrefix } from './support/ecr-pull-through-cache-events';
+import { matchesPattern } from './support/event-pattern-matcher';
 import { checkEventsVisible, eventPrefixes, eventsNotVisibleReason, pullThroughCacheRule } from '../src/operations/private/events';
 
 /** A cache whose first prefix is the documented sample's, `docker-hub`. */

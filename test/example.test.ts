@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { expectLeastPrivilege } from './helpers';
-import { buildMatrix } from './matrix';
+import { expectLeastPrivilege } from './support/helpers';
+import { buildMatrix } from './support/matrix';
 import { FargateStack } from '../examples/fargate-stack';
 import { ReferenceStack } from '../examples/reference-stack';
 

@@ -9,8 +9,8 @@ import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { ACCOUNT, cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, REGION, SHA256 } from './cache-fixtures';
-import { expectLeastPrivilege } from './helpers';
+import { ACCOUNT, cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, REGION, SHA256 } from './support/cache-fixtures';
+import { expectLeastPrivilege } from './support/helpers';
 
 const NOT_CACHED = 'cdk-pull-through-cache:imageNotCached';
 const NOT_REDIRECTED = 'cdk-pull-through-cache:imageNotRedirected';

@@ -1,6 +1,6 @@
 import { ImageReference } from '../src/images/image-reference';
+import { SHA256 } from './support/cache-fixtures';
 
-const SHA256 = 'sha256:' + '0123456789abcdef'.repeat(4);
 const SHA384 = 'sha384:' + 'fedcba9876543210'.repeat(6);
 const SHA512 = 'sha512:' + 'a1b2c3d4e5f60789'.repeat(8);
 

@@ -2,7 +2,7 @@ import { CfnParameter, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
-import { CENTRAL, DOMAIN, fullCache, newEnvStack, PROD, publicCache, SHA256 } from './cache-fixtures';
+import { CENTRAL, DOMAIN, fullCache, newEnvStack, PROD, publicCache, SHA256 } from './support/cache-fixtures';
 
 describe('imageUri maps a reference to the upstream that serves it', () => {
   const stack = newEnvStack();

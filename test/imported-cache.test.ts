@@ -4,8 +4,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CENTRAL, CentralCacheStack, CONSUMER, ConsumerStack } from '../examples/consumer-account-stacks';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { PULL_ACTIONS } from './cache-fixtures';
-import { expectLeastPrivilege, newStack } from './helpers';
+import { PULL_ACTIONS } from './support/cache-fixtures';
+import { expectLeastPrivilege, newStack } from './support/helpers';
 
 const CENTRAL_DOMAIN = `${CENTRAL.account}.dkr.ecr.${CENTRAL.region}.amazonaws.com`;
 const centralArn = (pattern: string) => `arn:aws:ecr:${CENTRAL.region}:${CENTRAL.account}:repository/${pattern}`;

@@ -1,6 +1,6 @@
-import { App } from 'aws-cdk-lib';
+import { App, CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DOMAIN } from './cache-fixtures';
+import { DOMAIN } from './support/cache-fixtures';
 import { KubernetesStack } from '../examples/kubernetes-stack';
 
 // The example uses aws-eks-v2 (EKS Auto Mode), which the floor of the supported range (2.221)
@@ -49,7 +49,7 @@ describe('the Kubernetes example (EKS Auto Mode and Fargate, aws-eks-v2)', () =>
   test('the node role and the pod execution role may pull through the cache, first pulls included', () => {
     for (const role of [stack.nodeRole, stack.fargateProfile.podExecutionRole]) {
       const statements = Object.values<any>(template.findResources('AWS::IAM::Policy'))
-        .filter(p => p.Properties.Roles.some((r: any) => r.Ref === stack.getLogicalId(role.node.defaultChild)))
+        .filter(p => p.Properties.Roles.some((r: any) => r.Ref === stack.getLogicalId(role.node.defaultChild as CfnElement)))
         .flatMap(p => p.Properties.PolicyDocument.Statement);
       const actions = statements.flatMap((s: any) => [].concat(s.Action));
       expect(actions).toEqual(expect.arrayContaining(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository', 'ecr:GetAuthorizationToken']));

@@ -1,7 +1,7 @@
 import { CfnParameter, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, UpstreamRegistry } from '../src';
-import { DOMAIN, fullCache, newEnvStack, publicCache } from './cache-fixtures';
+import { DOMAIN, fullCache, newEnvStack, publicCache } from './support/cache-fixtures';
 
 // What the policies do to pods is proven by Kyverno's own engine (`npx projen test:kubernetes`,
 // scripts/kubernetes/rewrite-check.ts); these tests pin the options, validation and manifest shape.

@@ -4,10 +4,10 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PullThroughCache, UpstreamRegistry } from '../src';
+import { ENV } from './support/cache-fixtures';
 import { cachedPrefixOf, flatten, LambdaImageGuard } from '../src/images/private/lambda-images';
 
 const WARNING = 'cdk-pull-through-cache:lambdaImageInCache';
-const ENV = { account: '111122223333', region: 'eu-west-1' };
 
 function build(env?: { account: string; region: string }) {
   const app = new App();
@@ -77,7 +77,7 @@ describe('what is not in the cache is left alone', () => {
 
   test('an image asset and a zip function', () => {
     const { stack } = build(ENV);
-    new lambda.DockerImageFunction(stack, 'FromAsset', { code: lambda.DockerImageCode.fromImageAsset(`${__dirname}/fixtures/lambda-image`) });
+    new lambda.DockerImageFunction(stack, 'FromAsset', { code: lambda.DockerImageCode.fromImageAsset(`${__dirname}/support/lambda-image`) });
     new lambda.Function(stack, 'Zip', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1;') });
     expect(warnings(stack)).toEqual([]);
   });

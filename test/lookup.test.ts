@@ -6,13 +6,13 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { LookupConsumerStack } from '../examples/consumer-account-lookup-stack';
 import { IPullThroughCache, PullThroughCache } from '../src';
-import { PULL_ACTIONS } from './cache-fixtures';
-import { FakeCloudControl, FakeRule, synthWithLookups } from './lookup-cli';
-import { unspelledNames } from './spelling';
+import { PULL_ACTIONS } from './support/cache-fixtures';
+import { FakeCloudControl, FakeRule, synthWithLookups } from './support/lookup-cli';
+import { unspelledNames } from './support/spelling';
 
 /*
  * PullThroughCache.fromLookup, run as `cdk synth` runs it: the CDK CLI's own context loop and
- * Cloud Control provider (test/lookup-cli.ts). AWS's answers are the only fake.
+ * Cloud Control provider (test/support/lookup-cli.ts). AWS's answers are the only fake.
  */
 
 const CENTRAL = { account: '555566667777', region: 'eu-west-1' };

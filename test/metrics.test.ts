@@ -2,11 +2,11 @@ import { App, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import { isStatistic, parseQuery, parseSearchCall, searchesIn, termMatches } from './cloudwatch-search';
 import { PullThroughCache, UpstreamRegistry } from '../src';
+import { ENV } from './support/cache-fixtures';
+import { isStatistic, parseQuery, parseSearchCall, searchesIn, termMatches } from './support/cloudwatch-search';
 import { MAX_SEARCH_QUERY_LENGTH } from '../src/operations/private/metrics';
 
-const ENV = { account: '111122223333', region: 'eu-west-1' };
 
 function build(env: { account: string; region: string } | 'agnostic' = ENV) {
   const stack = new Stack(new App(), 'Stack', { env: env === 'agnostic' ? undefined : env });

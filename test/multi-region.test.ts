@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { leastPrivilegeViolations } from './helpers';
+import { ACCOUNT } from './support/cache-fixtures';
+import { leastPrivilegeViolations } from './support/helpers';
 import { RegionalCacheStage } from '../examples/multi-region-stage';
 
-const ACCOUNT = '111122223333';
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const PREFIXES = ['dockercache', 'ecrpubliccache', 'k8scache', 'quaycache'];
 

@@ -10,12 +10,13 @@ import { AwsSolutionsChecks, IApplyRule, NagRuleCompliance, NagRuleResult, NIST8
 // exactly as cdk-nag reports them.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { IConstruct } from 'constructs';
-import { buildLintedMatrix } from './linted-matrix';
-import { matrixStacks } from './matrix';
+import { PULL_ACTIONS } from './support/cache-fixtures';
+import { buildLintedMatrix } from './support/linted-matrix';
+import { matrixStacks } from './support/matrix';
 
 /*
- * cdk-nag over every stack of the configuration matrix (test/matrix.ts, plus the Kubernetes example:
- * test/linted-matrix.ts), with two packs:
+ * cdk-nag over every stack of the configuration matrix (test/support/matrix.ts, plus the Kubernetes example:
+ * test/support/linted-matrix.ts), with two packs:
  *
  * - AwsSolutionsChecks: the general AWS best-practice pack.
  * - NIST80053R5Checks: of the other packs it has the most rules (85) and covers exactly what this
@@ -71,15 +72,6 @@ class CountingNist80053R5Checks extends NIST80053R5Checks {
   }
 }
 
-/**
- * What `grantPull`/`grantPullFromUpstream` give on the cached repositories (src/core/private/grants.ts),
- * plus `ecr:TagResource` when the creation template tags the repositories: in its own statement,
- * conditioned on the templates' tags, or with these actions when an import does not know them.
- */
-const PULL_ACTIONS = [
-  'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability',
-  'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository',
-];
 /** What the template role (`cache.templateRole`) may do on the cached repositories. */
 const TEMPLATE_ROLE_ACTIONS = ['ecr:CreateRepository', 'ecr:TagResource'];
 /** What the ECR-to-ECR upstream role needs (README, AWS ECR user guide pull-through-cache-private). */
@@ -192,6 +184,9 @@ function wildcardReason(actions: string[], resource: string): string | undefined
   if (!REPOSITORY_WILDCARD.test(resource)) {
     return undefined;
   }
+  // What grantPull/grantPullFromUpstream give on the cached repositories, plus ecr:TagResource when
+  // the creation template tags them (in its own conditioned statement, or with these actions when an
+  // import does not know the tags).
   const isPull = sameSet(actions, PULL_ACTIONS) || sameSet(actions, [...PULL_ACTIONS, 'ecr:TagResource']);
   if (isPull || (actions.length > 0 && actions.every(a => TEMPLATE_ROLE_ACTIONS.includes(a)))) {
     return REASONS.cachedRepositories;

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { newEnvStack } from './cache-fixtures';
+import { newEnvStack } from './support/cache-fixtures';
 
 const ID = 'cdk-pull-through-cache:nodeScriptUserDataNotMime';
 

@@ -4,8 +4,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as library from '../src';
 import { PullThroughCache, UpstreamRegistry } from '../src';
-import { cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, SHA256 } from './cache-fixtures';
-import { expectLeastPrivilege } from './helpers';
+import { cachedArn, DOMAIN, dockerAndGhcrCache, newEnvStack, PULL_ACTIONS, SHA256 } from './support/cache-fixtures';
+import { expectLeastPrivilege } from './support/helpers';
 
 /** The statements of the policy attached to the task definition's execution role. */
 function executionRoleStatements(stack: Stack, taskDefinition: ecs.TaskDefinition): any[] {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
-import { newStack } from './helpers';
+import { newStack } from './support/helpers';
 
 function onlySecret(stack: Stack): any {
   const secrets = Object.values<any>(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'));

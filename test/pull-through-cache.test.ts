@@ -10,36 +10,17 @@ import {
   PullThroughCache,
   PullThroughCacheProps,
   PullThroughCacheSecret,
-  RepositoryTemplateOptions,
   TemplateScope,
   UpstreamRegistry,
 } from '../src';
+import { k8sAndQuayCache, PULL_ACTIONS } from './support/cache-fixtures';
 import {
   allStatements,
   buildReference,
   expectLeastPrivilege,
   REFERENCE_PREFIXES,
   repositoryArnPattern, newStack,
-} from './helpers';
-
-const PULL_ACTIONS = [
-  'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
-  'ecr:BatchCheckLayerAvailability',
-  'ecr:BatchImportUpstreamImage',
-  'ecr:CreateRepository',
-];
-
-/** A cache of registry.k8s.io and Quay (no credentials needed) with the given template options. */
-function publicCache(stack: Stack, repositoryTemplate?: RepositoryTemplateOptions, id = 'Cache'): PullThroughCache {
-  return new PullThroughCache(stack, id, {
-    upstreams: [
-      { registry: UpstreamRegistry.kubernetes() },
-      { registry: UpstreamRegistry.quay() },
-    ],
-    repositoryTemplate,
-  });
-}
+} from './support/helpers';
 
 function onlyResource(template: Template, type: string): any {
   const resources = Object.values<any>(template.findResources(type));
@@ -219,7 +200,7 @@ describe('defaults', () => {
 
   test('PER_UPSTREAM is the default: one template per prefix, each rule depends on its own', () => {
     const stack = newStack();
-    const cache = publicCache(stack);
+    const cache = k8sAndQuayCache(stack);
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ECR::RepositoryCreationTemplate', 2);
     expect(templateProperties(stack).map(p => p.Prefix).sort()).toEqual(['k8scache', 'quaycache']);
@@ -241,9 +222,9 @@ describe('defaults', () => {
 
   test('explicit PER_UPSTREAM equals the default', () => {
     const a = newStack();
-    publicCache(a);
+    k8sAndQuayCache(a);
     const b = newStack();
-    publicCache(b, { scope: TemplateScope.PER_UPSTREAM });
+    k8sAndQuayCache(b, { scope: TemplateScope.PER_UPSTREAM });
     expect(Template.fromStack(b).toJSON()).toEqual(Template.fromStack(a).toJSON());
   });
 });
@@ -251,7 +232,7 @@ describe('defaults', () => {
 describe('template options', () => {
   test('tag mutability with exclusion filters renders the filters', () => {
     const stack = newStack();
-    publicCache(stack, {
+    k8sAndQuayCache(stack, {
       imageTagMutability: ecr.TagMutability.MUTABLE_WITH_EXCLUSION,
       imageTagMutabilityExclusionFilters: [
         ecr.ImageTagMutabilityExclusionFilter.wildcard('release-*'),
@@ -269,14 +250,14 @@ describe('template options', () => {
 
   test('IMMUTABLE is rendered and warned about', () => {
     const stack = newStack();
-    publicCache(stack, { imageTagMutability: ecr.TagMutability.IMMUTABLE });
+    k8sAndQuayCache(stack, { imageTagMutability: ecr.TagMutability.IMMUTABLE });
     expect(templateProperties(stack).map(p => p.ImageTagMutability)).toEqual(['IMMUTABLE', 'IMMUTABLE']);
     Annotations.fromStack(stack).hasWarning('/Stack/Cache', Match.stringLikeRegexp('cdk-pull-through-cache:immutableTags'));
   });
 
   test('IMMUTABLE_WITH_EXCLUSION is warned about too', () => {
     const stack = newStack();
-    publicCache(stack, {
+    k8sAndQuayCache(stack, {
       imageTagMutability: ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION,
       imageTagMutabilityExclusionFilters: [ecr.ImageTagMutabilityExclusionFilter.wildcard('latest')],
     });
@@ -286,7 +267,7 @@ describe('template options', () => {
   test('KMS with a key: KmsKey, and a role trusted by ECR with grants on that key only', () => {
     const stack = newStack();
     const key = new kms.Key(stack, 'Key');
-    const cache = publicCache(stack, { encryptionKey: key });
+    const cache = k8sAndQuayCache(stack, { encryptionKey: key });
     const template = Template.fromStack(stack);
     const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
     expect(cache.templateRole).toBeDefined();
@@ -334,7 +315,7 @@ describe('template options', () => {
 
   test('KMS without a key: the AWS managed key, no role', () => {
     const stack = newStack();
-    const cache = publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS });
+    const cache = k8sAndQuayCache(stack, { encryption: ecr.RepositoryEncryption.KMS });
     for (const props of templateProperties(stack)) {
       expect(props.EncryptionConfiguration).toEqual({ EncryptionType: 'KMS' });
       expect(props.CustomRoleArn).toBeUndefined();
@@ -345,7 +326,7 @@ describe('template options', () => {
 
   test('KMS_DSSE is rendered', () => {
     const stack = newStack();
-    publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE });
+    k8sAndQuayCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE });
     expect(templateProperties(stack).map(p => p.EncryptionConfiguration)).toEqual([
       { EncryptionType: 'KMS_DSSE' }, { EncryptionType: 'KMS_DSSE' },
     ]);
@@ -354,7 +335,7 @@ describe('template options', () => {
   test('an imported key: CreateGrant carries kms:GrantIsForAWSResource too', () => {
     const stack = newStack();
     const keyArn = 'arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    publicCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) });
+    k8sAndQuayCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) });
     const statements = allStatements(Template.fromStack(stack)).filter(st => [st.Action].flat().some((a: string) => a.startsWith('kms:')));
     expect(statements).toEqual([
       { Effect: 'Allow', Action: 'kms:CreateGrant', Resource: keyArn, Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } },
@@ -367,7 +348,7 @@ describe('template options', () => {
     const cfnKey = new kms.CfnKey(stack, 'CfnKey', {
       keyPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }] },
     });
-    const cache = publicCache(stack, { encryptionKey: kms.Key.fromCfnKey(cfnKey) });
+    const cache = k8sAndQuayCache(stack, { encryptionKey: kms.Key.fromCfnKey(cfnKey) });
     const template = Template.fromStack(stack);
     const condition = { Bool: { 'kms:GrantIsForAWSResource': true } };
     const roleArn = { 'Fn::GetAtt': [stack.getLogicalId(cache.templateRole!.node.defaultChild as iam.CfnRole), 'Arn'] };
@@ -382,7 +363,7 @@ describe('template options', () => {
 
   test('an imported key of another account: no key-policy statement here, and the README tells its owner the condition', () => {
     const stack = newStack();
-    publicCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
+    k8sAndQuayCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
     Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
     const readme = fs.readFileSync(joinPath(__dirname, '..', 'README.md'), 'utf8');
     expect(readme).toMatch(/imports from another account[\s\S]{0,200}must allow the template role `kms:CreateGrant`[\s\S]{0,60}same condition \(`"Bool": \{"kms:GrantIsForAWSResource": "true"\}`\)/);
@@ -391,7 +372,7 @@ describe('template options', () => {
   test('KMS_DSSE with a key keeps the key', () => {
     const stack = newStack();
     const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-    publicCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE, encryptionKey: key });
+    k8sAndQuayCache(stack, { encryption: ecr.RepositoryEncryption.KMS_DSSE, encryptionKey: key });
     expect(templateProperties(stack)[0].EncryptionConfiguration).toEqual({
       EncryptionType: 'KMS_DSSE', KmsKey: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     });
@@ -405,7 +386,7 @@ describe('template options', () => {
       { maxImageCount: 10 },
     ];
     const stack = newStack();
-    publicCache(stack, { lifecycleRules: rules });
+    k8sAndQuayCache(stack, { lifecycleRules: rules });
 
     const reference = newStack();
     new ecr.Repository(reference, 'Repo', { lifecycleRules: rules });
@@ -428,7 +409,7 @@ describe('template options', () => {
       { rulePriority: 9, tagStatus: ecr.TagStatus.ANY, maxImageAge: Duration.days(30) },
     ];
     const stack = newStack();
-    publicCache(stack, { lifecycleRules: rules });
+    k8sAndQuayCache(stack, { lifecycleRules: rules });
     const reference = newStack();
     new ecr.Repository(reference, 'Repo', { lifecycleRules: rules });
     const repo = onlyResource(Template.fromStack(reference), 'AWS::ECR::Repository');
@@ -437,13 +418,13 @@ describe('template options', () => {
 
   test('no lifecycle rules: no LifecyclePolicy', () => {
     const stack = newStack();
-    publicCache(stack, { lifecycleRules: [] });
+    k8sAndQuayCache(stack, { lifecycleRules: [] });
     expect(templateProperties(stack)[0]).not.toHaveProperty('LifecyclePolicy');
   });
 
   test('resource tags are sorted and come with a role that may tag the prefix repositories', () => {
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { team: 'platform', cost: 'cache', app: 'ptc' } });
+    const cache = k8sAndQuayCache(stack, { resourceTags: { team: 'platform', cost: 'cache', app: 'ptc' } });
     const template = Template.fromStack(stack);
     for (const props of templateProperties(stack)) {
       expect(props.ResourceTags).toEqual([
@@ -492,7 +473,7 @@ describe('template options', () => {
         actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
       })],
     });
-    publicCache(stack, { repositoryPolicy: policy });
+    k8sAndQuayCache(stack, { repositoryPolicy: policy });
     const props = templateProperties(stack)[0];
     expect(typeof props.RepositoryPolicy).toBe('string');
     expect(JSON.parse(props.RepositoryPolicy)).toEqual({
@@ -511,7 +492,7 @@ describe('template options', () => {
     const policy = new iam.PolicyDocument({
       statements: [new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['ecr:BatchGetImage'] })],
     });
-    publicCache(stack, { repositoryPolicy: policy });
+    k8sAndQuayCache(stack, { repositoryPolicy: policy });
     const rendered = templateProperties(stack)[0].RepositoryPolicy;
     expect(rendered['Fn::Join']).toBeDefined();
     expect(JSON.stringify(rendered)).toContain('AWS::AccountId');
@@ -519,7 +500,7 @@ describe('template options', () => {
 
   test('a repository policy open to any principal is warned about', () => {
     const stack = newStack();
-    publicCache(stack, {
+    k8sAndQuayCache(stack, {
       repositoryPolicy: new iam.PolicyDocument({
         statements: [new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['ecr:BatchGetImage'] })],
       }),
@@ -529,7 +510,7 @@ describe('template options', () => {
 
   test('a repository policy open to any principal with a condition is not warned about', () => {
     const stack = newStack();
-    publicCache(stack, {
+    k8sAndQuayCache(stack, {
       repositoryPolicy: new iam.PolicyDocument({
         statements: [new iam.PolicyStatement({
           principals: [new iam.AnyPrincipal()],
@@ -543,19 +524,19 @@ describe('template options', () => {
 
   test('description: a default naming the prefix, or the one given', () => {
     const a = newStack();
-    publicCache(a);
+    k8sAndQuayCache(a);
     expect(templateProperties(a).map(p => p.Description).sort()).toEqual([
       "Repositories created by the ECR pull-through cache rule 'k8scache'",
       "Repositories created by the ECR pull-through cache rule 'quaycache'",
     ]);
     const b = newStack();
-    publicCache(b, { description: 'Team cache repositories' });
+    k8sAndQuayCache(b, { description: 'Team cache repositories' });
     expect(templateProperties(b).map(p => p.Description)).toEqual(['Team cache repositories', 'Team cache repositories']);
   });
 
   test('a 256-character description is accepted', () => {
     const stack = newStack();
-    publicCache(stack, { description: 'd'.repeat(256) });
+    k8sAndQuayCache(stack, { description: 'd'.repeat(256) });
     expect(templateProperties(stack)[0].Description).toHaveLength(256);
   });
 });
@@ -595,7 +576,7 @@ describe('grants', () => {
 
   test('grantPull adds ecr:TagResource on the prefixes, only with the templates\' tags, when they tag new repositories', () => {
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { 'team': 'platform', 'cost-center': 'cache' } });
+    const cache = k8sAndQuayCache(stack, { resourceTags: { 'team': 'platform', 'cost-center': 'cache' } });
     expect(cache.repositoryTemplateResourceTags).toEqual({ 'team': 'platform', 'cost-center': 'cache' });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPullFromUpstream(role, 'quaycache');
@@ -630,7 +611,7 @@ describe('grants', () => {
     // An ECR token carries all of its principal's ECR permissions (README, "What the token
     // allows"), so what grantPull adds must not let a node's token push.
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { team: 'platform' } });
+    const cache = k8sAndQuayCache(stack, { resourceTags: { team: 'platform' } });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPull(role);
     // Every policy of the stack: the grantee's and the template role's.
@@ -643,7 +624,7 @@ describe('grants', () => {
 
   test('without resource tags, grantPull has no ecr:TagResource', () => {
     const stack = newStack();
-    const cache = publicCache(stack);
+    const cache = k8sAndQuayCache(stack);
     expect(cache.repositoryTemplateResourceTags).toBeUndefined();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPull(role);
@@ -652,7 +633,7 @@ describe('grants', () => {
 
   test('grantPull to a principal without a policy (a user) is still least privilege', () => {
     const stack = newStack();
-    const cache = publicCache(stack);
+    const cache = k8sAndQuayCache(stack);
     const user = new iam.User(stack, 'User');
     cache.grantPull(user);
     const template = Template.fromStack(stack);
@@ -802,7 +783,7 @@ describe('grants', () => {
     ['Aws.REGION', () => Aws.REGION],
   ])('a tag key that is %s: synthesizes, ecr:TagResource unconditioned, with a warning', (_what, tokenKey) => {
     const stack = newStack();
-    const cache = publicCache(stack, { resourceTags: { [tokenKey(stack)]: 'platform' } });
+    const cache = k8sAndQuayCache(stack, { resourceTags: { [tokenKey(stack)]: 'platform' } });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPullFromUpstream(role, 'quaycache');
     const template = Template.fromStack(stack);
@@ -821,7 +802,7 @@ describe('grants', () => {
   test('a tag value that is a token keeps ecr:TagResource conditioned, without a warning', () => {
     const stack = newStack();
     const value = new CfnParameter(stack, 'TagValue', { type: 'String' });
-    const cache = publicCache(stack, { resourceTags: { team: value.valueAsString } });
+    const cache = k8sAndQuayCache(stack, { resourceTags: { team: value.valueAsString } });
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
     cache.grantPullFromUpstream(role, 'quaycache');
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -899,9 +880,9 @@ describe('exposed properties', () => {
 
   test('templateRole exists only when tags or a key need it', () => {
     const a = newStack();
-    expect(publicCache(a, { resourceTags: { a: 'b' } }).templateRole).toBeInstanceOf(iam.Role);
+    expect(k8sAndQuayCache(a, { resourceTags: { a: 'b' } }).templateRole).toBeInstanceOf(iam.Role);
     const b = newStack();
-    expect(publicCache(b, { encryption: ecr.RepositoryEncryption.KMS }).templateRole).toBeUndefined();
+    expect(k8sAndQuayCache(b, { encryption: ecr.RepositoryEncryption.KMS }).templateRole).toBeUndefined();
   });
 });
 
@@ -1037,7 +1018,7 @@ describe('misc', () => {
 
   test('two caches in one stack do not collide', () => {
     const stack = newStack();
-    publicCache(stack, undefined, 'A');
+    k8sAndQuayCache(stack, undefined, 'A');
     const props: PullThroughCacheProps = { upstreams: [{ registry: UpstreamRegistry.ecrPublic() }] };
     new PullThroughCache(stack, 'B', props);
     Template.fromStack(stack).resourceCountIs('AWS::ECR::PullThroughCacheRule', 3);
@@ -1071,10 +1052,28 @@ describe('Resource behaviour', () => {
   });
 
   test('grantPullFromUpstream takes a prefix with or without its trailing slash', () => {
-    const stack = newStack();
-    const cache = new PullThroughCache(stack, 'Cache', { upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quay/' }] });
-    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => cache.grantPullFromUpstream(role, 'quay')).not.toThrow();
-    expect(() => cache.grantPullFromUpstream(role, 'quay/')).not.toThrow();
+    // The same cache twice (a Quay upstream written 'quay/', and registry.k8s.io beside it), granted
+    // once with each spelling: both give the same policy, on Quay's repositories only.
+    const grantedPolicy = (prefix: string) => {
+      const stack = newStack();
+      const cache = new PullThroughCache(stack, 'Cache', {
+        upstreams: [{ registry: UpstreamRegistry.quay(), prefix: 'quay/' }, { registry: UpstreamRegistry.kubernetes() }],
+      });
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+      const grant = cache.grantPullFromUpstream(role, prefix);
+      expect(grant.success).toBe(true);
+      const policies = Object.values<any>(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+      expect(policies).toHaveLength(1);
+      return policies[0].Properties.PolicyDocument;
+    };
+    const withoutSlash = grantedPolicy('quay');
+    expect(grantedPolicy('quay/')).toEqual(withoutSlash);
+    expect(withoutSlash).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: PULL_ACTIONS, Resource: repositoryArnPattern('quay/*') },
+        { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      ],
+    });
   });
 });

@@ -9,7 +9,7 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
-import { newStack } from './helpers';
+import { newStack } from './support/helpers';
 
 const PUBLIC: UpstreamDefinition[] = [{ registry: UpstreamRegistry.quay() }, { registry: UpstreamRegistry.kubernetes() }];
 

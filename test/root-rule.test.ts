@@ -4,7 +4,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { PullThroughCache, PullThroughCacheSecret, UpstreamRegistry } from '../src';
-import { ACCOUNT, DOMAIN, newEnvStack, PULL_ACTIONS, REGION } from './cache-fixtures';
+import { ACCOUNT, DOMAIN, newEnvStack, PULL_ACTIONS, REGION } from './support/cache-fixtures';
 
 /** The upstream private registry of the ROOT rule: another account, another region. */
 const UPSTREAM = '444455556666.dkr.ecr.us-west-2.amazonaws.com';

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { RepositoryTemplateOptions, TemplateScope, UpstreamDefinition, UpstreamRegistry } from '../src';
-import { buildReference, permutations } from './helpers';
+import { buildReference, permutations } from './support/helpers';
 
 /*
  * The logical IDs of a cache are a compatibility promise: every property of a pull-through cache

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { expectLeastPrivilege } from './helpers';
+import { expectLeastPrivilege } from './support/helpers';
 import { OrganizationCacheStack } from '../examples/stacksets-stack';
 
 const BUS = 'arn:aws:events:us-east-1:999999999999:event-bus/operations';

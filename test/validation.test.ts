@@ -10,7 +10,7 @@ import {
   UpstreamDefinition,
   UpstreamRegistry,
 } from '../src';
-import { CASES, PATH, goodSecret, k8s, newScope, role, wildcards } from './error-cases';
+import { CASES, PATH, goodSecret, k8s, newScope, role, wildcards } from './support/error-cases';
 import { api } from '../src/core/private/diagnostics';
 
 describe('bad inputs throw a plain Error naming the path, the upstream, the field, the value and the rule', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { unspelledNames } from './spelling';
+import { unspelledNames } from './support/spelling';
 import { attributes, failureReason, handler } from '../src/warm-up/private/handler/index';
 import { warmImages } from '../src/warm-up/private/handler/pull';
 

@@ -23,7 +23,7 @@ import * as YAML from 'yaml';
 import { CHART_IMAGES, FORM_IMAGES } from './images';
 import { IPullThroughCache, KubernetesImageRewriteOptions, KubernetesPolicyEngine, PullThroughCache, UpstreamRegistry } from '../../src';
 import { decideImage } from '../../src/images/private/image-uri';
-import { fullCache } from '../../test/cache-fixtures';
+import { fullCache } from '../../test/support/cache-fixtures';
 
 const [kyverno, schemaChecker, work] = process.argv.slice(2);
 if (!kyverno || !schemaChecker || !work) {
@@ -48,7 +48,7 @@ function check(ok: boolean, what: string): void {
 
 // ---- the caches, built with the library as a user would ----
 function ownedCache(): IPullThroughCache {
-  // Every kind of upstream, as the jest suites build it (test/cache-fixtures.ts).
+  // Every kind of upstream, as the jest suites build it (test/support/cache-fixtures.ts).
   return fullCache(new Stack(new App(), 'Owned', { env: { account: '111122223333', region: 'eu-west-1' } }));
 }
 

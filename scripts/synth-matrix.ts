@@ -1,14 +1,15 @@
-// Synthesize every stack of the configuration matrix (test/matrix.ts, plus test/linted-matrix.ts)
+// Synthesize every stack of the configuration matrix (test/support/matrix.ts, plus
+// test/support/linted-matrix.ts)
 // into a directory, for tools that read CloudFormation templates (scripts/cfn-lint.sh).
 //
-//   ts-node --project tsconfig.dev.json test/synth-matrix.ts <outdir>
+//   ts-node --project tsconfig.dev.json scripts/synth-matrix.ts <outdir>
 //
 // Writes <outdir>/<StackName>.template.json for every stack and prints how many it wrote.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stage } from 'aws-cdk-lib';
-import { buildLintedMatrix } from './linted-matrix';
-import { matrixStacks } from './matrix';
+import { buildLintedMatrix } from '../test/support/linted-matrix';
+import { matrixStacks } from '../test/support/matrix';
 
 const outdir = process.argv[2];
 if (!outdir) {

@@ -1,4 +1,4 @@
-import { pythonName } from '../src/core/private/diagnostics';
+import { pythonName } from '../../src/core/private/diagnostics';
 
 /**
  * The names in a message that Python spells differently but the message does not spell for

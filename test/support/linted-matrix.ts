@@ -1,12 +1,12 @@
 import { App, AppProps } from 'aws-cdk-lib';
 import { buildMatrix, MATRIX_ENV } from './matrix';
-import { KubernetesStack } from '../examples/kubernetes-stack';
+import { KubernetesStack } from '../../examples/kubernetes-stack';
 
 /**
- * The configuration matrix (test/matrix.ts) plus the stacks that need a newer aws-cdk-lib than the
+ * The configuration matrix (test/support/matrix.ts) plus the stacks that need a newer aws-cdk-lib than the
  * supported floor (2.221): the Kubernetes example uses aws-eks-v2. cdk-nag (test/nag.test.ts) and
- * cfn-lint (test/synth-matrix.ts) run only on the pinned and the newest aws-cdk-lib, so they check
- * this one; test/matrix.ts stays importable by the tests of the floor run.
+ * cfn-lint (scripts/synth-matrix.ts) run only on the pinned and the newest aws-cdk-lib, so they check
+ * this one; test/support/matrix.ts stays importable by the tests of the floor run.
  */
 export function buildLintedMatrix(appProps: AppProps = {}): App {
   const app = buildMatrix(appProps);

@@ -9,7 +9,7 @@ import {
   TemplateScope,
   UpstreamDefinition,
   UpstreamRegistry,
-} from '../src';
+} from '../../src';
 
 /** A stack named 'Stack' in a new app: environment-agnostic unless `stackProps` give an env. */
 export function newStack(stackProps: StackProps = {}, appProps?: AppProps): Stack {

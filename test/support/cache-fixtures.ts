@@ -1,10 +1,12 @@
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PullThroughCache, PullThroughCacheSecret, UpstreamDefinition, UpstreamRegistry } from '../src';
 import { newStack } from './helpers';
+import { PullThroughCache, PullThroughCacheSecret, RepositoryTemplateOptions, UpstreamDefinition, UpstreamRegistry } from '../../src';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
+/** ACCOUNT and REGION as a stack's `env`. */
+export const ENV = { account: ACCOUNT, region: REGION };
 /** The cache's registry domain in an env-bound stack of ACCOUNT and REGION. */
 export const DOMAIN = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
 /** The upstream private ECR registries of the full cache. */
@@ -68,6 +70,17 @@ export function publicCache(stack: Stack, id = 'Cache', prefixes: { k8s?: string
       { registry: UpstreamRegistry.quay(), prefix: prefixes.quay },
       { registry: UpstreamRegistry.ecrPublic() },
     ],
+  });
+}
+
+/** registry.k8s.io and Quay (default prefixes, no secrets) with the given repository template options. */
+export function k8sAndQuayCache(stack: Stack, repositoryTemplate?: RepositoryTemplateOptions, id = 'Cache'): PullThroughCache {
+  return new PullThroughCache(stack, id, {
+    upstreams: [
+      { registry: UpstreamRegistry.kubernetes() },
+      { registry: UpstreamRegistry.quay() },
+    ],
+    repositoryTemplate,
   });
 }
 

@@ -9,7 +9,7 @@ import {
   RepositoryTemplateOptions,
   UpstreamDefinition,
   UpstreamRegistry,
-} from '../src';
+} from '../../src';
 
 /**
  * The invalid inputs of a PullThroughCache, one line each: test/validation.test.ts checks each

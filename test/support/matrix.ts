@@ -7,11 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CentralCacheStack, ConsumerStack } from '../examples/consumer-account-stacks';
-import { RegionalCacheStage } from '../examples/multi-region-stage';
-import { OperationsStack } from '../examples/operations-stack';
-import { ReferenceStack } from '../examples/reference-stack';
-import { OrganizationCacheStack } from '../examples/stacksets-stack';
+import { CentralCacheStack, ConsumerStack } from '../../examples/consumer-account-stacks';
+import { RegionalCacheStage } from '../../examples/multi-region-stage';
+import { OperationsStack } from '../../examples/operations-stack';
+import { ReferenceStack } from '../../examples/reference-stack';
+import { OrganizationCacheStack } from '../../examples/stacksets-stack';
 import {
   CachedImages,
   CrossAccountAccess,
@@ -25,15 +25,15 @@ import {
   TemplateScope,
   UpstreamDefinition,
   UpstreamRegistry,
-} from '../src';
+} from '../../src';
 
 /**
  * A matrix of configurations of the library, one stack per configuration, that tools we did not
  * write (cfn-lint, cdk-nag) check: every upstream kind, every repository template option, both
  * template scopes, grants, the example's ReferenceStack and the dashboard (OperationsStack).
  *
- * Used by `test/linted-matrix.ts`, which adds the stacks that need a newer aws-cdk-lib than the floor,
- * for `test/synth-matrix.ts` (cfn-lint, `scripts/cfn-lint.sh`) and `test/nag.test.ts`; and by
+ * Used by `test/support/linted-matrix.ts`, which adds the stacks that need a newer aws-cdk-lib than the floor,
+ * for `scripts/synth-matrix.ts` (cfn-lint, `scripts/cfn-lint.sh`) and `test/nag.test.ts`; and by
  * `test/example.test.ts`, which the floor run (aws-cdk-lib 2.221) runs too: keep this file free of
  * aws-cdk-lib modules that release lacks.
  */
