@@ -27,27 +27,18 @@ import { UpstreamRegistry } from './upstream-registry';
  */
 export interface UpstreamAttributes {
   /**
-   * The upstream registry, from one of `UpstreamRegistry`'s factories. To import an ECR
-   * upstream, `UpstreamRegistry.ecr()` needs no `role`.
+   * The upstream registry. To import an ECR upstream, `UpstreamRegistry.ecr()` needs no `role`.
    */
   readonly registry: UpstreamRegistry;
 
   /**
-   * The ECR repository prefix images of this upstream are cached under:
-   * `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<image>`.
+   * The ECR repository prefix this upstream's images are cached under, `<registryDomain>/<prefix>/<image>`.
    *
-   * 2 to 30 characters; lowercase letters and digits in segments joined by `.`, `_`, `__` or `-`,
-   * with `/` between path segments. The prefix also fixes the rule's CloudFormation logical ID,
-   * so changing it replaces the rule (and empties the cache).
+   * 2 to 30 characters: lowercase letters and digits in segments joined by `.`, `_`, `__` or `-`,
+   * `/` between path segments; `ROOT` (an ECR upstream only) caches the whole upstream registry.
+   * Changing it replaces the rule and empties the cache.
    *
-   * An ECR upstream (`UpstreamRegistry.ecr()`) may also have the prefix `ROOT`: a registry-wide
-   * rule that caches every repository of the upstream registry under the same name
-   * (`<cache registry>/app:1` pulls `app:1` of the upstream registry), except repositories under
-   * the prefix of another rule. One ROOT rule per registry, and not with the upstream's
-   * `repositoryPrefix`.
-   *
-   * @default - the registry's `defaultPrefix`: `dockercache`, `ghcrcache`, `k8scache`,
-   * `quaycache`, `ecrpubliccache`, `gitlabcache`, `azurecache`, `chainguardcache` or `ecrcache`
+   * @default - the registry's `defaultPrefix`, e.g. `dockercache`
    * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html
    */
   readonly prefix?: string;
@@ -58,12 +49,8 @@ export interface UpstreamAttributes {
  */
 export interface UpstreamDefinition extends UpstreamAttributes {
   /**
-   * The Secrets Manager secret with the upstream registry's `username` and `accessToken`.
-   *
-   * Required by Docker Hub, GitHub, GitLab, Azure and Chainguard; not taken by the others. Its
-   * name must start with `ecr-pullthroughcache/`, it must be encrypted with the AWS managed key,
-   * and ECR needs its complete ARN (import it with `Secret.fromSecretCompleteArn`, not by name).
-   * `PullThroughCacheSecret.create` makes one in the right shape.
+   * The Secrets Manager secret with the upstream's `username` and `accessToken`: required by
+   * Docker Hub, GitHub, GitLab, Azure and Chainguard. `PullThroughCacheSecret.create` makes one.
    *
    * @default - no credentials
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
@@ -120,35 +107,30 @@ export interface PullThroughCacheAttributes {
   readonly account?: string;
 
   /**
-   * The region of the cache's registry. The registry domain's suffix and the partition of the
-   * granted ARNs follow from it.
+   * The region of the cache's registry; the domain suffix and the ARNs' partition follow from it.
    *
    * @default - the region of the stack the cache is imported into
    */
   readonly region?: string;
 
   /**
-   * The upstreams of the cache, as the cache was given them: each registry, with its prefix when
-   * it is not the registry's default. No credentials, and no role for an ECR upstream.
+   * The cache's upstreams as it was given them: each registry, with its prefix when not the default.
    */
   readonly upstreams: UpstreamAttributes[];
 
   /**
-   * Whether the cache's repository creation templates set resource tags: the first pull then
-   * tags the repository it creates, so grants add `ecr:TagResource`.
+   * Whether the cache's repository creation templates set resource tags, so grants add `ecr:TagResource`.
    *
    * @default false
    */
   readonly repositoryTemplateHasResourceTags?: boolean;
 
   /**
-   * The resource tags of the cache's repository creation templates (its
-   * `repositoryTemplate.resourceTags`): the grants then allow `ecr:TagResource` only with exactly
-   * these tags (a key that is a token cannot name a condition key: the grants then allow any
-   * tags, with the warning below). Implies `repositoryTemplateHasResourceTags`.
+   * The cache's `repositoryTemplate.resourceTags`: grants then allow `ecr:TagResource` with exactly
+   * these tags. Implies `repositoryTemplateHasResourceTags`.
    *
-   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
-   * `ecr:TagResource` with any tags (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
+   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow any tags
+   * (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
    */
   readonly repositoryTemplateResourceTags?: { [key: string]: string };
 }
@@ -158,10 +140,10 @@ export interface PullThroughCacheAttributes {
  */
 export interface PullThroughCacheLookupOptions {
   /**
-   * The account of the cache's registry. Across accounts, the stack's lookup role must be one of
-   * this account (see the README's "The consumer account's side").
+   * The account of the cache's registry. Across accounts, the stack's lookup role must be of this account.
    *
    * @default - the account of the stack the cache is imported into
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   readonly account?: string;
 
@@ -220,15 +202,14 @@ export interface PullThroughCacheLookupOptions {
  */
 export class PullThroughCache extends PullThroughCacheBase {
   /**
-   * Refer to a pull-through cache defined elsewhere, in this account and region or another:
-   * `imageUri`, the grants, `containerImage`, `redirectImages` and the containerd files then work
-   * as on a cache this app creates, against the cache's registry.
+   * Refer to a pull-through cache defined elsewhere, in this account and region or another.
    *
    * Across accounts, the cache's owner must let this account pull (`crossAccountAccess`).
    *
    * @param scope the scope of the imported cache
    * @param id its construct id
    * @param attrs the cache's account, region and upstreams
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   public static fromPullThroughCacheAttributes(
     scope: Construct, id: string, attrs: PullThroughCacheAttributes,
@@ -262,21 +243,18 @@ export class PullThroughCache extends PullThroughCacheBase {
   }
 
   /**
-   * Find a pull-through cache of this account or another at synth time, with the CDK's Cloud
-   * Control context provider: its rules' prefixes and upstream registries, as
-   * `ecr.Repository.fromLookup` does. The answer is kept in `cdk.context.json`.
+   * Find a pull-through cache of this account or another at synth time (Cloud Control context
+   * provider, kept in `cdk.context.json`), as `ecr.Repository.fromLookup` does.
    *
-   * The stack needs a literal account and region. On the first synthesis, before the CLI has
-   * answered, the cache stands in with every registry of a fixed URL at its default prefix.
-   * A rule of a registry this library does not know is left out, with the warning
-   * `cdk-pull-through-cache:lookupUpstreamUnknown`.
+   * The stack needs a literal account and region. Until the CLI has answered, every registry of a
+   * fixed URL stands in at its default prefix.
    *
    * @param scope the scope of the imported cache
    * @param id its construct id
    * @param options the cache's account and region
    * @throws a plain `Error` when the registry has no rule, the stack is environment-agnostic,
-   * `account` or `region` is a token, or the stack's lookup role is of another account
-   * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
+   * `account` or `region` is a token, or the lookup role is of another account
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   public static fromLookup(scope: Construct, id: string, options: PullThroughCacheLookupOptions = {}): IPullThroughCache {
     const found = lookupRules(scope, `${scope.node.path}/${id}`, options.account, options.region);
