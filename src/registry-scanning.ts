@@ -67,18 +67,11 @@ export interface ScanningOptions {
 }
 
 /**
- * The scanning configuration of the private ECR registry of a stack's account and region
- * (`AWS::ECR::RegistryScanningConfiguration`), shared by everything in the stack that needs it.
+ * The scanning configuration (`AWS::ECR::RegistryScanningConfiguration`) of a stack's account and
+ * region, shared by everything in the stack: get it with `RegistryScanning.getOrCreate(scope)`.
  *
- * A registry has exactly one scanning configuration, so this construct is a singleton: get it
- * with `RegistryScanning.getOrCreate(scope)`, which creates it at the root of the stack on first use, and
- * add wildcard repository filters to it. It renders at most two rules, one per frequency, each
- * with at most 100 filters, when the app is synthesized. A nested stack shares its parent's.
- *
- * The stack that owns it replaces any scanning configuration set outside the stack (console,
- * CLI, an Amazon Inspector delegated administrator); repositories that match no filter are not
- * scanned automatically. Two stacks deployed to the same account and region must not both own
- * one: synthesis fails when the app holds two such stacks with known environments.
+ * The owning stack replaces any scanning configuration set outside it (an Inspector delegated
+ * administrator's included); repositories no filter matches are not scanned.
  *
  * @example
  * import * as ptc from 'cdk-pull-through-cache';
@@ -89,12 +82,11 @@ export interface ScanningOptions {
  * });
  *
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-registryscanningconfiguration.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export class RegistryScanning extends Construct {
   /**
-   * The scanning configuration of the scope's stack (of the outermost stack, for a nested
-   * stack): the one there, or a new one (a find-or-create, named like aws-cdk-lib's
-   * `CustomResourceProvider.getOrCreate`).
+   * The scanning configuration of the scope's (outermost) stack: the one there, or a new one.
    *
    * @param scope any construct in the stack
    */
@@ -104,9 +96,8 @@ export class RegistryScanning extends Construct {
   }
 
   /**
-   * What would be wrong with adding these filters to the scanning configuration of the scope's
-   * stack: the options, the filters, the scan type the registry already has, and the limit of
-   * filters per rule. Finds the configuration without creating it.
+   * What would be wrong with adding these filters to the scope's stack's scanning configuration
+   * (found, not created).
    *
    * @internal
    */
