@@ -165,11 +165,8 @@ export class RegistryScanning extends Construct {
   }
 
   /**
-   * Scan the repositories whose names match wildcard filters (`*` matches any characters, e.g.
-   * `k8scache/*`).
-   *
-   * Every call in a stack must use the same scan type. Filters added with the same frequency
-   * share one scanning rule, of at most 100 filters.
+   * Scan the repositories whose names match wildcard filters, e.g. `k8scache/*`. Every call in a
+   * stack must use the same scan type; at most 100 filters per frequency.
    *
    * @param filters the wildcard filters
    * @param options the scan type and frequency
