@@ -90,6 +90,8 @@ interface Planned {
  *
  * const images = new ptc.CachedImages(this, 'Images', { cache, images: ['public.ecr.aws/lambda/nodejs:22'] });
  * new lambda.DockerImageFunction(this, 'Fn', { code: images.dockerImageCode('public.ecr.aws/lambda/nodejs:22') });
+ *
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/warm-up.md
  */
 export class CachedImages extends Construct {
   /**

@@ -2,8 +2,8 @@
  * Other AWS accounts, or every account of an AWS Organization, that may pull through the cache.
  *
  * Adds `ecr:CreateRepository` and `ecr:BatchImportUpstreamImage` on the cache's prefixes to the
- * registry policy, and read access to the templates' repository policy. The principals also need
- * `grantPull`'s actions in their own account.
+ * registry policy, and a pull statement to the templates' repository policy. The principals also
+ * need `grantPull`'s actions in an identity policy of their own account.
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
  * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md

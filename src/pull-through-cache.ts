@@ -243,17 +243,14 @@ export class PullThroughCache extends PullThroughCacheBase {
   }
 
   /**
-   * Find a pull-through cache of this account or another at synth time (Cloud Control context
-   * provider, kept in `cdk.context.json`), as `ecr.Repository.fromLookup` does.
-   *
-   * The stack needs a literal account and region. Until the CLI has answered, every registry of a
-   * fixed URL stands in at its default prefix.
+   * Find a pull-through cache of this account or another at synth time, as
+   * `ecr.Repository.fromLookup` does; the answer is kept in `cdk.context.json`. The stack needs a
+   * literal account and region.
    *
    * @param scope the scope of the imported cache
    * @param id its construct id
    * @param options the cache's account and region
-   * @throws a plain `Error` when the registry has no rule, the stack is environment-agnostic,
-   * `account` or `region` is a token, or the lookup role is of another account
+   * @throws a plain `Error` when the registry has no pull-through cache rule
    * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   public static fromLookup(scope: Construct, id: string, options: PullThroughCacheLookupOptions = {}): IPullThroughCache {

@@ -69,6 +69,7 @@ export interface EcrUpstreamOptions {
  * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export class UpstreamRegistry {
   /** Amazon ECR Public Gallery (`public.ecr.aws`). Takes no credentials. */
