@@ -23,15 +23,11 @@ import { CacheUpstream } from '../registry/upstream';
 
 /**
  * An ECR pull-through cache, created by this app or defined elsewhere: what pulling through it
- * needs, and the ways to pull.
- *
- * `env.account` and `env.region` are the account and region of the cache's registry.
+ * needs, and the ways to pull. `env.account` and `env.region` are those of the cache's registry.
  */
 export interface IPullThroughCache extends IResource {
   /**
-   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`:
-   * a literal when the account and region are known (`amazonaws.com.cn` in the China regions),
-   * tokens otherwise.
+   * The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`.
    */
   readonly registryDomain: string;
 
@@ -46,23 +42,19 @@ export interface IPullThroughCache extends IResource {
   readonly prefixes: string[];
 
   /**
-   * Whether the cache's repository creation templates set resource tags: the first pull then
-   * tags the repository it creates, so the grants add `ecr:TagResource`.
+   * Whether the cache's repository creation templates set resource tags, so grants add `ecr:TagResource`.
    */
   readonly repositoryTemplateHasResourceTags: boolean;
 
   /**
-   * The resource tags of the cache's repository creation templates, when they are known: the
-   * grants then allow `ecr:TagResource` only with exactly these tags (keys and values).
+   * The resource tags of the cache's repository creation templates: grants allow `ecr:TagResource` with exactly these.
    *
-   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
-   * `ecr:TagResource` with any tags
+   * @default - not known: with `repositoryTemplateHasResourceTags`, any tags
    */
   readonly repositoryTemplateResourceTags?: { [key: string]: string };
 
   /**
-   * Grant what pulling an image through any upstream of the cache needs, the first pull
-   * included (which creates the repository).
+   * Grant what pulling an image through any upstream of the cache needs, the first pull included.
    *
    * @param grantee the principal
    */
@@ -84,8 +76,7 @@ export interface IPullThroughCache extends IResource {
   imageUri(reference: string): string;
 
   /**
-   * An ECS container image pulled through the cache, whose task definition's execution role is
-   * granted the pull through the reference's upstream.
+   * An ECS container image pulled through the cache; the task's execution role gets the pull grant.
    *
    * @param reference a literal image reference, e.g. `nginx:1.27`
    */
@@ -99,16 +90,14 @@ export interface IPullThroughCache extends IResource {
   redirectImages(scope: IConstruct): void;
 
   /**
-   * containerd registry-host configuration (`hosts.toml`) that makes nodes try the cache first
-   * for each upstream registry, one file per upstream registry.
+   * containerd `hosts.toml` files that make nodes try the cache first, one per upstream registry.
    *
    * @param options where containerd reads the files from
    */
   containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[];
 
   /**
-   * A bash script that makes a systemd + containerd node pull through the cache with ECR
-   * credentials, refreshed by a systemd timer.
+   * A bash script that makes a systemd + containerd node pull through the cache with ECR credentials.
    *
    * @param options where containerd reads the files from, how often the token is refreshed
    */
@@ -138,8 +127,7 @@ export interface IPullThroughCache extends IResource {
   onPullFailure(id: string, options?: events.OnEventOptions): events.Rule;
 
   /**
-   * Client pulls of the cache's repositories (`AWS/ECR` `RepositoryPullCount`), summed: of every
-   * upstream, or of `options.prefix`'s. A metric math `SEARCH`: fit for graphs; alarms refuse it.
+   * Client pulls of the cache's repositories, summed: a metric math `SEARCH`, fit for graphs, not alarms.
    *
    * @param options the upstream's prefix, the period, statistic and label
    */
@@ -178,9 +166,9 @@ export interface IPullThroughCache extends IResource {
 }
 
 /**
- * What every pull-through cache does, whether this app creates it (`PullThroughCache`) or imports
- * it (`PullThroughCache.fromPullThroughCacheAttributes`): grants, image URIs, ECS images, the
- * image redirect and containerd mirrors, for the cache's account and region.
+ * What every pull-through cache does, created (`PullThroughCache`) or imported
+ * (`PullThroughCache.fromPullThroughCacheAttributes`): grants, image URIs, ECS images, the image
+ * redirect, node mirrors, events and metrics.
  */
 export abstract class PullThroughCacheBase extends Resource implements IPullThroughCache {
   /** The domain of the registry that serves the cache, `<account>.dkr.ecr.<region>.<url suffix>`. */
@@ -208,15 +196,15 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * Grant what pulling an image through any upstream of the cache needs, the first pull
-   * included: `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
-   * `ecr:BatchCheckLayerAvailability`, `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
-   * (plus `ecr:TagResource` when the templates set resource tags, only with exactly those tags
-   * when `repositoryTemplateResourceTags` is known and its keys are not tokens; otherwise with
-   * any tags, warning `cdk-pull-through-cache:tagResourceUnconditioned`) on `repository/<prefix>/*` of the cache's
-   * registry (`repository/*` for a ROOT rule), and `ecr:GetAuthorizationToken` on `*`.
+   * Grant what pulling an image through any upstream of the cache needs, the first pull included.
+   *
+   * `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:BatchCheckLayerAvailability`,
+   * `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository` on `repository/<prefix>/*`
+   * (`repository/*` for a ROOT rule), `ecr:GetAuthorizationToken` on `*`, and `ecr:TagResource`
+   * (limited to the templates' tags) when the templates set resource tags.
    *
    * @param grantee the principal
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/images.md
    */
   public grantPull(grantee: iam.IGrantable): iam.Grant {
     return grantPullThrough(this, this.env, grantee, this.prefixes, this.tagsOnCreate());
@@ -250,139 +238,88 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   /**
    * The URI of an image in the cache: what to pull instead of `reference`.
    *
-   * The reference is parsed like Docker does (`alpine:3` is `docker.io/library/alpine:3`) and
-   * pulled through the upstream that serves its registry (the first one, when several do):
-   * `imageUri('alpine:3')` is `<account>.dkr.ecr.<region>.amazonaws.com/dockercache/library/alpine:3`,
-   * and through a ROOT rule of an ECR upstream, `imageUri('<upstream registry>/app:1')` is
-   * `<cache registry>/app:1`. Tags and digests are kept; a reference pinned by digest gets the
-   * warning `cdk-pull-through-cache:digestFirstPull` (ECR does not fill the cache on a first pull
-   * by digest).
+   * `imageUri('alpine:3')` is `<registryDomain>/dockercache/library/alpine:3`. A reference pinned by
+   * digest gets the warning `cdk-pull-through-cache:digestFirstPull`: ECR does not fill the cache on
+   * a first pull by digest.
    *
-   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`,
-   * `registry.k8s.io/pause@sha256:...`
-   * @throws a plain `Error` naming the reference and listing the cache's upstreams when the
-   * reference is invalid, a token, or of a registry no upstream serves
+   * @param reference a literal image reference, e.g. `alpine:3`, `ghcr.io/org/app:1.0`
+   * @throws a plain `Error` when the reference is invalid, a token, or of a registry no upstream serves
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/images.md
    */
   public imageUri(reference: string): string {
     return cachedImage(this, reference).uri;
   }
 
   /**
-   * An ECS container image pulled through the cache: its name is `imageUri(reference)`, and the
-   * task definition's execution role (created if it has none) is granted the pull through the
-   * reference's upstream only, as `grantPullFromUpstream` does.
-   *
-   * The reference is checked now, as `imageUri` does.
+   * An ECS container image pulled through the cache, named `imageUri(reference)`; the task
+   * definition's execution role (created if missing) gets `grantPullFromUpstream` for its upstream.
    *
    * @param reference a literal image reference, e.g. `nginx:1.27`
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/images.md
    */
   public containerImage(reference: string): ecs.ContainerImage {
     return new PullThroughCacheImage(this, reference);
   }
 
   /**
-   * Send the ECS container images of a scope through the cache: adds an aspect (priority
-   * `AspectPriority.MUTATING`) that visits every ECS task definition in the scope, the L2
-   * `ecs.TaskDefinition` and the plain `ecs.CfnTaskDefinition` whose `containerDefinitions` is a
-   * literal list. Every literal image reference that an upstream of the cache serves is rewritten
-   * to its URI in the cache (an override of `ContainerDefinitions.<i>.Image`), and the task's
-   * execution role is granted the pull through that upstream (an L2 task definition without one
-   * gets one).
+   * Send the ECS container images of a scope through the cache.
    *
-   * Left untouched:
-   * - images that are tokens (`ContainerImage.fromAsset`, `fromEcrRepository`, parameters), and
-   *   images already in a private ECR registry, silently;
-   * - literal images of a registry the cache does not serve, with the warning
-   *   `cdk-pull-through-cache:imageNotCached`;
-   * - images pinned by digest, containers with `repositoryCredentials`, and L1 task definitions
-   *   without an execution role, with the warning `cdk-pull-through-cache:imageNotRedirected`;
-   * - everything that is not an ECS task definition: Lambda functions, Batch, App Runner,
-   *   CodeBuild, Kubernetes manifests and Helm values.
-   *
-   * An execution role the aspect cannot grant (an L1 task definition's literal `executionRoleArn`,
-   * an immutable imported role) gets the warning `cdk-pull-through-cache:executionRoleNotGranted`.
+   * An aspect rewrites every literal image of an upstream's registry in the scope's task
+   * definitions to its `imageUri` and grants the execution role the pull. Images it cannot
+   * redirect are left alone with a warning.
    *
    * @param scope the scope whose task definitions are rewritten, e.g. the stack or the app
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/images.md
    */
   public redirectImages(scope: IConstruct): void {
     Aspects.of(scope).add(new ImageRedirect(this), { priority: AspectPriority.MUTATING });
   }
 
   /**
-   * containerd registry-host configuration (`hosts.toml`) that makes nodes pull the images of
-   * each upstream registry through the cache, one file per upstream registry.
+   * containerd `hosts.toml` files that make nodes pull each upstream registry's images through the
+   * cache, one file per upstream registry.
    *
-   * containerd does not send ECR credentials to a mirror by itself, so the node must be set up
-   * to authenticate to the cache: `containerdNodeScript` does (see the README's "Kubernetes and EC2
-   * nodes" section).
-   * The node role needs `grantPull`. An ECR upstream limited to an upstream repository prefix has
-   * no mirror (containerd cannot rewrite its paths), and of two upstreams of the same registry only
-   * the first has one; both are reported as a warning `cdk-pull-through-cache:mirrorSkipped`.
+   * containerd sends no ECR credentials by itself: use `containerdNodeScript`, or grant the node
+   * role `grantPull` and configure authentication yourself.
    *
    * @param options where containerd reads the files from
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
    */
   public containerdMirrors(options?: ContainerdMirrorOptions): ContainerdMirror[] {
     return cacheMirrors(this, options);
   }
 
   /**
-   * A bash script that makes a systemd + containerd node (EKS Amazon Linux 2023 first) pull
-   * through the cache with ECR credentials: run as root at boot (user data), it installs a program
-   * that fetches an ECR authorization token with the instance role, from the cache's region and
-   * registry (so a node of another account pulls through a central cache), and writes
-   * `containerdMirrors()`' `hosts.toml` files with the token in the cache host's `Authorization`
-   * header; a systemd service that runs it at boot before containerd and kubelet (and again every
-   * 5 minutes after a failure, until it succeeds, on systemd 244 or newer), and a timer that runs
-   * it every `refreshInterval`; then it runs the program once.
+   * A bash script that makes a systemd + containerd node pull through the cache with ECR
+   * credentials: run it as root at boot (user data); a systemd timer refreshes the token.
    *
-   * The token never leaves the node: it is fetched at run time, written only into the `hosts.toml`
-   * files (root only) and sent only to the cache, never to the upstream registry containerd falls
-   * back to. The node role needs `grantPull`; the node needs the AWS CLI. Safe to run twice; each
-   * cache has its own program and units, so several caches' scripts can share a node. A value that
-   * is a token is checked on the node before any use. In an EKS managed node group's launch
-   * template, put it in MIME multi-part user data (`ec2.MultipartUserData`): EKS refuses anything
-   * else, and the app gets the warning `cdk-pull-through-cache:nodeScriptUserDataNotMime`. See the
-   * README's "Kubernetes and EC2 nodes" section.
+   * The node role needs `grantPull`; the node needs the AWS CLI. In an EKS managed node group,
+   * use MIME multi-part user data (`ec2.MultipartUserData`).
    *
    * @param options where containerd reads the files from, how often the token is refreshed
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
    */
   public containerdNodeScript(options?: ContainerdNodeScriptOptions): string {
     return cacheNodeScript(this, options);
   }
 
   /**
-   * Kubernetes manifests (plain objects, for `cluster.addManifest` or `kubectl apply`) that
-   * rewrite, at pod admission, every image of the upstreams' registries to exactly what
-   * `imageUri()` gives: of containers and init containers when a pod is created, of ephemeral
-   * containers when they are added. Other registries, invalid references, digest pins (unless
-   * `rewriteDigests`) and images already in the cache are left byte for byte.
+   * Kubernetes manifests (plain objects, for `cluster.addManifest`) that rewrite pods' images at
+   * admission to `imageUri()`'s: a Kyverno `MutatingPolicy`, or a `MutatingAdmissionPolicy`.
    *
-   * A Kyverno `MutatingPolicy` (Kyverno 1.18 or later), or a `MutatingAdmissionPolicy` and its
-   * binding (`admissionregistration.k8s.io/v1`: Kubernetes 1.36 or later, EKS included).
-   *
-   * The role that pulls needs `grantPull`, first pulls included (`ecr:BatchImportUpstreamImage`,
-   * `ecr:CreateRepository`): the node role on Auto Mode and EC2 nodes, the pod execution role on
-   * Fargate. They pull with the kubelet's ECR credential provider, which EKS nodes, Auto Mode and
-   * Fargate ship; other clusters need that plugin (`ecr-credential-provider`) configured. See the
-   * README's "Kubernetes without node access" section.
+   * The role that pulls (node role, or Fargate pod execution role) needs `grantPull`.
    *
    * @param options the engine, upstreams, namespaces left alone, digests
    * @throws a plain `Error` naming the option when an upstream, namespace or label is invalid
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/kubernetes.md
    */
   public kubernetesImageRewrite(options?: KubernetesImageRewriteOptions): { [key: string]: any }[] {
     return kubernetesImageRewrite(this, options ?? {});
   }
 
   /**
-   * An EventBridge rule for every pull-through cache action of the cache's prefixes, successful or
-   * not: ECR sends an `ECR Pull Through Cache Action` event (source `aws.ecr`) for each attempt to
-   * cache an image, and the rule matches those whose `detail.ecr-repository-prefix` is one of the
-   * cache's.
-   *
-   * Like `ecr.Repository.onImageScanCompleted`: `options.eventPattern` is merged into the
-   * pattern, `options.target` is added. The rule is created under the cache, on the default event
-   * bus of its stack's account and region; ECR sends the events to the cache's own account and
-   * region, so for a cache imported from another account or region this is an error.
+   * An EventBridge rule for every pull-through cache action (`ECR Pull Through Cache Action`) of
+   * the cache's prefixes, successful or not. Only for a cache of this stack's account and region.
    *
    * @param id the construct id of the rule, under the cache
    * @param options the rule's options: target, description, rule name, more event pattern
@@ -393,14 +330,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * An EventBridge rule for the failed pull-through cache actions of the cache's prefixes: an
-   * expired upstream token, an upstream that is down, a secret without its `username` or
-   * `accessToken`.
-   *
-   * The rule matches the cache's `ECR Pull Through Cache Action` events whose
-   * `detail.sync-status` is anything but `SUCCESS` (the only value the ECR user guide documents);
-   * `detail.failure-code` and `detail.failure-reason` say what went wrong. Options as
-   * `onPullThroughCacheAction`.
+   * An EventBridge rule for the failed pull-through cache actions of the cache's prefixes
+   * (`detail.sync-status` other than `SUCCESS`), e.g. an expired upstream token.
    *
    * @param id the construct id of the rule, under the cache
    * @param options the rule's options: target, description, rule name, more event pattern
@@ -411,25 +342,20 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * Client pulls of the cache's repositories, summed into one time series: every upstream's, or
-   * `options.prefix`'s. `Sum` over 5 minutes.
+   * Client pulls of the cache's repositories (`AWS/ECR` `RepositoryPullCount`), summed: every
+   * upstream's, or `options.prefix`'s. A metric math `SEARCH`: graphs take it, alarms refuse it
+   * (alarm on `metricRepositoryPulls`).
    *
-   * A metric math `SUM(SEARCH(...))` over `AWS/ECR` `RepositoryPullCount` of the repositories whose
-   * name holds the prefix's words: graphs take it, CloudWatch alarms refuse `SEARCH` (alarm on
-   * `metricRepositoryPulls`). ECR publishes no data point for a repository nobody pulls. The
-   * statistic applies per repository, before the sum; with a prefix, the other prefixes its
-   * search would also match (ROOT's, `docker-hub` for `docker`) are left out.
-   *
+   * @default - `Sum` over 5 minutes
    * @param options the upstream's prefix, the period, statistic and label
-   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-repository-metrics.html
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/operations.md
    */
   public metricPulls(options?: PullMetricOptions): cloudwatch.IMetric {
     return cacheMetrics(this).pulls(options);
   }
 
   /**
-   * Client pulls of one cached repository: `AWS/ECR` `RepositoryPullCount` by `RepositoryName`,
-   * `Sum` over 5 minutes.
+   * Client pulls of one cached repository: `AWS/ECR` `RepositoryPullCount`, `Sum` over 5 minutes.
    *
    * @param repositoryName a repository under one of the cache's prefixes, e.g. `dockercache/library/alpine`
    * @param props change the statistic, period, label, ...
@@ -440,9 +366,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * Upstream syncs (ECR caching an image), successful or not: `AWS/Events` `MatchedEvents` of
-   * `rule`, `Sum` over 5 minutes. Creates nothing; EventBridge publishes no data point while
-   * nothing matches.
+   * Upstream syncs, successful or not: `AWS/Events` `MatchedEvents` of `rule`, `Sum` over 5 minutes.
    *
    * @param rule a rule made by `onPullThroughCacheAction`
    * @param props change the statistic, period, label, ...
@@ -453,8 +377,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * Failed upstream syncs: `AWS/Events` `MatchedEvents` of `rule`, `Sum` over 5 minutes. Creates
-   * nothing; alarm with `treatMissingData: TreatMissingData.NOT_BREACHING`.
+   * Failed upstream syncs: `AWS/Events` `MatchedEvents` of `rule`, `Sum` over 5 minutes. Alarm with
+   * `treatMissingData: TreatMissingData.NOT_BREACHING`.
    *
    * @param rule a rule made by `onPullFailure`
    * @param props change the statistic, period, label, ...
@@ -465,8 +389,8 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   }
 
   /**
-   * `BatchGetImage` calls (one per image pull) of the whole account in the cache's region, every
-   * repository included: `AWS/Usage` `CallCount`, `Sum` over 1 minute. The quota is per second.
+   * `BatchGetImage` calls of the whole account in the cache's region (`AWS/Usage` `CallCount`),
+   * `Sum` over 1 minute; the quota is per second.
    *
    * @param props change the statistic, period, label, ...
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/monitoring-usage.html

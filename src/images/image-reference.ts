@@ -71,15 +71,9 @@ const LOWERCASE_HEX_REGEXP = /^[a-f0-9]+$/;
 const WHITESPACE_REGEXP = /\s/;
 
 /**
- * A parsed and normalized container image reference.
- *
- * Parsing follows the grammar of the `distribution` project
- * (`[domain/]path[:tag][@digest]`) and normalizes like Docker does:
- * the domain is lowercased (host names are case-insensitive; the path
- * must already be lowercase), a reference without a domain is on Docker Hub (`docker.io`),
- * `index.docker.io` and `registry-1.docker.io` become `docker.io`,
- * single-component Docker Hub paths get the `library/` prefix, and a
- * reference with neither tag nor digest gets the tag `latest`.
+ * A parsed and normalized container image reference, `[domain/]path[:tag][@digest]` as the
+ * `distribution` project parses it, normalized like Docker: no domain is `docker.io`, a
+ * one-component Docker Hub path gets `library/`, no tag nor digest gets `latest`.
  *
  * @example
  * import * as ptc from 'cdk-pull-through-cache';

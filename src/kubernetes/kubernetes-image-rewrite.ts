@@ -20,6 +20,8 @@ export enum KubernetesPolicyEngine {
 
 /**
  * How `kubernetesImageRewrite()` rewrites the images of pods at admission.
+ *
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/kubernetes.md
  */
 export interface KubernetesImageRewriteOptions {
   /**

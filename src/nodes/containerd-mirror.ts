@@ -14,23 +14,16 @@ export interface ContainerdMirrorOptions {
 }
 
 /**
- * The containerd registry-host configuration (`hosts.toml`) that sends the pulls of one upstream
- * registry to the cache: containerd then asks the cache first and the upstream registry when the
- * cache fails.
- *
- * containerd does not authenticate to the mirror by itself: see the README's "Node-level mirrors
- * (containerd)" section before relying on it.
+ * The containerd `hosts.toml` that sends one upstream registry's pulls to the cache first, and
+ * to the upstream when the cache fails. containerd sends no ECR credentials by itself.
  *
  * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
  */
 export interface ContainerdMirror {
   /**
-   * The upstream registry host as containerd names it in image references, the name of the
-   * directory the file goes in: `docker.io` for Docker Hub, `ghcr.io`, `registry.k8s.io`,
-   * `quay.io`, `public.ecr.aws`, ...
-   *
-   * A token when the registry's host is only known at deploy time (an Azure registry with a token
-   * name, an ECR upstream with the stack's account or region).
+   * The upstream registry host as image references name it, the file's directory: `docker.io`,
+   * `ghcr.io`, ...; a token when only known at deploy time.
    */
   readonly upstreamHost: string;
 

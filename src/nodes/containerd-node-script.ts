@@ -6,14 +6,10 @@ import type { Duration } from 'aws-cdk-lib';
  */
 export interface ContainerdNodeScriptOptions {
   /**
-   * The directory containerd reads registry-host configuration from: containerd's CRI
-   * `config_path`. The script writes `<configDirectory>/<upstream host>/hosts.toml` there.
+   * The directory containerd reads registry-host configuration from (its CRI `config_path`).
    *
-   * An absolute path of letters, digits and `/._-`, at least two names deep, no name starting
-   * with `.`, and neither a system directory nor one that holds one (`/etc/systemd/system`,
-   * `/etc/containerd`, `/var/lib/kubelet`, ...) nor under `/usr`, `/boot`, `/proc`, `/sys`,
-   * `/dev` or `/root`: the refresh service may write it. A token is checked on the node, which
-   * refuses to run with any other value.
+   * An absolute path of letters, digits and `/._-`, at least two names deep, not a system directory;
+   * a token is checked on the node.
    *
    * @default '/etc/containerd/certs.d'
    * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md
@@ -21,15 +17,11 @@ export interface ContainerdNodeScriptOptions {
   readonly configDirectory?: string;
 
   /**
-   * How often the node fetches a new ECR authorization token and rewrites the `hosts.toml` files
-   * (the systemd timer's `OnActiveSec` and `OnUnitActiveSec`).
-   *
-   * ECR tokens last 12 hours: between 5 minutes and 11 hours, in whole seconds. On systemd
-   * before 244 (Amazon Linux 2) the timer runs at most every 5 hours, so that one failed refresh
-   * leaves time for the next.
+   * How often the node fetches a new ECR authorization token and rewrites the `hosts.toml` files:
+   * 5 minutes to 11 hours, in whole seconds (ECR tokens last 12 hours).
    *
    * @default Duration.hours(6)
-   * @see https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
    */
   readonly refreshInterval?: Duration;
 }

@@ -41,14 +41,9 @@ export interface PullThroughCacheDashboardProps {
 }
 
 /**
- * A CloudWatch dashboard of a pull-through cache: client pulls and failed upstream syncs per
- * upstream, totals against the account's `BatchGetImage` quota, and the state of the alarms you
- * pass in.
- *
- * A construct rather than a method of the cache, as aws-cdk-lib's `cloudwatch.Dashboard`: it
- * creates resources in the scope you choose (a dashboard, and one EventBridge rule per upstream
- * plus two for the totals, which the sync graphs count). Give `dashboard` to add the widgets to
- * a dashboard you own.
+ * A CloudWatch dashboard of a pull-through cache: pulls and failed upstream syncs per upstream,
+ * totals against the account's `BatchGetImage` quota, and your alarms' state. Creates a dashboard
+ * (unless given `dashboard`) and the EventBridge rules its sync graphs count.
  *
  * @example
  * import * as ptc from 'cdk-pull-through-cache';

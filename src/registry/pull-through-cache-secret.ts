@@ -9,19 +9,13 @@ import { PULL_THROUGH_CACHE_SECRET_PREFIX } from '../core/private/rules';
  */
 export interface PullThroughCacheSecretProps {
   /**
-   * The secret's name after `ecr-pullthroughcache/`, e.g. `dockerio` for
-   * `ecr-pullthroughcache/dockerio`: letters, digits and `/_+=.@-`.
-   *
-   * A name that already starts with `ecr-pullthroughcache/` is refused rather than shortened: the
-   * secret would otherwise be named `ecr-pullthroughcache/ecr-pullthroughcache/...`, and one value
-   * with two spellings hides which name the secret really has.
+   * The secret's name after `ecr-pullthroughcache/`, e.g. `dockerio`: letters, digits and `/_+=.@-`.
+   * A name that already has the prefix is refused, not shortened.
    */
   readonly registryName: string;
 
   /**
-   * The user name of the upstream registry account, stored in the `username` field.
-   *
-   * A user name is not secret material; the access token is never in the template.
+   * The user name of the upstream registry account, stored in the `username` field (not secret material).
    */
   readonly username: string;
 
@@ -42,18 +36,11 @@ export interface PullThroughCacheSecretProps {
 
 /**
  * Creates the Secrets Manager secret an upstream's credentials live in, in the shape ECR's
- * pull-through cache reads: named `ecr-pullthroughcache/<registryName>`, a JSON object with
- * `username` and `accessToken`, encrypted with the AWS managed key.
+ * pull-through cache reads: `ecr-pullthroughcache/<registryName>`, JSON `username` and
+ * `accessToken`, the AWS managed key. `create` returns a plain `secretsmanager.Secret`.
  *
- * `create` returns a plain `secretsmanager.Secret`: this class is only its factory, so it carries
- * none of `Secret`'s static importers (import an existing secret with
- * `Secret.fromSecretCompleteArn`, which ECR needs).
- *
- * The access token is not in the template: CloudFormation generates a random placeholder, and you
- * put the real token once after deploying, from a temporary file only you can read (never as a
- * command-line argument, which shell history and `/proc/<pid>/cmdline` keep). In bash, dash or zsh;
- * each step runs only if the one before succeeded, and the file is removed on success, failure or
- * Ctrl-C:
+ * CloudFormation generates a placeholder token; put the real one after deploying, from a file only
+ * you can read, never as a command-line argument:
  *
  * ```sh
  * (
@@ -69,9 +56,6 @@ export interface PullThroughCacheSecretProps {
  * )
  * ```
  *
- * Later deployments keep the value you put, unless `username` changes: CloudFormation then
- * generates a new value and you put the token again.
- *
  * @example
  * import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
  * import * as ptc from 'cdk-pull-through-cache';
@@ -80,6 +64,7 @@ export interface PullThroughCacheSecretProps {
  *   registryName: 'dockerio',
  *   username: 'my-docker-user',
  * });
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export class PullThroughCacheSecret {
   /**

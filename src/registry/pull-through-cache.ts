@@ -74,35 +74,30 @@ export interface PullThroughCacheAttributes {
   readonly account?: string;
 
   /**
-   * The region of the cache's registry. The registry domain's suffix and the partition of the
-   * granted ARNs follow from it.
+   * The region of the cache's registry; the domain suffix and the ARNs' partition follow from it.
    *
    * @default - the region of the stack the cache is imported into
    */
   readonly region?: string;
 
   /**
-   * The upstreams of the cache, as the cache was given them: each registry, with its prefix when
-   * it is not the registry's default. No credentials, and no role for an ECR upstream.
+   * The cache's upstreams as it was given them: each registry, with its prefix when not the default.
    */
   readonly upstreams: UpstreamAttributes[];
 
   /**
-   * Whether the cache's repository creation templates set resource tags: the first pull then
-   * tags the repository it creates, so grants add `ecr:TagResource`.
+   * Whether the cache's repository creation templates set resource tags, so grants add `ecr:TagResource`.
    *
    * @default false
    */
   readonly repositoryTemplateHasResourceTags?: boolean;
 
   /**
-   * The resource tags of the cache's repository creation templates (its
-   * `repositoryTemplate.resourceTags`): the grants then allow `ecr:TagResource` only with exactly
-   * these tags (a key that is a token cannot name a condition key: the grants then allow any
-   * tags, with the warning below). Implies `repositoryTemplateHasResourceTags`.
+   * The cache's `repositoryTemplate.resourceTags`: grants then allow `ecr:TagResource` with exactly
+   * these tags. Implies `repositoryTemplateHasResourceTags`.
    *
-   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow
-   * `ecr:TagResource` with any tags (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
+   * @default - not known: with `repositoryTemplateHasResourceTags`, the grants allow any tags
+   * (warning `cdk-pull-through-cache:tagResourceUnconditioned`)
    */
   readonly repositoryTemplateResourceTags?: { [key: string]: string };
 }
@@ -112,10 +107,10 @@ export interface PullThroughCacheAttributes {
  */
 export interface PullThroughCacheLookupOptions {
   /**
-   * The account of the cache's registry. Across accounts, the stack's lookup role must be one of
-   * this account (see the README's "The consumer account's side").
+   * The account of the cache's registry. Across accounts, the stack's lookup role must be of this account.
    *
    * @default - the account of the stack the cache is imported into
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   readonly account?: string;
 
@@ -174,15 +169,14 @@ export interface PullThroughCacheLookupOptions {
  */
 export class PullThroughCache extends PullThroughCacheBase {
   /**
-   * Refer to a pull-through cache defined elsewhere, in this account and region or another:
-   * `imageUri`, the grants, `containerImage`, `redirectImages` and the containerd files then work
-   * as on a cache this app creates, against the cache's registry.
+   * Refer to a pull-through cache defined elsewhere, in this account and region or another.
    *
    * Across accounts, the cache's owner must let this account pull (`crossAccountAccess`).
    *
    * @param scope the scope of the imported cache
    * @param id its construct id
    * @param attrs the cache's account, region and upstreams
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   public static fromPullThroughCacheAttributes(
     scope: Construct, id: string, attrs: PullThroughCacheAttributes,
@@ -199,21 +193,15 @@ export class PullThroughCache extends PullThroughCacheBase {
   }
 
   /**
-   * Find a pull-through cache of this account or another at synth time, with the CDK's Cloud
-   * Control context provider: its rules' prefixes and upstream registries, as
-   * `ecr.Repository.fromLookup` does. The answer is kept in `cdk.context.json`.
-   *
-   * The stack needs a literal account and region. On the first synthesis, before the CLI has
-   * answered, the cache stands in with every registry of a fixed URL at its default prefix.
-   * A rule of a registry this library does not know is left out, with the warning
-   * `cdk-pull-through-cache:lookupUpstreamUnknown`.
+   * Find a pull-through cache of this account or another at synth time, as
+   * `ecr.Repository.fromLookup` does; the answer is kept in `cdk.context.json`. The stack needs a
+   * literal account and region.
    *
    * @param scope the scope of the imported cache
    * @param id its construct id
    * @param options the cache's account and region
-   * @throws a plain `Error` when the registry has no rule, the stack is environment-agnostic,
-   * `account` or `region` is a token, or the stack's lookup role is of another account
-   * @see https://docs.aws.amazon.com/cdk/v2/guide/context.html
+   * @throws a plain `Error` when the registry has no pull-through cache rule
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
    */
   public static fromLookup(scope: Construct, id: string, options: PullThroughCacheLookupOptions = {}): IPullThroughCache {
     const found = lookupRules(scope, `${scope.node.path}/${id}`, UpstreamRegistry, options.account, options.region);

@@ -11,18 +11,11 @@ import { REGISTRY_POLICY_MAX_LENGTH } from '../core/private/rules';
 const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
 
 /**
- * The permissions policy of the private ECR registry of a stack's account and region
- * (`AWS::ECR::RegistryPolicy`), shared by everything in the stack that needs it.
+ * The registry policy (`AWS::ECR::RegistryPolicy`) of a stack's account and region, shared by
+ * everything in the stack: get it with `RegistryPolicy.getOrCreate(scope)`.
  *
- * A registry has exactly one registry policy, so this construct is a singleton: get it with
- * `RegistryPolicy.getOrCreate(scope)`, which creates it at the root of the stack on first use, and add
- * statements to it. The policy is rendered when the app is synthesized, with every statement
- * added until then. A nested stack shares its parent's.
- *
- * The stack that owns it replaces any registry policy set outside the stack (console, CLI,
- * another tool) and deletes it when the stack is deleted. Two stacks deployed to the same account
- * and region must not both own one: synthesis fails when the app holds two such stacks with
- * known environments.
+ * The owning stack replaces any registry policy set outside it; only one stack per account and
+ * region may own it.
  *
  * @example
  * import { Stack } from 'aws-cdk-lib';
@@ -36,12 +29,11 @@ const REGISTRY_POLICY_ID = 'EcrRegistryPolicy';
  * }));
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/multi-account.md
  */
 export class RegistryPolicy extends Construct {
   /**
-   * The registry policy of the scope's stack (of the outermost stack, for a nested stack):
-   * the one there, or a new one. Named like aws-cdk-lib's find-or-create methods
-   * (`CustomResourceProvider.getOrCreate`): calling it can add a resource to the stack.
+   * The registry policy of the scope's (outermost) stack: the one there, or a new one.
    *
    * @param scope any construct in the stack
    */
@@ -86,8 +78,7 @@ export class RegistryPolicy extends Construct {
   }
 
   /**
-   * Add statements to the registry policy. Each needs a principal (it is a resource-based
-   * policy).
+   * Add statements to the registry policy; each needs a principal.
    *
    * @param statements the statements to add
    */

@@ -11,18 +11,11 @@ import { comparePrefixes } from '../core/private/rules';
 const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
 
 /**
- * The scanning configuration of the private ECR registry of a stack's account and region
- * (`AWS::ECR::RegistryScanningConfiguration`), shared by everything in the stack that needs it.
+ * The scanning configuration (`AWS::ECR::RegistryScanningConfiguration`) of a stack's account and
+ * region, shared by everything in the stack: get it with `RegistryScanning.getOrCreate(scope)`.
  *
- * A registry has exactly one scanning configuration, so this construct is a singleton: get it
- * with `RegistryScanning.getOrCreate(scope)`, which creates it at the root of the stack on first use, and
- * add wildcard repository filters to it. It renders at most two rules, one per frequency, each
- * with at most 100 filters, when the app is synthesized. A nested stack shares its parent's.
- *
- * The stack that owns it replaces any scanning configuration set outside the stack (console,
- * CLI, an Amazon Inspector delegated administrator); repositories that match no filter are not
- * scanned automatically. Two stacks deployed to the same account and region must not both own
- * one: synthesis fails when the app holds two such stacks with known environments.
+ * The owning stack replaces any scanning configuration set outside it (an Inspector delegated
+ * administrator's included); repositories no filter matches are not scanned.
  *
  * @example
  * import * as ptc from 'cdk-pull-through-cache';
@@ -33,12 +26,11 @@ const REGISTRY_SCANNING_ID = 'EcrRegistryScanning';
  * });
  *
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecr-registryscanningconfiguration.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export class RegistryScanning extends Construct {
   /**
-   * The scanning configuration of the scope's stack (of the outermost stack, for a nested
-   * stack): the one there, or a new one (a find-or-create, named like aws-cdk-lib's
-   * `CustomResourceProvider.getOrCreate`).
+   * The scanning configuration of the scope's (outermost) stack: the one there, or a new one.
    *
    * @param scope any construct in the stack
    */
@@ -76,11 +68,8 @@ export class RegistryScanning extends Construct {
   }
 
   /**
-   * Scan the repositories whose names match wildcard filters (`*` matches any characters, e.g.
-   * `k8scache/*`).
-   *
-   * Every call in a stack must use the same scan type. Filters added with the same frequency
-   * share one scanning rule, of at most 100 filters.
+   * Scan the repositories whose names match wildcard filters, e.g. `k8scache/*`. Every call in a
+   * stack must use the same scan type; at most 100 filters per frequency.
    *
    * @param filters the wildcard filters
    * @param options the scan type and frequency

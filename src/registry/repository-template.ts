@@ -26,6 +26,7 @@ export enum TemplateScope {
  * They become repository creation templates applied for `PULL_THROUGH_CACHE`.
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export interface RepositoryTemplateOptions {
   /**

@@ -24,15 +24,8 @@ export enum UpstreamAuthentication {
  */
 export interface EcrUpstreamOptions {
   /**
-   * The IAM role ECR assumes to pull from the upstream registry (the rule's `CustomRoleArn`).
-   * Required for a cache this app creates; not needed to import one
-   * (`PullThroughCache.fromPullThroughCacheAttributes`).
-   *
-   * It must be in the cache's account, trust `pullthroughcache.ecr.amazonaws.com`, and allow
-   * `ecr:GetAuthorizationToken`, `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
-   * `ecr:BatchImportUpstreamImage`, `ecr:GetImageCopyStatus`, `ecr:InitiateLayerUpload`,
-   * `ecr:UploadLayerPart`, `ecr:CompleteLayerUpload` and `ecr:PutImage`. Across accounts, the
-   * upstream registry's policy must also allow the pull.
+   * The IAM role ECR assumes to pull from the upstream registry (the rule's `CustomRoleArn`):
+   * in the cache's account, trusting `pullthroughcache.ecr.amazonaws.com`. Not needed to import a cache.
    *
    * @default - none: a cache created with this upstream reports it missing
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-private.html
@@ -95,6 +88,7 @@ function fixed(url: string, registryType: string, authentication: UpstreamAuthen
  * // dockerHub.url === 'registry-1.docker.io', dockerHub.defaultPrefix === 'dockercache'
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/registries.md
  */
 export class UpstreamRegistry {
   /** Amazon ECR Public Gallery (`public.ecr.aws`). Takes no credentials. */
@@ -250,8 +244,7 @@ export class UpstreamRegistry {
 
   /**
    * This upstream as a cache in `cacheAccount` and `cacheRegion` sees it: an `ecr()` upstream's
-   * omitted account or region become the cache's (literal when known, so the URL and hosts are
-   * too), and it must not be the cache's own registry. Other upstreams are returned as they are.
+   * omitted account or region become the cache's; it must not be the cache's own registry.
    *
    * @internal
    */

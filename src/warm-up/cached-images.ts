@@ -90,6 +90,8 @@ interface Planned {
  *
  * const images = new ptc.CachedImages(this, 'Images', { cache, images: ['public.ecr.aws/lambda/nodejs:22'] });
  * new lambda.DockerImageFunction(this, 'Fn', { code: images.dockerImageCode('public.ecr.aws/lambda/nodejs:22') });
+ *
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/warm-up.md
  */
 export class CachedImages extends Construct {
   /**
@@ -240,12 +242,12 @@ export class CachedImages extends Construct {
   }
 
   /**
-   * Lambda code that runs the image from the cache, pinned to the digest of its manifest for
-   * the function's architecture (Lambda takes no image index). The cached repository's policy
-   * must let Lambda read it: see the README's "Warm the cache" section.
+   * Lambda code that runs the image from the cache, pinned to the digest of its manifest for the
+   * function's architecture. The templates' repository policy must let Lambda read it.
    *
    * @param reference one of `images`, as given
    * @param architecture the function's architecture; by default, the architecture of the function it is given to
+   * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/warm-up.md
    */
   public dockerImageCode(reference: string, architecture?: lambda.Architecture): lambda.DockerImageCode {
     const index = this.indexOf(reference);

@@ -40,23 +40,10 @@ export function cachedRepositoryArn(scope: IConstruct, location: RegistryLocatio
 
 /**
  * The conditions under which a grantee may call `ecr:TagResource`: with exactly the creation
- * templates' tags, keys and values. ECR checks the tags when the first pull creates a repository
- * with the templates' tags, and has no condition key that tells a tag on create from a later
- * `TagResource` call.
+ * templates' tags. `StringEquals` `aws:RequestTag/<key>` fixes each value (ECR's own example);
+ * `ForAllValues:StringEquals` `aws:TagKeys` stops extra keys and holds for a request without keys.
  *
- * Why both conditions, where ECR's "Using Tag-Based Access Control" page shows only the first:
- * - `StringEquals` `aws:RequestTag/<key>` per template tag is the page's own example. It fixes each
- *   template key's value, and it is the only one of the two that could deny the first pull (if
- *   ECR's tag-on-create left the tag out of the request context). The page also says ECR checks
- *   the tags of a create on `ecr:CreateRepository`, which the grant allows unconditioned, so
- *   either action ECR checks is met.
- * - `ForAllValues:StringEquals` `aws:TagKeys` (a condition key ECR lists in the Service
- *   Authorization Reference) is what stops a direct `TagResource` call from adding a key the
- *   templates do not set alongside theirs: the `aws:RequestTag` conditions name only the
- *   templates' keys. It cannot deny the first pull: `ForAllValues` is true when the request has
- *   no `aws:TagKeys`, and the keys ECR puts are the templates'.
- * Neither is yet shown against AWS itself: the integ test kms-tags-lifecycle makes its first pull
- * with exactly what `grantPull` gives, and is that proof once someone deploys it.
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-supported-iam-actions-tagging.html
  */
 export function tagOnCreateConditions(tags: { [key: string]: string }): Record<string, Record<string, unknown>> {
   const keys = Object.keys(tags).sort();
@@ -74,10 +61,8 @@ export function tagOnCreateConditions(tags: { [key: string]: string }): Record<s
 export type TagsOnCreate = { [key: string]: string } | undefined;
 
 /**
- * Whether the grants can limit `ecr:TagResource` to these tags: each key names a condition key
- * (`aws:RequestTag/<key>`), a map key, which a token cannot be. With a key that is a token the
- * grants fall back to `ecr:TagResource` unconditioned (warning `tagResourceUnconditioned`), as
- * for tags that are not known; a value that is a token is a condition value like any other.
+ * Whether the grants can limit `ecr:TagResource` to these tags: no key may be a token (a key names
+ * a condition key). Otherwise `ecr:TagResource` is unconditioned (warning `tagResourceUnconditioned`).
  */
 export function tagsCanCondition(tags: { [key: string]: string }): boolean {
   const keys = Object.keys(tags);

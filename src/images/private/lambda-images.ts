@@ -6,11 +6,8 @@ import { api, warn } from '../../core/private/diagnostics';
 import { prefixPath } from '../../core/private/rules';
 
 /**
- * What the AWS Lambda developer guide says of function images: build the image and upload it to
- * an Amazon ECR repository in the function's Region, then give that repository's URI. It does not
- * list pull-through cache repositories as a source, Lambda does not pull through the cache (an
- * image that was never pulled through it does not exist yet), and a function whose image is later
- * deleted (e.g. expired by a lifecycle rule of the cache's creation template) fails with
+ * The Lambda guide on function images: the image must be in an ECR repository of the function's
+ * region; it lists no pull-through cache, and a function whose image is deleted fails with
  * `ImageDeleted`.
  */
 export const LAMBDA_IMAGES_DOC = 'https://docs.aws.amazon.com/lambda/latest/dg/images-create.html';
@@ -72,13 +69,9 @@ export interface GuardedCache {
 
 /**
  * Warns on every Lambda function of a stack whose image URI points into one of a cache's
- * prefixes (`cdk-pull-through-cache:lambdaImageInCache`).
- *
- * An aspect rather than a check at `PullThroughCache` construction: functions are usually added
- * to the stack after the cache, and an aspect of priority READONLY sees each `CfnFunction` once
- * its code is final (after mutating aspects such as `ImageRedirect`, which never touches Lambda).
- * A warning, not an error: the function deploys while the image happens to be cached, and AWS
- * does not document pull-through cache repositories as unsupported, only the conditions above.
+ * prefixes (`cdk-pull-through-cache:lambdaImageInCache`). An aspect of priority READONLY, since
+ * functions usually come after the cache; a warning, since the function deploys while the image
+ * is cached.
  */
 export class LambdaImageGuard implements IAspect {
   private readonly visited = new WeakSet<IConstruct>();

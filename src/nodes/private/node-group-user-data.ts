@@ -9,14 +9,10 @@ const LAUNCH_TEMPLATE_DOC = 'https://docs.aws.amazon.com/eks/latest/userguide/la
 
 /**
  * Warns on an EKS managed node group whose launch template (of the same stack) has the node script
- * in user data that is not MIME multi-part (`cdk-pull-through-cache:nodeScriptUserDataNotMime`).
+ * in user data that is not MIME multi-part (`cdk-pull-through-cache:nodeScriptUserDataNotMime`):
+ * EKS refuses it at deploy time. An aspect, since the node group usually comes after the script.
  *
- * Without a custom AMI, EKS merges the launch template's user data with its own, and accepts only
- * a MIME multi-part document; a plain `UserData.forLinux()` synthesizes and then fails at deploy
- * time. An aspect, since the node group and its launch template usually come after the script.
- * It sees what the template holds: an AWS::EKS::Nodegroup (of `eks.Nodegroup` or any L2 on it), an
- * Amazon Linux AMI type or none (EKS then picks one, Amazon Linux for a launch template without
- * an AMI), and a launch template referenced by `Ref` in the same stack, with literal user data.
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
  */
 export class NodeGroupUserDataCheck implements IAspect {
   private readonly visited = new WeakSet<IConstruct>();

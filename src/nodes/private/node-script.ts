@@ -5,19 +5,10 @@ import { hostsToml } from './containerd';
 import { api, throwIfInvalid } from '../../core/private/diagnostics';
 
 /**
- * The prefix of the name of each cache's systemd service and timer, and of the program they run:
- * `ecr-pull-through-cache-auth-<id>`.
+ * The prefix of each cache's systemd service, timer and program: `ecr-pull-through-cache-auth-<id>`,
+ * the id hashed on the node from the values it checked, so several caches can share a node.
  *
- * Several caches' scripts on one node (two clusters' caches, a central cache and a local one) each
- * install their own program and units, named by an id the program computes on the node from the
- * values it checked: the first 16 hex digits (64 bits) of the SHA-256 of every one of them, the
- * cache's account, region, config directory and refresh interval and each mirror's upstream host,
- * server and cache endpoint (so two caches of one account and region that mirror one host under
- * two prefixes get two ids). Chosen over one program refreshing every installed cache: each
- * cache keeps its own failures, journal, retries and refresh interval, and running a script twice
- * (same id) replaces its own files only. The id is computed on the node because the account and
- * region are often tokens at synthesis (an environment-agnostic stack gives every cache the same
- * text there).
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
  */
 export const NODE_AUTH_UNIT_PREFIX = 'ecr-pull-through-cache-auth';
 
@@ -41,9 +32,8 @@ const MAX_REFRESH_SECONDS = 11 * 3600;
 const MIN_REFRESH_SECONDS = 5 * 60;
 
 /**
- * Without systemd's reruns (before 244), a failed refresh is retried at the timer's next run only:
- * two intervals, plus two runs and two timer accuracies, must fit in the token's 12 hours. At most
- * 5 hours there (2 × 5 h + 2 × 275 s + 2 × 1 min < 12 h); the README shows the arithmetic.
+ * Without systemd's reruns (before 244) a failed refresh waits for the timer's next run: two
+ * intervals and two runs must fit in the token's 12 hours, so at most 5 hours there.
  */
 const MAX_REFRESH_SECONDS_WITHOUT_RERUN = 5 * 3600;
 
@@ -52,9 +42,8 @@ const ATTEMPTS = 5;
 const FIRST_RETRY_DELAY_SECONDS = 5;
 
 /**
- * The most one `aws ecr get-authorization-token` may take (`timeout`): the CLI's own retries are
- * off (`AWS_MAX_ATTEMPTS=1`; the program retries), so one attempt is a 10-second connect and a
- * 20-second read, with 10 seconds for the CLI to start and get the role's credentials.
+ * The most one `aws ecr get-authorization-token` may take: a 10-second connect, a 20-second read
+ * and 10 seconds to start (the CLI's own retries are off).
  */
 const ATTEMPT_TIMEOUT_SECONDS = 40;
 
@@ -78,12 +67,9 @@ const MIN_SYSTEMD_FOR_RETRY = 244;
 export const MIN_SYSTEMD = 219;
 
 /**
- * The hardening directives newer than systemd 219, each with the first systemd that knows it (its
- * NEWS; `@system-service` from 239). The boot script writes those the node's systemd knows, in this
- * order, to the drop-in `hardening.conf`, and leaves the drop-in out when there are none. Unknown
- * directives are not harmless: an allow-list `SystemCallFilter=` whose group a systemd does not
- * know (`@system-service` before 239) allows nothing, and the program dies on its first system
- * call. The allow list comes before the deny list (the first `SystemCallFilter=` sets the mode).
+ * The hardening directives newer than systemd 219, each with the first systemd that knows it. The
+ * boot script writes those the node's systemd knows to the drop-in `hardening.conf`: an unknown
+ * `SystemCallFilter=` group would allow nothing.
  */
 export const HARDENING_DIRECTIVES: ReadonlyArray<readonly [since: number, directive: string]> = [
   [229, 'AmbientCapabilities='],
@@ -138,10 +124,9 @@ function systemDirectoryProblem(directory: string): string | undefined {
 const REFUSED_EXIT_STATUS = 2;
 
 /**
- * What each value of the script may be, as a bash extended regular expression (also a valid
- * JavaScript one): checked here for a literal, on the node for a token, before any use. None of
- * them allows a quote, `$`, `\`, a backtick, a space, `%` or a newline, nor `@` (the mark of an
- * encoded token).
+ * What each value of the script may be, as a bash extended regular expression (also valid in
+ * JavaScript): checked here for a literal, on the node for a token. None allows a quote, `$`,
+ * `\`, a backtick, a space, `%`, a newline or `@`.
  */
 const HOST = '[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?';
 export const VALUE_PATTERNS = {
@@ -201,31 +186,11 @@ function commentSafe(text: string): string {
  * The boot script of a containerd node that pulls through the cache with the node role's ECR
  * token. Pure: the same input gives the same script.
  *
- * Decisions:
- * - The token is fetched on the node at run time (`aws ecr get-authorization-token` with the
- *   instance role), never at synth or deploy time: it is in no template, user data or log. It is
- *   written only into the `hosts.toml` files (0600, directories 0700; containerd runs as root),
- *   under the cache host's `header` table, so containerd sends it only to the cache, never to the
- *   upstream `server` it falls back to.
- * - No value reaches the shell as code. A literal is checked against `VALUE_PATTERNS` here; a
- *   token (resolved by CloudFormation in the user data) is written as `@` and its base64
- *   (`Fn::Base64`, whose alphabet cannot leave a quoted word or end a here-document), decoded and
- *   checked against the same pattern by the program before any use: a value that does not match
- *   stops the script (exit 2), nothing installed. The boot script takes every value it uses from
- *   the program (`--settings`), so the program holds the only copy. Construct paths in comments
- *   are sanitised.
- * - Files are written to a temporary file in the same directory and renamed over the old one
- *   (atomic); a refresh that cannot get a token touches nothing, so the last good files stay.
- * - `printf` is a bash builtin: the token is in no process's arguments.
- * - Two caches of one node that mirror the same upstream host: the cache whose program wrote the
- *   file first keeps it while its program is installed (its id is the file's first line); the
- *   other skips that host and says so. The library cannot see two scripts that share a node.
- * - The service runs at every boot before containerd and kubelet; on the first boot the units do
- *   not exist yet when systemd orders the boot, so the script runs the program itself (bounded by
- *   `timeout`), then starts the timer (`OnActiveSec` covers the first boot).
- * - Everything is wrapped in a subshell: `set -euo pipefail` does not leak into the user data the
- *   script is appended to, and a failed first refresh (containerd then falls back to the upstream
- *   registries) does not stop the rest of the user data.
+ * The token is fetched on the node at run time and written only into the cache host's `header` in
+ * `hosts.toml` (0600). No value reaches the shell as code: a token is passed as `@` and its
+ * base64, and checked against `VALUE_PATTERNS` on the node before any use.
+ *
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
  */
 export function nodeScriptParts(input: NodeScriptInput, options: ContainerdNodeScriptOptions = {}): NodeScriptParts {
   validate(input, options);
@@ -426,20 +391,11 @@ function renderProgram(input: NodeScriptInput, seconds: string, word: (value: st
 }
 
 /**
- * The service, valid for systemd 219 (Amazon Linux 2) and up: it holds only the hardening
- * directives 219 knows, and the boot script adds the newer ones the node's systemd knows in the
- * drop-in `hardening.conf` (`HARDENING_DIRECTIVES`). With the whole drop-in (systemd 247 or newer)
- * `systemd-analyze security` rates it 1.6 (the jest and node e2e tests check ≤ 3.0). It runs as
- * root, which owns containerd's directory, with no capability; writes only the config directory
- * (and a private /tmp); reaches the network over IPv4/IPv6 only (ECR and the instance metadata)
- * and local sockets (DNS through a resolver daemon). Not set, on purpose: `PrivateNetwork` and
- * `IPAddressDeny` (ECR's addresses are not known), `User=` (the files are root's),
- * `MemoryDenyWriteExecute` (the AWS CLI is Python, whose native extensions may map writable
- * executable memory). `ProtectHome=read-only` here, `tmpfs` (238) in the drop-in, not `yes`: the
- * CLI finds an empty home (no `~/.aws` to override the instance role), and a root user manager
- * (the node e2e test's real systemd) can apply it, so that test runs this very unit.
+ * The service, valid for systemd 219 (Amazon Linux 2) and up; the boot script adds newer hardening
+ * in the drop-in `hardening.conf` (`systemd-analyze security` 1.6 with all of it).
  *
  * @param unit the unit's name, also the program's
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/nodes.md
  */
 export function renderService(unit: string): string {
   return [
@@ -473,12 +429,8 @@ export function renderService(unit: string): string {
 }
 
 /**
- * A failed run (5 attempts) is rerun by systemd until one succeeds: without it, a node that booted
- * during an ECR outage would pull from the upstreams until the next timer run. The failed start
- * job still completes, so containerd and kubelet wait for that run only (the node e2e test shows
- * both with systemd 252). A refused value (exit 2) is not rerun. A drop-in, because systemd before
- * 244 refuses a oneshot service with Restart= altogether, and then the timer too: the boot script
- * installs it on 244 or newer.
+ * Reruns a failed refresh until one succeeds (a refused value, exit 2, is not rerun). A drop-in,
+ * installed on systemd 244 or newer only: older systemd refuses `Restart=` on a oneshot service.
  */
 function renderRetryDropIn(): string {
   return [

@@ -33,18 +33,12 @@ export const EVENTS_NAMESPACE = 'AWS/Events';
 export const MATCHED_EVENTS = 'MatchedEvents';
 
 /**
- * ECR's API usage metric: calls of `BatchGetImage` (one per image pull) by the whole account in
- * the region.
+ * ECR's API usage metric: `BatchGetImage` calls (one per image pull) of the whole account in the
+ * region, `AWS/Usage` `CallCount` with `Class` `None`, as the Service Quotas console graphs it.
+ * The quota is per second.
  *
- * Namespace `AWS/Usage`, metric `CallCount`, statistic `Sum`, dimensions `Service` `ECR`, `Type`
- * `API`, `Resource` `BatchGetImage` ("Amazon ECR usage metrics"). `Class` `None`: the ECR page says
- * ECR does not use the class dimension; "CloudWatch usage metrics" documents API usage metrics
- * with `Class` `None`, the value the Service Quotas console graphs (not verifiable here without an
- * account: docs/operations.md says what to check when the graph stays empty). The quota "Rate of
- * BatchGetImage requests" is per second (2,000 by default, adjustable).
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/monitoring-usage.html
- * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Usage-Metrics.html
- * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html
+ * @see https://github.com/cdk-pull-through-cache/cdk-pull-through-cache/blob/main/docs/operations.md
  */
 export const USAGE_NAMESPACE = 'AWS/Usage';
 export const CALL_COUNT = 'CallCount';

@@ -4,13 +4,9 @@ import { api, fieldProblem } from '../../core/private/diagnostics';
 import { LIFECYCLE_POLICY_MAX_LENGTH } from '../../core/private/rules';
 
 /**
- * The lifecycle policy of the cached repositories, rendered by `ecr.Repository` itself.
- *
- * `ecr.Repository` keeps its lifecycle validation and rendering private. Rather than copy them
- * (and drift when aws-cdk-lib adds a selection option or changes the ordering of priorities), the
- * rules are given to a throwaway `ecr.Repository` in a detached stack (not part of the user's app,
- * so it is never synthesized), and its rendered `LifecyclePolicyText` is used as it is. Its
- * messages are reported per rule; a test pins the result to what `ecr.Repository` renders.
+ * The lifecycle policy of the cached repositories, rendered by `ecr.Repository` itself: a
+ * throwaway repository in a detached stack (never synthesized) renders the rules, so the
+ * validation and ordering cannot drift from aws-cdk-lib's.
  */
 export function lifecyclePolicy(rules: ecr.LifecycleRule[], at: string): LifecyclePolicy {
   if (rules.length === 0) {

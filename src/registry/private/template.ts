@@ -184,18 +184,8 @@ function isAnyPrincipal(principal: any): boolean {
 
 /**
  * A grantee whose statements carry `conditions` wherever `kms.IKey.grant` puts them: in the
- * principal's own policy (which `iam.PrincipalWithConditions` alone leaves without them) and, as
- * the statement's principal, in the key policy.
- *
- * Why a wrapper: `kms.IKey.grant` goes through `iam.Grant.addToPrincipalOrResource` (or
- * `addToPrincipalAndResource` across accounts), which build the key-policy statement from the
- * actions and the principal alone and drop any conditions; only a principal that carries them
- * (`PrincipalWithConditions`) gets them into that statement. The wrapper is not a construct, so
- * KMS's checks of where the grantee lives (same stack, another stack of this account, another
- * account) look through to the Role: a key of the same stack, of another stack of the same account,
- * `Key.fromKeyArn` and `Key.fromCfnKey` give the same statements as `key.grant(role)`, conditions
- * added. An imported key of another account gets no key-policy statement from this app: its owner
- * adds the condition there (README, "Repository creation templates").
+ * principal's policy and in the key policy, which `iam.Grant` builds without conditions unless
+ * the principal carries them. Not a construct, so KMS's checks see through to the role.
  */
 class ConditionalGrantee implements iam.IGrantable {
   public readonly grantPrincipal: iam.IPrincipal;

@@ -171,18 +171,11 @@ function fixFor(status: number | undefined, what: string): string {
 }
 
 /**
- * Pull images through a registry host: for each image, `GET /v2/<repository>/manifests/<tag>`;
- * for an image index, the manifest of each platform (all, or `platforms`); then every blob of
- * each manifest, streamed and discarded, or not read at all when the registry redirects to a
- * download URL (ECR redirects to the layer's storage only for layers it already holds).
+ * Pull images through a registry host as a container runtime does: the manifest, each platform's
+ * manifest (all, or `platforms`), then every blob, streamed and discarded (or not read when the
+ * registry redirects to a download URL).
  *
- * Amazon ECR's user guide, "Sync an upstream registry with an Amazon ECR private registry"
- * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html), considerations:
- * when a multi-architecture image is pulled through a pull-through cache rule, the manifest list
- * and each image it references are pulled into the ECR repository. The per-platform manifest
- * pulls by digest below therefore come after ECR imported them with the index (a first pull by
- * digest alone does not fill the cache, aws/containers-roadmap#2837), and the blob requests make
- * the pull complete for registries that fetch layers on demand (a CNCF distribution proxy does).
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
  */
 export async function warmImages(options: WarmOptions): Promise<WarmResult[]> {
   const results: WarmResult[] = [];
