@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     console.error(`rosetta: no translation for ${missing.map(s => JSON.stringify(s.location)).join(', ')}`);
     process.exit(1);
   }
-  tablet.addSnippets(...all.map(s => translator.tablet.lookupBySource(s)!));
+  // A translation reused from the previous tablet carries the line its snippet had then: give it today's.
+  tablet.addSnippets(...all.map(s => translator.tablet.lookupBySource(s)!.withLocation(s.location)));
   await tablet.save(TABLET);
   const readme = fromAssembly.filter(s => s.location.api.api === 'moduleReadme').length;
   console.log(`rosetta: ${all.length} snippets compiled strict and translated into ${path.basename(TABLET)}: `
