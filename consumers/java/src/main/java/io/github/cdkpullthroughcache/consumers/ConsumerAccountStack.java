@@ -26,7 +26,7 @@ import software.constructs.Construct;
  * on {@code cache.containerImage()}.
  *
  * <p>The central account must open the cache to this one ({@code crossAccountAccess}, see the
- * README's "Cross-account and organization access"); this side writes its own principals' policies.
+ * docs/multi-account.md, "Cross-account and organization access"); this side writes its own principals' policies.
  */
 public final class ConsumerAccountStack extends Stack {
     /** The central account that owns the cache, and its region. */
