@@ -32,13 +32,22 @@ export function guides(root: string = ROOT): string[] {
   return fs.readdirSync(dir).filter(f => f.endsWith('.md')).sort().map(f => `docs/${f}`);
 }
 
-/** The snippets of one guide, made as rosetta makes the README's, located in the guide. */
-async function guideSnippets(loaded: any, guide: string): Promise<TypeScriptSnippet[]> {
-  const markdown = fs.readFileSync(path.join(ROOT, guide), 'utf8');
+/**
+ * The snippets of one guide, made as rosetta makes the README's, located in the guide.
+ * @param loaded the package as rosetta loads it (`loadAssemblies`): its directory holds the fixture
+ */
+export async function guideSnippets(loaded: any, guide: string, root: string = ROOT): Promise<TypeScriptSnippet[]> {
+  const markdown = fs.readFileSync(path.join(root, guide), 'utf8');
   // The guide in the README's place, and nothing else, so that rosetta's own code makes its snippets.
   const asGuide = { ...loaded, assembly: { ...loaded.assembly, readme: { markdown }, types: {}, submodules: {} } };
   const made: TypeScriptSnippet[] = await assemblies.allTypeScriptSnippets([asGuide], false);
   return made.map(s => ({ ...s, location: { api: { api: 'file', fileName: guide }, field: s.location.field } }));
+}
+
+/** This package as rosetta loads it, without its assembly (.jsii): enough to make snippets, not to translate them. */
+export function packageWithoutAssembly(root: string = ROOT): any {
+  const packageJson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  return { assembly: { name: packageJson.name, types: {} }, directory: root, packageJson };
 }
 
 async function main(): Promise<void> {
