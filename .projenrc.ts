@@ -171,10 +171,11 @@ project.addTask('example', {
 });
 
 // test:docs (in `npx projen test:all`) proves that jsii compiles the library, that API.md is
-// current and that every snippet in README.md and every @example compiles (jsii-rosetta, strict).
+// current and that every snippet in README.md, the guides (docs/*.md) and every @example compiles
+// (jsii-rosetta, strict; scripts/rosetta-extract.ts adds the guides, which are not in the assembly).
 // The machines here run Node 20, which jsii calls end-of-life at every step; say it once, here.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
-// The Go of README snippets and @examples is ours (consumers/go/snippets, compiled by the Go
+// The Go of README, guide and @example snippets is ours (consumers/go/snippets, compiled by the Go
 // consumer), not rosetta's, which does not compile: written into rosetta's tablet, where
 // jsii-pacmak (the Go module's README and doc comments) and jsii-docgen read translations.
 const goSnippetsEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' };
@@ -193,10 +194,11 @@ const apiDocs = project.addTask('docs:api', {
 });
 project.tasks.tryFind('docgen')?.spawn(apiDocs);
 const docsCheck = project.addTask('test:docs', {
-  description: 'Compile with jsii, compile every README snippet and @example, check API.md and docs/api/ are current, check Construct Hub readiness',
+  description: 'Compile with jsii, compile every README, guide (docs/*.md) and @example snippet, check API.md and docs/api/ are current, check Construct Hub readiness',
+  env: goSnippetsEnv,
   steps: [
     { spawn: 'compile' },
-    { exec: 'jsii-rosetta extract --strict --compile' },
+    { exec: 'ts-node scripts/rosetta-extract.ts' },
     { spawn: goSnippets.name },
     { exec: 'bash scripts/check-api-md.sh' },
     // Construct Hub: jsii-docgen renders the Python and Go pages; package.json and README metadata.
@@ -363,10 +365,10 @@ const floorCdk = project.addTask('test:floor-cdk', {
   exec: 'bash scripts/test-other-cdk.sh floor',
 });
 
-// Every README snippet and @example as jsii-rosetta translated it, checked against the packages
+// Every README, guide and @example snippet as jsii-rosetta translated it, checked against the packages
 // test:consumers built: Python (mypy, synth), Java (javac), Go (ours, from consumers/go/snippets: parsed, compiled).
 const translations = project.addTask('test:translations', {
-  description: 'Check the translations of every README snippet and @example (rosetta\'s Python: mypy + synth, Java: javac; our Go: go build)',
+  description: 'Check the translations of every README, guide (docs/*.md) and @example snippet (rosetta\'s Python: mypy + synth, Java: javac; our Go: go build)',
   env: goEnv,
   exec: 'bash scripts/translations/check.sh',
 });

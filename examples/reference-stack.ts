@@ -17,7 +17,7 @@ export class ReferenceStack extends Stack {
     super(scope, id, props);
 
     // The secrets hold a placeholder token; put the real one with `aws secretsmanager
-    // put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (README,
+    // put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (docs/registries.md,
     // "Credentials"), never with the token on the command line.
     const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',

@@ -42,8 +42,8 @@ export class AccountCacheStack extends StackSetStack {
     // The secret is created in each account and region with a generated placeholder token
     // (ECR reads only a secret named ecr-pullthroughcache/... in the rule's own account and
     // region, so a secret shared or replicated from a central account cannot be used). An
-    // operator or pipeline puts the real token per account: see README, "Every account of an
-    // organization".
+    // operator or pipeline puts the real token per account: see docs/multi-account.md, "Every
+    // account of an organization".
     const dockerSecret = PullThroughCacheSecret.create(this, 'DockerHubSecret', {
       registryName: 'dockerio',
       username: 'platform-docker-user',

@@ -10,8 +10,8 @@ import { OrganizationCacheStack } from './stacksets-stack';
  *     -c organizationalUnits=ou-abcd-11111111 -c regions=us-east-1,eu-west-1 \
  *     -c operationsEventBusArn=arn:aws:events:us-east-1:999999999999:event-bus/operations
  *
- * Then put the Docker Hub token in every account and region (README, "Every account of an
- * organization").
+ * Then put the Docker Hub token in every account and region (docs/multi-account.md, "Every
+ * account of an organization").
  */
 const app = new App();
 const list = (name: string, fallback: string) => String(app.node.tryGetContext(name) ?? fallback).split(',').filter(v => v !== '');

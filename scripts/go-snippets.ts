@@ -1,11 +1,12 @@
-// The Go of README.md's snippets (and @examples), hand-written in consumers/go/snippets and
-// compiled there, in place of jsii-rosetta's Go, which does not compile.
+// The Go of the snippets of README.md, the guides (docs/*.md) and the @examples, hand-written in
+// consumers/go/snippets and compiled there, in place of jsii-rosetta's Go, which does not compile.
 //
 //   ts-node scripts/go-snippets.ts list              every snippet of the tablet: its ts-sha256, where
 //                                                     it is, and whether hand-written Go replaces it
 //   ts-node scripts/go-snippets.ts inject            writes the hand-written Go into the tablet
-//                                                     (.jsii.tabl.json; `jsii-rosetta extract` first
-//                                                     when it is missing or older than .jsii), where
+//                                                     (.jsii.tabl.json; scripts/rosetta-extract.ts
+//                                                     first when it is missing or older than .jsii,
+//                                                     the fixtures or a guide), where
 //                                                     jsii-pacmak and jsii-docgen read translations
 //   ts-node scripts/go-snippets.ts check-readme DIR  the Go module's README in DIR holds every
 //                                                     hand-written README snippet
@@ -15,6 +16,7 @@ import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { guides } from './rosetta-extract';
 
 const ROOT = path.join(__dirname, '..');
 export const SNIPPETS_DIR = path.join(ROOT, 'consumers', 'go', 'snippets');
@@ -35,18 +37,20 @@ export function tsSha256(source: string): string {
   return createHash('sha256').update(source.trim()).digest('hex').slice(0, 16);
 }
 
-/** A TypeScript snippet rosetta translates: a README.md code block or an @example of src/. */
+/** A TypeScript snippet rosetta translates: a code block of README.md or a guide, or an @example of src/. */
 export interface TsSnippet {
   readonly where: string;
   readonly tsSha256: string;
 }
 
-/** Every ```ts block of README.md and every @example of src/, as rosetta sees them. */
+/** Every ```ts block of README.md and of the guides (docs/*.md), and every @example of src/, as rosetta sees them. */
 export function tsSnippets(root: string = ROOT): TsSnippet[] {
   const out: TsSnippet[] = [];
-  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  for (const m of readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)) {
-    out.push({ where: `README.md:${readme.slice(0, m.index).split('\n').length}`, tsSha256: tsSha256(m[1]) });
+  for (const doc of ['README.md', ...guides(root)]) {
+    const text = fs.readFileSync(path.join(root, doc), 'utf8');
+    for (const m of text.matchAll(/^```ts\n([\s\S]*?)^```/gm)) {
+      out.push({ where: `${doc}:${text.slice(0, m.index).split('\n').length}`, tsSha256: tsSha256(m[1]) });
+    }
   }
   const sources = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap(e =>
     e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
@@ -97,12 +101,13 @@ export function goSnippets(dir: string = SNIPPETS_DIR): GoSnippet[] {
 
 interface TabletSnippet {
   translations: Record<string, { source: string; version: string }>;
-  location: { api: { api: string; fqn?: string; memberName?: string }; field: { field: string; line?: number } };
+  location: { api: { api: string; fqn?: string; memberName?: string; fileName?: string }; field: { field: string; line?: number } };
 }
 
 function where(s: TabletSnippet): string {
   const { api, field } = s.location;
   if (api.api === 'moduleReadme') return `README.md:${field.line}`;
+  if (api.api === 'file') return `${api.fileName}:${field.line}`;
   return `@example of ${api.fqn}${api.memberName ? '.' + api.memberName : ''}`;
 }
 
@@ -123,10 +128,11 @@ function fail(message: string): never {
 }
 
 function ensureTablet(): void {
-  const stale = !fs.existsSync(TABLET) || fs.statSync(ASSEMBLY).mtimeMs > fs.statSync(TABLET).mtimeMs;
+  const inputs = [ASSEMBLY, ...guides().map(g => path.join(ROOT, g)), ...fs.readdirSync(path.join(ROOT, 'rosetta')).map(f => path.join(ROOT, 'rosetta', f))];
+  const stale = !fs.existsSync(TABLET) || inputs.some(f => fs.statSync(f).mtimeMs > fs.statSync(TABLET).mtimeMs);
   if (stale) {
-    console.log('jsii-rosetta extract --strict --compile (the tablet is missing or older than .jsii)');
-    execFileSync('npx', ['jsii-rosetta', 'extract', '--strict', '--compile'], { cwd: ROOT, stdio: 'inherit' });
+    console.log('scripts/rosetta-extract.ts (the tablet is missing or older than .jsii, a fixture or a guide)');
+    execFileSync('npx', ['ts-node', path.join('scripts', 'rosetta-extract.ts')], { cwd: ROOT, stdio: 'inherit' });
   }
 }
 
@@ -148,20 +154,22 @@ function inject(): void {
   const lost = orphans(go, snippets);
   if (lost.length > 0) {
     fail(lost.map(o => `consumers/go/snippets/${o.file}: ${o.func} translates a TypeScript snippet (ts-sha256 ${o.tsSha256}) `
-      + 'that is no longer in README.md or an @example: update the Go and its ts-sha256 (`npx ts-node scripts/go-snippets.ts list`)').join('\n'));
+      + 'that is no longer in README.md, a guide (docs/*.md) or an @example: update the Go and its ts-sha256 (`npx ts-node scripts/go-snippets.ts list`)').join('\n'));
   }
-  let readme = 0, readmeMine = 0, examples = 0, examplesMine = 0;
+  const kinds = { 'README': [0, 0], 'guide': [0, 0], '@example': [0, 0] };
   for (const s of snippets) {
-    const isReadme = s.location.api.api === 'moduleReadme';
+    const kind = s.location.api.api === 'moduleReadme' ? 'README' : s.location.api.api === 'file' ? 'guide' : '@example';
     const mine = go.find(g => g.tsSha256 === tsSha256(s.translations.$.source));
-    if (isReadme) readme++; else examples++;
+    kinds[kind][1]++;
     if (!mine) continue;
-    if (isReadme) readmeMine++; else examplesMine++;
+    kinds[kind][0]++;
     s.translations.go = { ...s.translations.go, source: mine.rendered };
   }
   fs.writeFileSync(TABLET, JSON.stringify(tablet));
-  console.log(`go snippets: hand-written Go for ${readmeMine} of ${readme} README snippets and ${examplesMine} of ${examples} @examples `
-    + `(consumers/go/snippets); rosetta's Go for the other ${readme - readmeMine + examples - examplesMine}`);
+  const [readmeMine, readme] = kinds.README, [guideMine, guide] = kinds.guide, [examplesMine, examples] = kinds['@example'];
+  console.log(`go snippets: hand-written Go for ${readmeMine} of ${readme} README snippets, ${guideMine} of ${guide} guide snippets `
+    + `and ${examplesMine} of ${examples} @examples (consumers/go/snippets); rosetta's Go for the other `
+    + `${readme - readmeMine + guide - guideMine + examples - examplesMine}`);
 }
 
 function checkReadme(dir: string): void {

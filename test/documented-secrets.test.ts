@@ -57,24 +57,29 @@ describe('documented secrets', () => {
 
   test('no documented command gives a secret inline', () => {
     const files = documentedFiles();
-    // The scan covers what users read: the README, API.md, the sources (TSDoc), the examples.
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'API.md', 'src/registry/pull-through-cache-secret.ts', 'examples/reference-stack.ts']));
+    // The scan covers what users read: the README, the guides, API.md, the sources (TSDoc), the examples.
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/registries.md', 'API.md', 'src/registry/pull-through-cache-secret.ts', 'examples/reference-stack.ts']));
     const found = files.flatMap(f => inlineSecrets(fs.readFileSync(path.join(ROOT, f), 'utf8')).map(l => `${f} ${l}`));
     expect(found).toEqual([]);
-    // And the documented way is there, in the README and in the TSDoc that API.md is made of.
-    for (const f of ['README.md', 'API.md', 'src/registry/pull-through-cache-secret.ts']) {
+    // And the documented way is there, in the credentials guide and in the TSDoc that API.md is made of.
+    for (const f of ['docs/registries.md', 'API.md', 'src/registry/pull-through-cache-secret.ts']) {
       expect(fs.readFileSync(path.join(ROOT, f), 'utf8')).toContain('--secret-string "file://$f"');
     }
   });
 });
 
-/** The `sh` blocks of the README and of the PullThroughCacheSecret TSDoc that write the secret file. */
+/** The README and the guides (docs/*.md), each as [file, text]. */
+function userDocs(): Array<[string, string]> {
+  const guides = fs.readdirSync(path.join(ROOT, 'docs')).filter(f => f.endsWith('.md')).sort().map(f => `docs/${f}`);
+  return ['README.md', ...guides].map(f => [f, fs.readFileSync(path.join(ROOT, f), 'utf8')]);
+}
+
+/** The `sh` blocks of the README, the guides and the PullThroughCacheSecret TSDoc that write the secret file. */
 function secretFileSnippets(): Array<[string, string]> {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const tsdoc = fs.readFileSync(path.join(ROOT, 'src/registry/pull-through-cache-secret.ts'), 'utf8')
     .split('\n').map(l => l.replace(/^ \* ?/, '')).join('\n');
   const blocks: Array<[string, string]> = [];
-  for (const [where, text] of [['README.md', readme], ['PullThroughCacheSecret TSDoc', tsdoc]]) {
+  for (const [where, text] of [...userDocs(), ['PullThroughCacheSecret TSDoc', tsdoc]]) {
     for (const m of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
       if (m[1].includes('--secret-string "file://$f"')) {
         blocks.push([where, m[1]]);
@@ -154,8 +159,8 @@ describe('the documented way to put a token', () => {
   // bash, and sh: dash here, the POSIX shell Debian and Ubuntu run as sh.
   const cases = snippets.flatMap(([where, snippet]) => ['bash', 'sh'].map(shell => [where, shell, snippet] as const));
 
-  test('the README and the TSDoc document it, and sh is dash', () => {
-    expect(snippets.map(([where]) => where)).toEqual(['README.md', 'PullThroughCacheSecret TSDoc']);
+  test('the credentials guide and the TSDoc document it, and sh is dash', () => {
+    expect(snippets.map(([where]) => where)).toEqual(['docs/registries.md', 'PullThroughCacheSecret TSDoc']);
     expect(fs.realpathSync(execFileSync('sh', ['-c', 'command -v sh'], { encoding: 'utf8' }).trim())).toMatch(/dash$/);
     expect(execFileSync('strace', ['-V'], { encoding: 'utf8' })).toMatch(/strace/);
   });
@@ -239,17 +244,20 @@ describe('the documented way to put a token', () => {
   });
 });
 
-describe('the README\'s security model of the node token', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+describe('the nodes guide\'s security model of the node token', () => {
+  const docs = userDocs();
+  const nodes = docs.find(([f]) => f === 'docs/nodes.md')![1];
 
   test('does not call the token limited by grantPull or scoped by --registry-ids', () => {
     // An ECR token carries its principal's whole ECR permission set in its region, and
     // registryIds is deprecated in the ECR API (GetAuthorizationToken): neither limits it.
-    expect(readme).not.toMatch(/limited by `grantPull`/);
-    expect(readme).toContain('**What the token allows.**');
-    expect(readme).toMatch(/`grantPull` is what this library adds to the node role, not a limit on the token/);
-    for (const paragraph of readme.split('\n\n').filter(p => p.includes('--registry-ids') && !p.startsWith('- '))) {
-      expect(paragraph).toMatch(/deprecated/);
+    expect(nodes).toContain('**What the token allows.**');
+    expect(nodes).toMatch(/`grantPull` is what this library adds to the node role, not a limit on the token/);
+    for (const [, text] of docs) {
+      expect(text).not.toMatch(/limited by `grantPull`/);
+      for (const paragraph of text.split('\n\n').filter(p => p.includes('--registry-ids') && !p.startsWith('- '))) {
+        expect(paragraph).toMatch(/deprecated/);
+      }
     }
   });
 });

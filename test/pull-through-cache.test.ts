@@ -361,12 +361,12 @@ describe('template options', () => {
     expect(createGrants).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: condition })]);
   });
 
-  test('an imported key of another account: no key-policy statement here, and the README tells its owner the condition', () => {
+  test('an imported key of another account: no key-policy statement here, and the registries guide tells its owner the condition', () => {
     const stack = newStack();
     k8sAndQuayCache(stack, { encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab') });
     Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
-    const readme = fs.readFileSync(joinPath(__dirname, '..', 'README.md'), 'utf8');
-    expect(readme).toMatch(/imports from another account[\s\S]{0,200}must allow the template role `kms:CreateGrant`[\s\S]{0,60}same condition \(`"Bool": \{"kms:GrantIsForAWSResource": "true"\}`\)/);
+    const guide = fs.readFileSync(joinPath(__dirname, '..', 'docs', 'registries.md'), 'utf8');
+    expect(guide).toMatch(/imports from another account[\s\S]{0,200}must allow the template role `kms:CreateGrant`[\s\S]{0,60}same condition \(`"Bool": \{"kms:GrantIsForAWSResource": "true"\}`\)/);
   });
 
   test('KMS_DSSE with a key keeps the key', () => {

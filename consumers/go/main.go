@@ -93,7 +93,7 @@ func newReferenceStack(scope constructs.Construct, id string, props *awscdk.Stac
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 
 	// The secrets hold a placeholder token; put the real one with `aws secretsmanager
-	// put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (README,
+	// put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (docs/registries.md,
 	// "Credentials"), never with the token on the command line.
 	dockerSecret := ptc.PullThroughCacheSecret_Create(stack, jsii.String("DockerHubSecret"), &ptc.PullThroughCacheSecretProps{
 		RegistryName: jsii.String("dockerio"),
@@ -180,7 +180,7 @@ func newFargateServiceStack(scope constructs.Construct, id string, cache ptc.IPu
 // newConsumerAccountStack builds a workload account's stack that pulls through the central account's
 // cache, from another region, and returns the stack and the imported cache.
 //
-// The central account must open the cache to this one (CrossAccountAccess, see the README's
+// The central account must open the cache to this one (CrossAccountAccess, see docs/multi-account.md,
 // "Cross-account and organization access"); this side writes its own principals' policies.
 func newConsumerAccountStack(scope constructs.Construct, id string) (awscdk.Stack, ptc.IPullThroughCache) {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{Env: consumer})

@@ -88,7 +88,7 @@ class ReferenceStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         # The secrets hold a placeholder token; put the real one with `aws secretsmanager
-        # put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (README,
+        # put-secret-value ... --secret-string "file://$f"` from a 0600 temporary file (docs/registries.md,
         # "Credentials"), never with the token on the command line.
         docker_secret = PullThroughCacheSecret.create(
             self, "DockerHubSecret", registry_name="dockerio", username="my-docker-user"
@@ -181,7 +181,7 @@ class FargateServiceStack(cdk.Stack):
 class ConsumerAccountStack(cdk.Stack):
     """A workload account that pulls through the central account's cache, from another region.
 
-    The central account must open the cache to this one (`cross_account_access`, see the README's
+    The central account must open the cache to this one (`cross_account_access`, see docs/multi-account.md,
     "Cross-account and organization access"); this side writes its own principals' policies.
     """
 

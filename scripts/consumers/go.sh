@@ -41,7 +41,7 @@ if [[ "$CONSUMERS_COLD" == 1 ]]; then
 fi
 
 cd "$DIR"
-log "check: go vet + go build, the app and the README snippets (GONOSUMDB=$GONOSUMDB GOFLAGS=$GOFLAGS)"
+log "check: go vet + go build, the app and the snippets of README, guides and @examples (GONOSUMDB=$GONOSUMDB GOFLAGS=$GOFLAGS)"
 go vet ./... || die "go vet failed"
 
 passed=0 failed=0

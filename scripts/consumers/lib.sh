@@ -43,7 +43,7 @@ jsii_compile() {
   die "jsii compile failed 3 times"
 }
 
-# go_snippets ARGS...: scripts/go-snippets.ts (the hand-written Go of README snippets and @examples).
+# go_snippets ARGS...: scripts/go-snippets.ts (the hand-written Go of README, guide and @example snippets).
 go_snippets() {
   (cd "$ROOT" && TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=1 npx ts-node scripts/go-snippets.ts "$@")
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check every README snippet and @example as jsii-rosetta translated it (the tablet).
+"""Check every snippet of README.md and the guides (docs/*.md), and every @example, as jsii-rosetta
+translated it (the tablet, which scripts/rosetta-extract.ts writes).
 
 Run by scripts/translations/check.sh, which provides the packages built from this repository.
 
@@ -60,6 +61,9 @@ def location_of(loc: dict, assembly: dict) -> str:
     if kind == "moduleReadme":
         line = fld.get("line")
         return f"README.md:{line}" if line is not None else "README.md"
+    if kind == "file":
+        line = fld.get("line")
+        return f"{api.get('fileName')}:{line}" if line is not None else api.get("fileName", "?")
     fqn = api.get("fqn", "")
     t = assembly.get("types", {}).get(fqn, {})
     where = t.get("locationInModule", {}).get("filename", fqn)
@@ -89,13 +93,16 @@ def load_snippets(tablet_path: Path, assembly_path: Path) -> List[Snippet]:
         out.append(Snippet(key=key, index=0, location=location_of(s.get("location", {}), assembly), ts=ts,
                            translations=tr, declared=DECLARE_RE.findall(ts)))
 
-    # Document order: README by line, then the examples by file and line.
+    # Document order: README by line, the guides by file and line, then the examples by file and line.
     def order(sn: Snippet):
         m = re.match(r"README\.md:(\d+)", sn.location)
         if m:
             return (0, "", int(m.group(1)))
+        m = re.match(r"(docs/[^:]+\.md):(\d+)$", sn.location)
+        if m:
+            return (1, m.group(1), int(m.group(2)))
         m = re.match(r"([^:]+):?(\d*)", sn.location)
-        return (1, m.group(1) if m else sn.location, int(m.group(2) or 0) if m else 0)
+        return (2, m.group(1) if m else sn.location, int(m.group(2) or 0) if m else 0)
 
     out.sort(key=order)
     for i, sn in enumerate(out, 1):
@@ -599,8 +606,14 @@ def check_go(snippets: List[Snippet], work: Path, gomod_template: Path, gosum: P
 def report(lang: str, snippets: List[Snippet], results: Dict[int, Result]) -> Tuple[int, int]:
     passed = sum(1 for r in results.values() if r.ok)
     failed = sum(1 for r in results.values() if not r.ok)
-    print(f"\n{lang}: {len(results)} snippets, passed={passed} failed={failed}")
     by_index = {sn.index: sn for sn in snippets}
+    kinds: Dict[str, List[int]] = {"README": [0, 0], "guides": [0, 0], "@examples": [0, 0]}
+    for idx, r in results.items():
+        loc = by_index[idx].location
+        kind = "README" if loc.startswith("README.md") else "guides" if loc.startswith("docs/") else "@examples"
+        kinds[kind][0 if r.ok else 1] += 1
+    split = ", ".join(f"{k} {v[0]}/{v[0] + v[1]}" for k, v in kinds.items())
+    print(f"\n{lang}: {len(results)} snippets, passed={passed} failed={failed} ({split})")
     for idx in sorted(results):
         if not results[idx].ok:
             print(f"  FAIL #{idx:02d} {by_index[idx].location}: {results[idx].error}")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Translation check: every README snippet and @example, as jsii-rosetta translated it (the tablet
+# Translation check: every snippet of README.md and the guides (docs/*.md) and every @example, as
+# jsii-rosetta translated it (the tablet
 # .jsii.tabl.json), checked in Python (mypy, and a synth when self-contained), Java (javac) and Go
 # (go/parser, go build) against the packages built from this repository. See check.py for how each
 # translation is wrapped.
@@ -42,12 +43,13 @@ if [[ ${#targets[@]} -gt 0 || $build_go == 1 ]]; then
   ) || fail_setup "the packages could not be built"
 fi
 
-# 2. The tablet: jsii-rosetta extract (its cache makes unchanged snippets free); skipped when the
-# tablet is newer than the assembly and the fixtures (test:docs has just written it).
+# 2. The tablet: scripts/rosetta-extract.ts, jsii-rosetta extract plus the guides' snippets (the
+# previous tablet makes unchanged snippets free); skipped when the tablet is newer than the
+# assembly, the fixtures and the guides (test:docs has just written it).
 TABLET="$ROOT/.jsii.tabl.json"
-if [[ ! -f "$TABLET" || "$ROOT/.jsii" -nt "$TABLET" || -n "$(find "$ROOT/rosetta" -newer "$TABLET" -print -quit)" ]]; then
-  log "jsii-rosetta extract (writes $TABLET)"
-  (cd "$ROOT" && npx jsii-rosetta extract) || fail_setup "jsii-rosetta extract failed"
+if [[ ! -f "$TABLET" || "$ROOT/.jsii" -nt "$TABLET" || -n "$(find "$ROOT/rosetta" "$ROOT"/docs/*.md -newer "$TABLET" -print -quit)" ]]; then
+  log "scripts/rosetta-extract.ts (writes $TABLET)"
+  (cd "$ROOT" && TS_NODE_PROJECT=tsconfig.dev.json TS_NODE_TRANSPILE_ONLY=1 npx ts-node scripts/rosetta-extract.ts) || fail_setup "scripts/rosetta-extract.ts failed"
 fi
 # The Go of the snippets that have hand-written Go (consumers/go/snippets) is that Go, as in the
 # packages.

@@ -8,7 +8,7 @@ import (
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
-// LambdaFunctions is README.md's "Lambda functions".
+// LambdaFunctions is docs/images.md's "Lambda functions".
 //
 // ts-sha256: 36a6ca8331eebe87
 func LambdaFunctions(this awscdk.Stack) {
@@ -30,7 +30,7 @@ func LambdaFunctions(this awscdk.Stack) {
 	})
 }
 
-// WarmTheCache is README.md's "Warm the cache".
+// WarmTheCache is docs/warm-up.md's (and README.md's) "Warm the cache".
 //
 // ts-sha256: 2b98ab127da41212
 func WarmTheCache(this awscdk.Stack) {

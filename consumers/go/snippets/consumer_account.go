@@ -8,7 +8,7 @@ import (
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
-// ConsumerAccount is README.md's "The consumer account's side".
+// ConsumerAccount is docs/multi-account.md's "The consumer account's side".
 //
 // ts-sha256: 0f6a4b59511349e7
 func ConsumerAccount(this awscdk.Stack) {
@@ -36,7 +36,7 @@ func ConsumerAccount(this awscdk.Stack) {
 	})
 }
 
-// ConsumerAccountLookup is README.md's "The consumer account's side": the cache found with a lookup.
+// ConsumerAccountLookup is docs/multi-account.md's "The consumer account's side": the cache found with a lookup.
 //
 // ts-sha256: dd097f4ca39e845d
 func ConsumerAccountLookup(this awscdk.Stack) {

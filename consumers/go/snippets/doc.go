@@ -1,5 +1,5 @@
-// Package snippets holds the Go of README.md's snippets (and of @example snippets), hand-written
-// because jsii-rosetta's Go translations do not compile (unqualified struct names, `[]T{&T{...}}`,
+// Package snippets holds the Go of the snippets of README.md, of the guides (docs/*.md) and of the
+// @examples, hand-written because jsii-rosetta's Go translations do not compile (unqualified struct names, `[]T{&T{...}}`,
 // missing optional arguments). Each function is one snippet: its body, and the imports it uses,
 // replace rosetta's Go in the tablet (.jsii.tabl.json) that jsii-pacmak writes the Go module's
 // README from (scripts/go-snippets.ts inject). `go vet ./...` in consumers/go compiles them against

@@ -7,7 +7,7 @@ import (
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
-// KubernetesImageRewrite is README.md's "Kubernetes without node access".
+// KubernetesImageRewrite is docs/kubernetes.md's "Kubernetes without node access".
 //
 // ts-sha256: 0f20e4b55718f5c2
 func KubernetesImageRewrite(this awscdk.Stack) {

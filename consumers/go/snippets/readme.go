@@ -31,7 +31,7 @@ func QuickStart(this awscdk.Stack) {
 	// then: docker pull <account>.dkr.ecr.<region>.amazonaws.com/k8scache/pause:3.9
 }
 
-// EcrUpstream is README.md's "Private ECR upstream (ECR to ECR)".
+// EcrUpstream is docs/registries.md's "Private ECR upstream (ECR to ECR)".
 //
 // ts-sha256: 8e34c0d365314bd6
 func EcrUpstream(this awscdk.Stack) {
@@ -66,7 +66,7 @@ func EcrUpstream(this awscdk.Stack) {
 	})
 }
 
-// RootMirror is README.md's "A registry-wide mirror: the ROOT prefix".
+// RootMirror is docs/registries.md's "A registry-wide mirror: the ROOT prefix".
 //
 // ts-sha256: 529196c5cdfe3f12
 func RootMirror(this awscdk.Stack) {
@@ -89,7 +89,7 @@ func RootMirror(this awscdk.Stack) {
 	awscdk.NewCfnOutput(this, jsii.String("AppImage"), &awscdk.CfnOutputProps{Value: appImage})
 }
 
-// ImportedSecret is README.md's "Credentials": a secret created outside the stack.
+// ImportedSecret is docs/registries.md's "Credentials": a secret created outside the stack.
 //
 // ts-sha256: d694c39ab6d84c97
 func ImportedSecret(this awscdk.Stack) {
@@ -98,7 +98,7 @@ func ImportedSecret(this awscdk.Stack) {
 	_ = imported // an upstream's Credentials
 }
 
-// RepositoryTemplates is README.md's "Repository creation templates".
+// RepositoryTemplates is docs/registries.md's (and README.md's) "Repository creation templates".
 //
 // ts-sha256: eb3cacdb07085772
 func RepositoryTemplates(this awscdk.Stack) {
@@ -121,7 +121,7 @@ func RepositoryTemplates(this awscdk.Stack) {
 	})
 }
 
-// ImageUris is README.md's "Image URIs".
+// ImageUris is docs/images.md's (and README.md's) "Image URIs".
 //
 // ts-sha256: 7b89b72d9dbe7f21
 func ImageUris(this awscdk.Stack) {
@@ -136,7 +136,7 @@ func ImageUris(this awscdk.Stack) {
 	// (and the warning digestFirstPull: pre-warm the cache with the tag)
 }
 
-// EcsContainerImage is README.md's "ECS: containerImage".
+// EcsContainerImage is docs/images.md's "ECS: containerImage".
 //
 // ts-sha256: 3879a08bdf2ded34
 func EcsContainerImage(this awscdk.Stack) {
@@ -149,7 +149,7 @@ func EcsContainerImage(this awscdk.Stack) {
 	})
 }
 
-// RedirectImages is README.md's "Redirect every ECS image of an app".
+// RedirectImages is docs/images.md's "Redirect every ECS image of an app".
 //
 // ts-sha256: 1b1dd021dafb1b9f
 func RedirectImages(this awscdk.Stack) {
@@ -167,7 +167,7 @@ func RedirectImages(this awscdk.Stack) {
 	cache.RedirectImages(this)
 }
 
-// ContainerdMirrors is README.md's "Node-level mirrors (containerd)".
+// ContainerdMirrors is docs/nodes.md's "Node-level mirrors (containerd)".
 //
 // ts-sha256: b3ce7e24b23dffdb
 func ContainerdMirrors(this awscdk.Stack) {
@@ -187,7 +187,7 @@ func ContainerdMirrors(this awscdk.Stack) {
 	cache.GrantPull(nodeRole)
 }
 
-// NodeScriptLaunchTemplate is README.md's "Kubernetes and EC2 nodes": an EC2 launch template.
+// NodeScriptLaunchTemplate is docs/nodes.md's (and README.md's) "Kubernetes and EC2 nodes": an EC2 launch template.
 //
 // ts-sha256: b2fa421275b9120b
 func NodeScriptLaunchTemplate(this awscdk.Stack) {
@@ -203,7 +203,7 @@ func NodeScriptLaunchTemplate(this awscdk.Stack) {
 	cache.GrantPull(nodeRole)
 }
 
-// NodeScriptManagedNodeGroup is README.md's "Kubernetes and EC2 nodes": an EKS managed node group
+// NodeScriptManagedNodeGroup is docs/nodes.md's "Kubernetes and EC2 nodes": an EKS managed node group
 // on AL2023 (MIME multi-part user data).
 //
 // ts-sha256: 3765c6b037676cb4
@@ -238,7 +238,7 @@ func NodeScriptManagedNodeGroup(this awscdk.Stack) {
 	cache.GrantPull(nodeRole)
 }
 
-// NodeScriptKarpenter is README.md's "Kubernetes and EC2 nodes": a Karpenter EC2NodeClass.
+// NodeScriptKarpenter is docs/nodes.md's "Kubernetes and EC2 nodes": a Karpenter EC2NodeClass.
 //
 // ts-sha256: d1a13f61945c348c
 func NodeScriptKarpenter(this awscdk.Stack) {
@@ -262,7 +262,7 @@ func NodeScriptKarpenter(this awscdk.Stack) {
 	cache.GrantPull(karpenterNodeRole)
 }
 
-// GrantingPulls is README.md's "Granting pulls".
+// GrantingPulls is docs/images.md's (and README.md's) "Granting pulls".
 //
 // ts-sha256: 3e437abbe96c9668
 func GrantingPulls(this awscdk.Stack) {
@@ -273,7 +273,7 @@ func GrantingPulls(this awscdk.Stack) {
 	cache.GrantPullFromUpstream(role, jsii.String("dockercache")) // one upstream
 }
 
-// CrossAccount is README.md's "Cross-account and organization access".
+// CrossAccount is docs/multi-account.md's (and README.md's) "Cross-account and organization access".
 //
 // ts-sha256: 201f2ec28fec5b0f
 func CrossAccount(this awscdk.Stack) {
@@ -289,7 +289,7 @@ func CrossAccount(this awscdk.Stack) {
 	})
 }
 
-// RegistryPolicyStatements is README.md's "One registry policy per registry", and the @example of
+// RegistryPolicyStatements is docs/multi-account.md's "One registry policy per registry", and the @example of
 // RegistryPolicy.
 //
 // ts-sha256: 0bd833fdfc0bb863
@@ -303,7 +303,7 @@ func RegistryPolicyStatements(this awscdk.Stack) {
 	}))
 }
 
-// Scanning is README.md's "Vulnerability scanning".
+// Scanning is docs/registries.md's "Vulnerability scanning".
 //
 // ts-sha256: 652ed69845e64f17
 func Scanning(this awscdk.Stack) {
@@ -313,7 +313,7 @@ func Scanning(this awscdk.Stack) {
 	})
 }
 
-// Operating is README.md's "Operating the cache".
+// Operating is docs/operations.md's "Events, alarms and the dashboard".
 //
 // ts-sha256: 35844cc041fb6ce5
 func Operating(this awscdk.Stack) {
@@ -340,7 +340,7 @@ func Operating(this awscdk.Stack) {
 	})
 }
 
-// ManyRegions is README.md's "Many regions and accounts".
+// ManyRegions is docs/multi-account.md's "Many regions and accounts".
 //
 // ts-sha256: 87434de368a3af50
 func ManyRegions(this awscdk.Stack) {

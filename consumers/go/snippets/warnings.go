@@ -6,7 +6,7 @@ import (
 	ptc "github.com/cdk-pull-through-cache/cdk-pull-through-cache-go/cdkpullthroughcache"
 )
 
-// AcknowledgingAWarning is README.md's "Acknowledging a warning".
+// AcknowledgingAWarning is docs/limits.md's "Acknowledging a warning".
 //
 // ts-sha256: efe334d544fe016d
 func AcknowledgingAWarning(this awscdk.Stack) {

@@ -25,8 +25,8 @@ import software.constructs.Construct;
  * pull, runs {@code cache.containerdNodeScript()} in a launch template's user data and a Fargate task
  * on {@code cache.containerImage()}.
  *
- * <p>The central account must open the cache to this one ({@code crossAccountAccess}, see the
- * README's "Cross-account and organization access"); this side writes its own principals' policies.
+ * <p>The central account must open the cache to this one ({@code crossAccountAccess}, see
+ * docs/multi-account.md, "Cross-account and organization access"); this side writes its own principals' policies.
  */
 public final class ConsumerAccountStack extends Stack {
     /** The central account that owns the cache, and its region. */
