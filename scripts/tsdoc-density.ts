@@ -10,7 +10,7 @@
 //   published `repository.d.ts` can be measured). Comments are found with the TypeScript parser
 //   (the leading and trailing comment ranges of every token), so `/**` inside a string, a template
 //   literal or a regular expression is not a block. All of src/ is measured, the private helpers
-//   and the warm-up handler (src/private/warm-up) included: a newcomer reads those too.
+//   and the warm-up handler (src/warm-up/private/handler) included: a newcomer reads those too.
 // - Its words are the prose a reader reads: the summary, the remarks and the text of every tag
 //   (`@default`, `@see`, `@param`, `@returns`, `@deprecated`, ...). Tag names themselves are not
 //   words. A word is a run of non-space characters holding a letter or a digit, so a URL is one

@@ -1,5 +1,5 @@
-import { ImageReference } from '../src/images/image-reference';
 import { SHA256 } from './support/cache-fixtures';
+import { ImageReference } from '../src/images/image-reference';
 
 const SHA384 = 'sha384:' + 'fedcba9876543210'.repeat(6);
 const SHA512 = 'sha512:' + 'a1b2c3d4e5f60789'.repeat(8);

@@ -186,7 +186,7 @@ export abstract class PullThroughCacheBase extends Resource implements IPullThro
   constructor(scope: Construct, id: string, props: ResourceProps = {}) {
     super(scope, id, props);
     // Lambda functions of the stack whose image points into the cache get a warning: a function
-    // image must stay in ECR, and the cache's lifecycle rules may expire it (see the README).
+    // image must stay in ECR, and the cache's lifecycle rules may expire it (see docs/warm-up.md).
     Aspects.of(Stack.of(this)).add(new LambdaImageGuard(this), { priority: AspectPriority.READONLY });
   }
 

@@ -48,7 +48,7 @@ export class NodeGroupUserDataCheck implements IAspect {
       + 'that is not MIME multi-part: EKS merges a managed node group\'s user data with its own and refuses the launch template at deployment '
       + 'unless it is a MIME multi-part document (Amazon Linux 2023 nodes read it with nodeadm). '
       + 'Give the launch template an ec2.MultipartUserData with the script as a shell part (content type text/x-shellscript, '
-      + `added with ${api('addPart')} and ${api('MultipartBody.fromRawBody')}), as the README's EKS managed node group example does; see ${LAUNCH_TEMPLATE_DOC}`,
+      + `added with ${api('addPart')} and ${api('MultipartBody.fromRawBody')}), as the EKS managed node group example of docs/nodes.md does; see ${LAUNCH_TEMPLATE_DOC}`,
     );
   }
 }
